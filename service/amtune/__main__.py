@@ -1,0 +1,3 @@
+from amtune.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""The FastAPI application: both faces, health and readiness, the reaper's lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from amtune import __version__
+from amtune.api import aws_json, rest
+from amtune.api.errors import rest_error_handler, rest_validation_handler
+from amtune.app.service import Tuner
+from amtune.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) -> FastAPI:
+    settings = settings or Settings()
+    service = tuner or Tuner(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        service.start_background()
+        try:
+            yield
+        finally:
+            service.close()
+
+    app = FastAPI(
+        title="amtune",
+        version=__version__,
+        description=(
+            "Self-hosted hyperparameter tuning with the SageMaker Automatic Model Tuning API. "
+            "POST / speaks AWS JSON 1.1 for boto3 and the AWS CLI; /v1 is the REST face and "
+            "the worker protocol."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.tuner = service
+    app.add_exception_handler(RequestValidationError, rest_validation_handler)
+    app.add_exception_handler(Exception, rest_error_handler)
+    app.include_router(aws_json.router)
+    app.include_router(rest.router)
+
+    @app.get("/healthz", tags=["health"], operation_id="healthz")
+    def healthz() -> dict[str, str]:
+        """Alive: the process answers. No I/O, so a slow database never restarts it."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], operation_id="readyz")
+    def readyz() -> JSONResponse:
+        """Ready: the database answers a query."""
+        if service.ready():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+
+    return app

@@ -1,0 +1,105 @@
+"""Rendering errors the way AWS JSON clients parse them, on both faces.
+
+botocore reads the code from ``__type`` and the text from ``message``/``Message``; other AWS
+SDKs read the ``x-amzn-ErrorType`` header. Both are always sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+
+from amtune.app.errors import (
+    AmtuneError,
+    Conflict,
+    ResourceInUse,
+    ResourceNotFound,
+    ServiceUnavailable,
+    TrainingJobNotFound,
+    ValidationError,
+)
+from amtune.store.database import DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+AWS_JSON = "application/x-amz-json-1.1"
+RETRY_AFTER_UNAVAILABLE = "2"
+
+
+def request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def error_response(
+    code: str, message: str, status: int, *, media_type: str = "application/json"
+) -> Response:
+    body = json.dumps({"__type": code, "message": message, "Message": message})
+    headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": request_id()}
+    if status == 503:
+        headers["Retry-After"] = RETRY_AFTER_UNAVAILABLE
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
+
+
+def rest_status(error: AmtuneError) -> int:
+    """REST is HTTP-native where AWS says 400 to everything a client got wrong."""
+    if isinstance(error, ResourceNotFound | TrainingJobNotFound):
+        return 404
+    if isinstance(error, Conflict | ResourceInUse):
+        return 409
+    if isinstance(error, ServiceUnavailable):
+        return 503
+    return 400
+
+
+def aws_status(error: AmtuneError) -> int:
+    return 503 if isinstance(error, ServiceUnavailable) else 400
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """Pydantic's errors in AWS words: the value, the lowerCamel path, the constraint."""
+    parts = []
+    for error in exc.errors():
+        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        path = ".".join(_camel(p) for p in location) or "body"
+        value: Any = error.get("input")
+        parts.append(
+            f"Value '{value}' at '{path}' failed to satisfy constraint: {error.get('msg')}"
+        )
+    count = len(parts)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(parts)
+
+
+def _camel(part: str) -> str:
+    if part.isdigit():
+        return f"{int(part) + 1}.member"
+    return part[:1].lower() + part[1:]
+
+
+def map_exception(exc: Exception) -> AmtuneError:
+    if isinstance(exc, AmtuneError):
+        return exc
+    if isinstance(exc, DatabaseUnavailable):
+        return ServiceUnavailable("The database is unavailable; retry the request.")
+    log.exception("unexpected error", exc_info=exc)
+    error = AmtuneError("An internal error occurred; it has been logged.")
+    error.code = "InternalFailure"
+    return error
+
+
+async def rest_error_handler(_request: Request, exc: Exception) -> Response:
+    error = map_exception(exc)
+    status = 500 if error.code == "InternalFailure" else rest_status(error)
+    return error_response(error.code, error.message, status)
+
+
+async def rest_validation_handler(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    error = ValidationError(validation_message(exc))
+    return error_response(error.code, error.message, 400)

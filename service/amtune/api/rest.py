@@ -1,0 +1,223 @@
+"""The REST face under ``/v1``: the AMT operations as resources, and the worker protocol.
+
+Shapes are the AMT ones (PascalCase); errors carry the AWS codes in the body. Routes only
+parse and render: each calls one method of the application layer.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Response
+
+from amtune.api import schemas
+from amtune.api.deps import caller_of, tuner_of
+from amtune.app.claims import Wait
+from amtune.app.context import Caller
+from amtune.app.service import Tuner
+
+router = APIRouter(prefix="/v1", responses={400: {"model": schemas.ErrorBody}})
+
+TunerDep = Annotated[Tuner, Depends(tuner_of)]
+CallerDep = Annotated[Caller, Depends(caller_of)]
+
+
+# --- tuning jobs ---------------------------------------------------------------------------
+@router.post("/tuning-jobs", status_code=201, tags=["tuning jobs"], operation_id="createTuningJob")
+def create_tuning_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    body: Annotated[schemas.AmtShape, Body(description="CreateHyperParameterTuningJob request")],
+) -> schemas.AmtShape:
+    return tuner.create_tuning_job(caller, body)
+
+
+@router.get("/tuning-jobs", tags=["tuning jobs"], operation_id="listTuningJobs")
+def list_tuning_jobs(
+    tuner: TunerDep,
+    caller: CallerDep,
+    query: Annotated[schemas.ListQuery, Query()],
+) -> schemas.AmtShape:
+    return tuner.list_tuning_jobs(caller, query.model_dump(exclude_none=True))
+
+
+@router.get("/tuning-jobs/{TuningJobName}", tags=["tuning jobs"], operation_id="describeTuningJob")
+def describe_tuning_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TuningJobName: str,  # noqa: N803
+) -> schemas.AmtShape:
+    return tuner.describe_tuning_job(caller, TuningJobName)
+
+
+@router.post(
+    "/tuning-jobs/{TuningJobName}/stop", tags=["tuning jobs"], operation_id="stopTuningJob"
+)
+def stop_tuning_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TuningJobName: str,  # noqa: N803
+) -> schemas.AmtShape:
+    tuner.stop_tuning_job(caller, TuningJobName)
+    return {}
+
+
+@router.delete(
+    "/tuning-jobs/{TuningJobName}",
+    status_code=204,
+    tags=["tuning jobs"],
+    operation_id="deleteTuningJob",
+)
+def delete_tuning_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TuningJobName: str,  # noqa: N803
+) -> Response:
+    tuner.delete_tuning_job(caller, TuningJobName)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/tuning-jobs/{TuningJobName}/training-jobs",
+    tags=["tuning jobs"],
+    operation_id="listTrainingJobsForTuningJob",
+)
+def list_training_jobs_for_tuning_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TuningJobName: str,  # noqa: N803
+    query: Annotated[schemas.ListForTuningJobQuery, Query()],
+) -> schemas.AmtShape:
+    request = {"HyperParameterTuningJobName": TuningJobName, **query.model_dump(exclude_none=True)}
+    return tuner.list_training_jobs_for_tuning_job(caller, request)
+
+
+# --- training jobs -------------------------------------------------------------------------
+@router.get("/training-jobs", tags=["training jobs"], operation_id="listTrainingJobs")
+def list_training_jobs(
+    tuner: TunerDep,
+    caller: CallerDep,
+    query: Annotated[schemas.ListQuery, Query()],
+) -> schemas.AmtShape:
+    return tuner.list_training_jobs(caller, query.model_dump(exclude_none=True))
+
+
+@router.get(
+    "/training-jobs/{TrainingJobName}", tags=["training jobs"], operation_id="describeTrainingJob"
+)
+def describe_training_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+) -> schemas.AmtShape:
+    return tuner.describe_training_job(caller, TrainingJobName)
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/stop",
+    tags=["training jobs"],
+    operation_id="stopTrainingJob",
+)
+def stop_training_job(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+) -> schemas.AmtShape:
+    tuner.stop_training_job(caller, TrainingJobName)
+    return {}
+
+
+# --- the worker protocol -------------------------------------------------------------------
+@router.post(
+    "/tuning-jobs/{TuningJobName}/claims",
+    tags=["workers"],
+    operation_id="claimTrainingJob",
+    response_model=schemas.ClaimResponse,
+    responses={
+        204: {"description": "Nothing can start now; retry after Retry-After seconds."},
+        404: {"model": schemas.ErrorBody, "description": "No such tuning job."},
+        409: {"model": schemas.ErrorBody, "description": "TuningJobNotInProgress: exit."},
+    },
+)
+def claim(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TuningJobName: str,  # noqa: N803
+    body: schemas.ClaimRequest,
+) -> Any:
+    outcome = tuner.claim(caller, TuningJobName, body.WorkerId)
+    if isinstance(outcome, Wait):
+        return Response(status_code=204, headers={"Retry-After": str(outcome.retry_after)})
+    return outcome.render()
+
+
+GONE = {409: {"model": schemas.ErrorBody, "description": "The lease is gone: drop the job."}}
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/heartbeat",
+    tags=["workers"],
+    operation_id="heartbeat",
+    responses=GONE,
+)
+def heartbeat(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.WorkerBody | None = None,
+) -> schemas.HeartbeatResponse:
+    worker = body.WorkerId if body else None
+    return schemas.HeartbeatResponse(**tuner.heartbeat(caller, TrainingJobName, worker))
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/metrics",
+    tags=["workers"],
+    operation_id="reportMetrics",
+    responses=GONE,
+)
+def report_metrics(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.MetricsRequest,
+) -> schemas.StopResponse:
+    result = tuner.report_metrics(
+        caller, TrainingJobName, schemas.dumped(body.Metrics), body.WorkerId
+    )
+    return schemas.StopResponse(**result)
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/complete",
+    tags=["workers"],
+    operation_id="completeTrainingJob",
+    responses=GONE,
+)
+def complete(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.CompleteRequest | None = None,
+) -> schemas.EndResponse:
+    body = body or schemas.CompleteRequest()
+    result = tuner.complete(
+        caller, TrainingJobName, schemas.dumped(body.FinalMetricDataList), body.WorkerId
+    )
+    return schemas.EndResponse(**result)
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/fail",
+    tags=["workers"],
+    operation_id="failTrainingJob",
+    responses=GONE,
+)
+def fail(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.FailRequest,
+) -> schemas.EndResponse:
+    result = tuner.fail(caller, TrainingJobName, body.FailureReason, body.Retryable, body.WorkerId)
+    return schemas.EndResponse(**result)

@@ -1,0 +1,248 @@
+"""Handing the next training job to a worker.
+
+A claim runs in up to three short transactions rather than one long one: the suggestion
+engine may take a while (a Gaussian process fit), and no database lock is held across it.
+
+1. Lock the tuning job, settle it (lapsed leases, limits), re-issue a job awaiting a retry,
+   or check that a new job may start, and snapshot the history the strategy needs.
+2. Outside any transaction, ask the strategy for the next config.
+3. Lock again and insert the job only if no other claim created one meanwhile (the job's
+   ``created_count`` is unchanged); otherwise start over with the new history.
+
+Cheap strategies (Random, Grid) are computed inside the first transaction instead.
+The unique (tuning job, seq) key backs the count check: no two jobs share a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from amtune.app import lifecycle
+from amtune.app.context import Caller, Context
+from amtune.app.definitions import definitions_of, with_objective_key
+from amtune.app.domain import ACTIVE_TRAINING, ENDED_TRAINING, TrainingStatus, TuningStatus
+from amtune.app.domain import to_minimise as minimised
+from amtune.app.errors import Conflict, ServiceUnavailable, ValidationError
+from amtune.app.naming import training_job_arn, training_job_name
+from amtune.app.tuning_jobs import load as load_tuning_job
+from amtune.engine.spaces import SearchSpace
+from amtune.engine.strategies import get_strategy
+from amtune.engine.strategies.base import Config, History, Trial
+from amtune.store import repository
+from amtune.store.models import TrainingJobRow, TuningJobRow
+
+CHEAP_STRATEGIES = frozenset({"Random", "Grid"})
+MAX_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class Claim:
+    training_job_name: str
+    training_job_arn: str
+    hyperparameters: dict[str, str]
+    lease_expires_at: float
+    heartbeat_interval_seconds: int
+
+    def render(self) -> dict[str, Any]:
+        return {
+            "TrainingJobName": self.training_job_name,
+            "TrainingJobArn": self.training_job_arn,
+            "HyperParameters": self.hyperparameters,
+            "LeaseExpiresAt": self.lease_expires_at,
+            "HeartbeatIntervalSeconds": self.heartbeat_interval_seconds,
+        }
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Nothing can start now; ask again after ``retry_after`` seconds."""
+
+    retry_after: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Ended:
+    status: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    """Everything the strategy needs, captured under the lock."""
+
+    created_count: int
+    strategy: str
+    space: SearchSpace
+    history: History
+    seed: int
+
+
+@dataclass(frozen=True)
+class _Suggestion:
+    created_count: int
+    config: Config | None
+
+
+def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+    if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
+        raise ValidationError(
+            f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "
+            "Member must be a string of 1 to 256 characters"
+        )
+    suggestion: _Suggestion | None = None
+    for _ in range(MAX_ROUNDS):
+        outcome = ctx.db.run(
+            lambda s, found=suggestion: _claim_step(
+                ctx, s, caller, tuning_job_name, worker_id, found
+            )
+        )
+        if isinstance(outcome, _Request):
+            config = get_strategy(outcome.strategy).suggest(
+                outcome.space, outcome.history, seed=outcome.seed, index=outcome.created_count
+            )
+            suggestion = _Suggestion(outcome.created_count, config)
+            continue
+        if isinstance(outcome, _Ended):
+            raise Conflict(
+                f"The tuning job {tuning_job_name} is {outcome.status}: "
+                "it hands out no more training jobs.",
+                code="TuningJobNotInProgress",
+            )
+        return outcome
+    raise ServiceUnavailable("Too many concurrent claims on this tuning job; try again.")
+
+
+def _retry_after(ctx: Context) -> int:
+    return 1 if ctx.settings.lease_seconds < 20 else 2
+
+
+def _claim_step(
+    ctx: Context,
+    session: Session,
+    caller: Caller,
+    name: str,
+    worker_id: str,
+    suggestion: _Suggestion | None,
+) -> Claim | Wait | _Ended | _Request:
+    tuning = load_tuning_job(session, caller, name, for_update=True)
+    now = ctx.now()
+    lifecycle.settle(session, tuning, now)
+    if tuning.status != TuningStatus.IN_PROGRESS:
+        return _Ended(tuning.status)
+    jobs = list(repository.training_jobs_of(session, tuning.id))
+    active = [j for j in jobs if j.status in ACTIVE_TRAINING]
+    awaiting_retry = [j for j in active if j.worker_id is None and not j.stop_requested]
+    if awaiting_retry:
+        return _start(ctx, awaiting_retry[0], worker_id, now)
+    if len(active) >= tuning.max_parallel:
+        return Wait(_retry_after(ctx), "MaxParallelTrainingJobs are in progress")
+    if tuning.created_count >= tuning.max_jobs:
+        return Wait(_retry_after(ctx), "MaxNumberOfTrainingJobs created; waiting for them to end")
+
+    definitions = definitions_of(tuning.request)
+    definition_index = tuning.created_count % len(definitions)
+    definition = definitions[definition_index]
+    request = _Request(
+        created_count=tuning.created_count,
+        strategy=tuning.strategy,
+        space=SearchSpace.from_parameter_ranges(definition.parameter_ranges),
+        history=_history(jobs, definition.name, definition.objective_type),
+        seed=tuning.random_seed,
+    )
+    if suggestion is not None and suggestion.created_count == tuning.created_count:
+        config = suggestion.config
+    elif tuning.strategy in CHEAP_STRATEGIES:
+        config = get_strategy(tuning.strategy).suggest(
+            request.space, request.history, seed=request.seed, index=request.created_count
+        )
+    else:
+        return request
+    if config is None:
+        if active:
+            return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
+        lifecycle.complete_exhausted(tuning, now)
+        return _Ended(tuning.status)
+    job = _create(
+        ctx, session, caller, tuning, definition_index=definition_index, config=config, now=now
+    )
+    return _start(ctx, job, worker_id, now)
+
+
+def _history(
+    jobs: list[TrainingJobRow], definition: str | None, objective_type: str | None
+) -> History:
+    mine = [j for j in jobs if j.definition_name == definition]
+    finished = tuple(
+        Trial(
+            config=dict(j.tuned_hyperparameters),
+            objective=(
+                minimised(j.objective_value, objective_type)
+                if j.objective_value is not None
+                else None
+            ),
+        )
+        for j in mine
+        if j.status in ENDED_TRAINING
+    )
+    pending = tuple(dict(j.tuned_hyperparameters) for j in mine if j.status in ACTIVE_TRAINING)
+    return History(finished=finished, pending=pending)
+
+
+def _create(
+    ctx: Context,
+    session: Session,
+    caller: Caller,
+    tuning: TuningJobRow,
+    *,
+    definition_index: int,
+    config: Config,
+    now: float,
+) -> TrainingJobRow:
+    definition = definitions_of(tuning.request)[definition_index]
+    seq = tuning.created_count + 1
+    name = training_job_name(tuning.name, seq)
+    hyperparameters = {
+        **with_objective_key(definition.static, definition.objective_metric),
+        **config,
+    }
+    job = TrainingJobRow(
+        account_id=caller.account_id,
+        tuning_job_id=tuning.id,
+        tuning_job_name=tuning.name,
+        tuning_job_arn=tuning.arn,
+        definition=definition.body,
+        definition_name=definition.name,
+        objective_metric=definition.objective_metric,
+        seq=seq,
+        name=name,
+        arn=training_job_arn(ctx.settings.region, caller.account_id, name),
+        status=TrainingStatus.IN_PROGRESS,
+        secondary_status="Starting",
+        hyperparameters=hyperparameters,
+        tuned_hyperparameters=dict(config),
+        stop_requested=False,
+        attempt=1,
+        transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
+        created_at=now,
+        last_modified_at=now,
+    )
+    session.add(job)
+    tuning.created_count = seq
+    tuning.last_modified_at = now
+    session.flush()
+    return job
+
+
+def _start(ctx: Context, job: TrainingJobRow, worker_id: str, now: float) -> Claim:
+    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
+    assert job.lease_expires_at is not None
+    return Claim(
+        training_job_name=job.name,
+        training_job_arn=job.arn,
+        hyperparameters=dict(job.hyperparameters),
+        lease_expires_at=job.lease_expires_at,
+        heartbeat_interval_seconds=ctx.settings.heartbeat_interval_seconds,
+    )

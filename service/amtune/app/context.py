@@ -1,0 +1,33 @@
+"""What every use case needs: the database, the settings, a clock and the token codec."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from amtune.app.paging import TokenCodec
+from amtune.settings import Settings
+from amtune.store.database import Database
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: every query is scoped to this account."""
+
+    account_id: str
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+    clock: Callable[[], float] = time.time
+    tokens: TokenCodec = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenCodec(self.settings.secret_key)
+
+    def now(self) -> float:
+        # Millisecond resolution: what AWS shows, and exact in a double.
+        return round(self.clock(), 3)

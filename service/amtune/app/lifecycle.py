@@ -1,0 +1,161 @@
+"""The state machine of tuning and training jobs: every status change happens here.
+
+Each function runs inside the caller's transaction, with the tuning-job row locked, so two
+replicas (or a reaper and a worker) never both move the same job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from amtune.app.domain import (
+    ACTIVE_TRAINING,
+    ALL_FAILED_REASON,
+    FIRST_FAILURES_LIMIT,
+    TrainingStatus,
+    TuningStatus,
+)
+from amtune.store import repository
+from amtune.store.models import TrainingJobRow, TuningJobRow
+
+LEASE_EXPIRED = "RetryableError: the worker stopped sending heartbeats (lease expired)."
+
+
+def add_transition(job: TrainingJobRow, status: str, now: float, message: str = "") -> None:
+    """Append to SecondaryStatusTransitions, closing the previous entry."""
+    transitions: list[dict[str, Any]] = [dict(t) for t in job.transitions]
+    if transitions and "EndTime" not in transitions[-1]:
+        transitions[-1]["EndTime"] = now
+    entry: dict[str, Any] = {"Status": status, "StartTime": now, "StatusMessage": message}
+    if status in ("Completed", "Failed", "Stopped"):
+        entry["EndTime"] = now
+    transitions.append(entry)
+    job.transitions = transitions
+    job.secondary_status = status
+    job.last_modified_at = now
+
+
+def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: float) -> None:
+    job.worker_id = worker_id
+    job.lease_expires_at = now + lease
+    job.started_at = job.started_at or now
+    add_transition(job, "Training", now, "Training job is running on worker " + worker_id)
+
+
+def request_training_stop(job: TrainingJobRow, now: float) -> None:
+    """Tell one training job to stop; one no worker holds stops at once."""
+    if job.status not in ACTIVE_TRAINING or job.stop_requested:
+        return
+    job.stop_requested = True
+    if job.worker_id is None:
+        end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped before it started")
+        return
+    job.status = TrainingStatus.STOPPING
+    add_transition(job, "Stopping", now, "Stop requested")
+
+
+def end_training_job(
+    job: TrainingJobRow,
+    status: TrainingStatus,
+    now: float,
+    *,
+    reason: str | None = None,
+    retryable: bool | None = None,
+    message: str = "",
+) -> None:
+    job.status = status
+    job.failure_reason = reason
+    job.retryable = retryable if status == TrainingStatus.FAILED else None
+    job.lease_expires_at = None
+    job.ended_at = now
+    add_transition(job, str(status), now, message or (reason or ""))
+
+
+def fail_or_retry(
+    job: TrainingJobRow, tuning: TuningJobRow | None, now: float, reason: str, retryable: bool
+) -> None:
+    """A failed attempt: retried in place (RetryStrategy) while attempts remain, else Failed.
+
+    A job told to stop ends Stopped however it ends: the stop is what the user asked for.
+    """
+    if job.stop_requested:
+        end_training_job(job, TrainingStatus.STOPPED, now, message=reason)
+        return
+    retries = tuning.max_retry_attempts if tuning is not None else 0
+    live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
+    if retryable and live and job.attempt <= retries:
+        job.attempt += 1
+        job.worker_id = None
+        job.lease_expires_at = None
+        job.objective_value = None
+        job.status = TrainingStatus.IN_PROGRESS
+        add_transition(job, "Restarting", now, f"Attempt {job.attempt - 1} failed: {reason}")
+        return
+    end_training_job(job, TrainingStatus.FAILED, now, reason=reason, retryable=retryable)
+
+
+def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
+    expired = 0
+    for job in repository.active_training_jobs(session, tuning.id):
+        if job.lease_expires_at is not None and job.lease_expires_at < now:
+            fail_or_retry(job, tuning, now, LEASE_EXPIRED, retryable=True)
+            expired += 1
+    return expired
+
+
+def begin_stopping(session: Session, tuning: TuningJobRow, now: float) -> None:
+    tuning.status = TuningStatus.STOPPING
+    tuning.last_modified_at = now
+    for job in repository.active_training_jobs(session, tuning.id):
+        request_training_stop(job, now)
+
+
+def settle(session: Session, tuning: TuningJobRow, now: float) -> None:
+    """Move a tuning job on after anything happened to it: leases, limits, endings."""
+    if tuning.status not in (TuningStatus.IN_PROGRESS, TuningStatus.STOPPING):
+        return
+    expire_leases(session, tuning, now)
+    session.flush()
+    if tuning.status == TuningStatus.IN_PROGRESS and _runtime_exceeded(tuning, now):
+        begin_stopping(session, tuning, now)
+        session.flush()
+    jobs = repository.training_jobs_of(session, tuning.id)
+    active = [j for j in jobs if j.status in ACTIVE_TRAINING]
+    if tuning.status == TuningStatus.IN_PROGRESS and _first_jobs_all_failed(tuning, jobs):
+        for job in active:
+            request_training_stop(job, now)
+        _finish(tuning, TuningStatus.FAILED, now)
+        tuning.failure_reason = ALL_FAILED_REASON.format(n=FIRST_FAILURES_LIMIT)
+        return
+    if active:
+        return
+    if tuning.status == TuningStatus.STOPPING:
+        _finish(tuning, TuningStatus.STOPPED, now)
+    elif tuning.created_count >= tuning.max_jobs:
+        _finish(tuning, TuningStatus.COMPLETED, now)
+
+
+def complete_exhausted(tuning: TuningJobRow, now: float) -> None:
+    """The strategy has nothing left to try and nothing runs: the job is done."""
+    _finish(tuning, TuningStatus.COMPLETED, now)
+
+
+def _finish(tuning: TuningJobRow, status: TuningStatus, now: float) -> None:
+    tuning.status = status
+    tuning.ended_at = now
+    tuning.last_modified_at = now
+
+
+def _runtime_exceeded(tuning: TuningJobRow, now: float) -> bool:
+    limit = tuning.max_runtime_seconds
+    return limit is not None and now - tuning.created_at >= limit
+
+
+def _first_jobs_all_failed(tuning: TuningJobRow, jobs: list[TrainingJobRow] | Any) -> bool:
+    """AMT fails the tuning job when its first training jobs all fail to give an objective."""
+    ended = [j for j in jobs if j.status in (TrainingStatus.FAILED, TrainingStatus.COMPLETED)]
+    if any(j.objective_value is not None for j in jobs if j.status not in ACTIVE_TRAINING):
+        return False
+    return len(ended) >= min(FIRST_FAILURES_LIMIT, tuning.max_jobs)

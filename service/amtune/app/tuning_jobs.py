@@ -1,0 +1,258 @@
+"""Create, describe, list, stop and delete tuning jobs."""
+
+from __future__ import annotations
+
+import copy
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from amtune.app import lifecycle, views
+from amtune.app.context import Caller, Context
+from amtune.app.definitions import definitions_of, primary_objective
+from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus
+from amtune.app.errors import (
+    ResourceInUse,
+    ResourceLimitExceeded,
+    ResourceNotFound,
+    ValidationError,
+)
+from amtune.app.listing import list_page, time_filtered
+from amtune.app.naming import tuning_job_arn
+from amtune.app.validation import (
+    validate_create_tuning_job,
+    validate_list_tuning_jobs,
+    validate_tuning_job_name,
+)
+from amtune.engine.spaces import SearchSpace
+from amtune.engine.strategies import SUPPORTED
+from amtune.store import repository
+from amtune.store.models import TuningJobRow
+
+NAME_FIELD = "hyperParameterTuningJobName"
+
+
+def not_found(name: str) -> ResourceNotFound:
+    return ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
+
+
+def load(session: Session, caller: Caller, name: str, *, for_update: bool = False) -> TuningJobRow:
+    row = repository.tuning_job(session, caller.account_id, name, for_update=for_update)
+    if row is None:
+        raise not_found(name)
+    return row
+
+
+def counters_for(session: Session, ids: list[int]) -> dict[int, Counters]:
+    result = {row_id: Counters() for row_id in ids}
+    for tuning_id, status, retryable, has_objective, n in repository.counter_rows(session, ids):
+        result[tuning_id].add(status, retryable, has_objective, n)
+    return result
+
+
+def _reject_unsupported(request: dict[str, Any]) -> None:
+    """Features whose engines have not landed yet fail loudly rather than being ignored."""
+    config = request["HyperParameterTuningJobConfig"]
+    strategy = config["Strategy"]
+    if strategy not in SUPPORTED:
+        raise ValidationError(
+            f"Strategy {strategy} is not available in this amtune yet "
+            f"(available: {', '.join(sorted(SUPPORTED))}). "
+            "Choose one of those at 'hyperParameterTuningJobConfig.strategy'."
+        )
+    unsupported = {
+        "WarmStartConfig": "warmStartConfig" if "WarmStartConfig" in request else None,
+        "Autotune": "autotune" if "Autotune" in request else None,
+        "TrainingJobEarlyStoppingType=Auto": (
+            "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
+            if config.get("TrainingJobEarlyStoppingType") == "Auto"
+            else None
+        ),
+        "TuningJobCompletionCriteria": (
+            "hyperParameterTuningJobConfig.tuningJobCompletionCriteria"
+            if config.get("TuningJobCompletionCriteria")
+            else None
+        ),
+    }
+    for feature, path in unsupported.items():
+        if path is not None:
+            raise ValidationError(
+                f"{feature} is not available in this amtune yet; remove '{path}' from the request."
+            )
+
+
+def _stored_request(request: dict[str, Any], max_jobs: int) -> dict[str, Any]:
+    """The request as Describe echoes it, with the defaults the service chose filled in."""
+    stored = copy.deepcopy(request)
+    config = stored["HyperParameterTuningJobConfig"]
+    config.setdefault("TrainingJobEarlyStoppingType", "Off")
+    config["ResourceLimits"].setdefault("MaxNumberOfTrainingJobs", max_jobs)
+    return stored
+
+
+def _max_jobs(request: dict[str, Any]) -> int:
+    config = request["HyperParameterTuningJobConfig"]
+    given = config["ResourceLimits"].get("MaxNumberOfTrainingJobs")
+    if given is not None:
+        return int(given)
+    # Only Grid may omit it (validation enforces that): one job per grid point.
+    total = 0
+    for definition in definitions_of(request):
+        count = SearchSpace.from_parameter_ranges(definition.parameter_ranges).cardinality()
+        total += count or 0
+    return total
+
+
+def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+    validate_create_tuning_job(request)
+    _reject_unsupported(request)
+    config = request["HyperParameterTuningJobConfig"]
+    limits = config["ResourceLimits"]
+    if limits["MaxParallelTrainingJobs"] > ctx.settings.max_parallel_training_jobs:
+        raise ResourceLimitExceeded(
+            f"The value {limits['MaxParallelTrainingJobs']} for "
+            "'hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs' exceeds the "
+            "account's quota of "
+            f"{ctx.settings.max_parallel_training_jobs} parallel training jobs per tuning job."
+        )
+    name = request["HyperParameterTuningJobName"]
+    max_jobs = _max_jobs(request)
+    objective_type, objective_metric = primary_objective(request)
+    retry = (definitions_of(request)[0].body.get("RetryStrategy") or {}).get(
+        "MaximumRetryAttempts", 0
+    )
+    seed = config.get("RandomSeed")
+    arn = tuning_job_arn(ctx.settings.region, caller.account_id, name)
+
+    def work(session: Session) -> None:
+        if repository.tuning_job(session, caller.account_id, name) is not None:
+            raise ResourceInUse(
+                f"A hyperparameter tuning job with the name, {name}, already exists. "
+                "Choose a different name."
+            )
+        live = repository.count_tuning_jobs_in_status(
+            session, caller.account_id, [TuningStatus.IN_PROGRESS, TuningStatus.STOPPING]
+        )
+        if live >= ctx.settings.max_concurrent_tuning_jobs:
+            raise ResourceLimitExceeded(
+                f"The account already has {live} tuning jobs in progress, the quota of "
+                f"{ctx.settings.max_concurrent_tuning_jobs}. Wait for one to end or stop one."
+            )
+        now = ctx.now()
+        session.add(
+            TuningJobRow(
+                account_id=caller.account_id,
+                name=name,
+                name_key=name.lower(),
+                arn=arn,
+                status=TuningStatus.IN_PROGRESS,
+                strategy=config["Strategy"],
+                objective_type=objective_type,
+                objective_metric=objective_metric,
+                max_jobs=max_jobs,
+                max_parallel=limits["MaxParallelTrainingJobs"],
+                max_runtime_seconds=limits.get("MaxRuntimeInSeconds"),
+                max_retry_attempts=int(retry),
+                random_seed=int(seed) if seed is not None else secrets.randbelow(2**31),
+                request=_stored_request(request, max_jobs),
+                created_count=0,
+                created_at=now,
+                last_modified_at=now,
+            )
+        )
+        session.flush()
+
+    try:
+        ctx.db.run(work)
+    except IntegrityError as exc:
+        # Two creates raced on PostgreSQL: the unique key decided, the loser hears it.
+        raise ResourceInUse(
+            f"A hyperparameter tuning job with the name, {name}, already exists. "
+            "Choose a different name."
+        ) from exc
+    return {"HyperParameterTuningJobArn": arn}
+
+
+def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
+    validate_tuning_job_name(name, NAME_FIELD)
+
+    def work(session: Session) -> dict[str, Any]:
+        tuning = load(session, caller, name)
+        counters = counters_for(session, [tuning.id])[tuning.id]
+        best = repository.best_training_job(session, tuning.id, tuning.objective_type)
+        return views.tuning_job_description(tuning, counters, best, ctx.now())
+
+    return ctx.db.run(work, readonly=True)
+
+
+TUNING_SORT = {
+    "Name": TuningJobRow.name,
+    "CreationTime": TuningJobRow.created_at,
+    "Status": TuningJobRow.status,
+}
+
+
+def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+    validate_list_tuning_jobs(request)
+    query = select(TuningJobRow).where(TuningJobRow.account_id == caller.account_id)
+    if request.get("NameContains"):
+        query = query.where(TuningJobRow.name_key.contains(request["NameContains"].lower()))
+    if request.get("StatusEquals"):
+        query = query.where(TuningJobRow.status == request["StatusEquals"])
+    query = time_filtered(query, request, TuningJobRow.created_at, TuningJobRow.last_modified_at)
+
+    def render(session: Session, rows: list[TuningJobRow]) -> list[dict[str, Any]]:
+        counters = counters_for(session, [r.id for r in rows])
+        return [views.tuning_job_summary(r, counters[r.id]) for r in rows]
+
+    return list_page(
+        ctx,
+        caller,
+        request,
+        query=query,
+        sort_columns=TUNING_SORT,
+        default_sort="Name",
+        id_column=TuningJobRow.id,
+        render=render,
+        result_key="HyperParameterTuningJobSummaries",
+    )
+
+
+def stop(ctx: Context, caller: Caller, name: str) -> None:
+    validate_tuning_job_name(name, NAME_FIELD)
+
+    def work(session: Session) -> None:
+        tuning = load(session, caller, name, for_update=True)
+        now = ctx.now()
+        lifecycle.settle(session, tuning, now)
+        if tuning.status in TERMINAL_TUNING:
+            raise ValidationError(
+                f"The hyperparameter tuning job {name} is already in a terminal state "
+                f"({tuning.status}) and cannot be stopped."
+            )
+        if tuning.status == TuningStatus.STOPPING:
+            return
+        lifecycle.begin_stopping(session, tuning, now)
+        session.flush()
+        lifecycle.settle(session, tuning, now)
+
+    ctx.db.run(work)
+
+
+def delete(ctx: Context, caller: Caller, name: str) -> None:
+    validate_tuning_job_name(name, NAME_FIELD)
+
+    def work(session: Session) -> None:
+        tuning = load(session, caller, name, for_update=True)
+        lifecycle.settle(session, tuning, ctx.now())
+        if tuning.status not in TERMINAL_TUNING:
+            raise ValidationError(
+                f"The hyperparameter tuning job {name} is in status {tuning.status}, "
+                "not in a terminal state. Stop it and wait until it is Stopped before deleting."
+            )
+        session.delete(tuning)
+
+    ctx.db.run(work)

@@ -1,0 +1,65 @@
+"""What every strategy sees and returns.
+
+A strategy is a pure function of (search space, history, job seed, training-job index): the app
+owns persistence and concurrency, so the same inputs must always give the same suggestion and
+a retried or replayed creation never yields a different config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from amtune.engine.spaces import Config, SearchSpace
+
+__all__ = ["Config", "History", "Strategy", "Trial", "used_ranks"]
+
+
+@dataclass(frozen=True)
+class Trial:
+    """An ended training job."""
+
+    config: Config
+    objective: float | None
+    """Value to MINIMISE (the app negates Maximize objectives); None = failed / no objective."""
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything a tuning job has launched so far."""
+
+    finished: tuple[Trial, ...] = ()
+    """Ended training jobs, in creation order."""
+    pending: tuple[Config, ...] = ()
+    """Training jobs in progress (claimed, not ended)."""
+
+    def configs(self) -> tuple[Config, ...]:
+        """Every config already used: finished first, then pending."""
+        return tuple(t.config for t in self.finished) + self.pending
+
+
+class Strategy(Protocol):
+    """A search strategy (``Random``, ``Grid``, ``Bayesian`` ...)."""
+
+    def suggest(
+        self, space: SearchSpace, history: History, *, seed: int, index: int
+    ) -> Config | None:
+        """The config for training job number ``index`` (0-based) of a job seeded with ``seed``.
+
+        Deterministic for (space, history, seed, index). ``None`` means nothing is left to
+        suggest (grid or discrete space exhausted)."""
+        ...
+
+
+def used_ranks(space: SearchSpace, history: History) -> set[int]:
+    """Grid positions (:meth:`SearchSpace.rank`) of every used config of a discrete space.
+
+    Configs the space does not contain (e.g. inherited from a job with other ranges) are
+    skipped: they cannot collide with anything this space can produce."""
+    used: set[int] = set()
+    for config in history.configs():
+        try:
+            used.add(space.rank(config))
+        except ValueError:
+            continue
+    return used

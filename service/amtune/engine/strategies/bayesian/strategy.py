@@ -1,0 +1,176 @@
+"""BayesianStrategy: GP + log-EI suggestions for AMT's ``Strategy=Bayesian``.
+
+One suggestion, start to finish (all pure, deterministic for ``(space, history, seed, index)``):
+
+1. Fewer than ``initial_design_size(dim)`` finished trials with an objective: a Sobol point
+   (:mod:`.design`).
+2. Otherwise encode finished trials (:mod:`.encoding`), warp their objectives
+   (:mod:`.transforms`; failed trials get the worst warped value), fit MAP hyperparameters
+   (:mod:`.gp`) on at most ``MAX_FIT`` trials and condition on at most ``MAX_MODEL``.
+3. Pending trials (running on other workers) are added as *kriging believers* (:mod:`.batch`):
+   the GP treats them as observed at their predicted mean, so their neighbourhood loses
+   its variance and with it its expected improvement.
+4. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
+   finished nor pending; ``None`` only when a discrete space has no unused config left.
+5. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
+   is logged at WARNING and answered with the exploration step of (1), never an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from amtune.engine.spaces import Config, SearchSpace
+
+from .batch import condition_on_pending
+from .design import exploration_step
+from .encoding import Encoder
+from .gp import ModelError, Posterior, fit_hyper
+from .kernel import FloatArray
+from .optimize import N_CENTRES, Acquisition, candidates
+from .transforms import warp_targets
+
+if TYPE_CHECKING:
+    from amtune.engine.strategies.base import History
+
+logger = logging.getLogger(__name__)
+
+MAX_FIT = 150
+"""Hyperparameters are fitted on at most this many trials (cost O(n^3) per iteration)."""
+MAX_MODEL = 400
+"""The posterior conditions on at most this many trials; beyond, a subsample (below)."""
+MAX_ENUMERATE = 8192
+"""Fully discrete spaces up to this size are scored exhaustively instead of searched."""
+
+
+def initial_design_size(dim: int) -> int:
+    """Quasi-random trials before the GP takes over: 5 in 1-3 dims, up to 10 in 8+ dims."""
+    return int(min(10, max(5, dim + 2)))
+
+
+def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> FloatArray:
+    """Indices of at most ``cap`` trials: the best third, the most recent sixth, random rest.
+
+    The best trials shape the region EI cares about; recent ones keep the model current for
+    the running search; a uniform rest keeps the global picture."""
+    n = len(objectives)
+    if n <= cap:
+        return np.arange(n)
+    score = np.where(np.isfinite(objectives), objectives, np.inf)
+    best = np.argsort(score, kind="stable")[: cap // 3]
+    keep = set(best.tolist())
+    keep.update(range(n - cap // 6, n))
+    rest = np.array([i for i in range(n) if i not in keep])
+    extra = rng.choice(rest, size=cap - len(keep), replace=False)
+    keep.update(extra.tolist())
+    return np.array(sorted(keep))
+
+
+class BayesianStrategy:
+    """Gaussian-process Bayesian optimisation (see the module docstring)."""
+
+    def suggest(
+        self, space: SearchSpace, history: History, *, seed: int, index: int
+    ) -> Config | None:
+        seed = int(seed) % (2**63)
+        index = int(index)
+        encoder = Encoder(space)
+        used = {encoder.key(t.config) for t in history.finished}
+        used.update(encoder.key(c) for c in history.pending)
+        card = space.cardinality()
+        if card is not None and _count_in_space(space, used) >= card:
+            return None
+        n_ok = sum(
+            1 for t in history.finished if t.objective is not None and np.isfinite(t.objective)
+        )
+        if n_ok < initial_design_size(space.dim) or encoder.n_features == 0:
+            return exploration_step(space, used, seed=seed, index=index)
+        try:
+            with np.errstate(all="ignore"):
+                return self._model_step(space, encoder, history, used, seed=seed, index=index)
+        except (ModelError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+            logger.warning(
+                "Bayesian model step failed (%s: %s); falling back to a quasi-random "
+                "exploration step (seed=%d, index=%d)",
+                type(exc).__name__,
+                exc,
+                seed,
+                index,
+            )
+            return exploration_step(space, used, seed=seed, index=index)
+
+    def _model_step(
+        self,
+        space: SearchSpace,
+        encoder: Encoder,
+        history: History,
+        used: set[tuple[str, ...]],
+        *,
+        seed: int,
+        index: int,
+    ) -> Config | None:
+        rng = np.random.default_rng([seed, index, len(history.finished)])
+        finished = history.finished
+        objectives = np.array(
+            [np.nan if t.objective is None else float(t.objective) for t in finished]
+        )
+        objectives[~np.isfinite(objectives)] = np.nan
+        keep = _subsample(objectives, MAX_MODEL, rng)
+        u_obs = encoder.configs_to_unit([finished[i].config for i in keep])
+        y = warp_targets(objectives[keep])
+        x = encoder.features(u_obs)
+        fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
+        hyper = fit_hyper(x[fit_idx], y[fit_idx], rng)
+        posterior = Posterior(x, y, hyper)
+        posterior = condition_on_pending(posterior, encoder, history.pending)
+        ok = np.isfinite(objectives[keep])
+        best = float(np.min(y[ok]))
+        acq = Acquisition(encoder, posterior, best)
+        card = space.cardinality()
+        if card is not None and card <= MAX_ENUMERATE:
+            u = encoder.discrete_grid()
+            free = np.ones(len(u), dtype=bool)
+            for key in used:
+                rank = _rank(space, key)
+                if rank is not None:
+                    free[rank] = False
+            u = u[free]
+            scores = acq(u)
+        else:
+            centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
+            u, scores = candidates(acq, centres, rng)
+        return _best_unused(space, encoder, u, scores, used)
+
+
+def _rank(space: SearchSpace, key: Sequence[str]) -> int | None:
+    try:
+        return space.rank(dict(zip(space.names, key, strict=True)))
+    except ValueError:
+        return None
+
+
+def _count_in_space(space: SearchSpace, used: set[tuple[str, ...]]) -> int:
+    return sum(1 for key in used if _rank(space, key) is not None)
+
+
+def _best_unused(
+    space: SearchSpace,
+    encoder: Encoder,
+    u: FloatArray,
+    scores: FloatArray,
+    used: set[tuple[str, ...]],
+) -> Config | None:
+    order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")
+    seen: set[tuple[str, ...]] = set()
+    for i in order:
+        config = space.from_unit(u[i])
+        key = encoder.key(config)
+        if key in used or key in seen:
+            seen.add(key)
+            continue
+        return config
+    raise ModelError("every candidate decodes to a finished or pending config")

@@ -1,0 +1,420 @@
+"""The worker API for training code written in Python.
+
+    for job in amtune.Worker(endpoint_url, "my-tuning-job").jobs():
+        for epoch in range(10):
+            loss = train_one_epoch(**job.hyperparameters)
+            job.report("loss", loss, step=epoch)
+            if job.should_stop:
+                break
+
+Each iteration is one claimed training job. Its hyperparameters come typed (the tuning job's
+ParameterRanges decide, see :mod:`amtune.sdk.hyperparameters`), heartbeats and metric batches go
+out from a background thread, and the job ends when the iteration does:
+
+* the body finishes normally -> the job is completed (the service takes the last reported value of
+  the objective metric; a job that was told to stop ends Stopped);
+* ``with job:`` around the body, or :meth:`Worker.run`, fails it with the exception's text when
+  the body raises;
+* an exception escaping a bare ``for`` loop fails it with the exception's text when the exception
+  ends the process; when the program catches it (or the loop is left with ``break``) the job is
+  failed a moment later as abandoned. Call ``job.complete()`` before ``break`` to keep a result.
+
+A lost lease (409) never raises: the job is dropped (``job.lease_lost``), reports become no-ops,
+and the loop goes on with the next job. The loop ends when the tuning job is no longer in
+progress (409 ``TuningJobNotInProgress`` on claim).
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import sys
+import threading
+import traceback
+import types
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from amtune.sdk.client import SageMakerClient
+from amtune.sdk.errors import (
+    ClientError,
+    EndpointConnectionError,
+    LeaseLost,
+    NotFound,
+    TuningJobEnded,
+    WorkerProtocolError,
+)
+from amtune.sdk.hyperparameters import (
+    HyperParameterValue,
+    decode,
+    ranges_of_tuning_job,
+)
+from amtune.sdk.protocol import (
+    Claim,
+    Metric,
+    Wait,
+    WorkerProtocol,
+    complete_body,
+    default_worker_id,
+    fail_body,
+)
+from amtune.sdk.session import JobSession
+from amtune.sdk.transport import Cancelled, RetryPolicy
+
+log = logging.getLogger("amtune.sdk")
+
+#: How long an abandoned job (loop left by break or a caught exception) waits for an uncaught
+#: exception's text before it is failed with a generic reason.
+ABANDON_GRACE_SECONDS = 1.0
+
+
+class Job:
+    """One claimed training job. Not created by user code: :meth:`Worker.jobs` hands them out."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        claim: Claim,
+        types_: Mapping[str, type],
+        objective_metric: str | None,
+    ) -> None:
+        self._worker = worker
+        self.claim = claim
+        self.name = claim.training_job_name
+        self.arn = claim.training_job_arn
+        self.raw_hyperparameters: dict[str, str] = dict(claim.hyperparameters)
+        self.hyperparameters: dict[str, HyperParameterValue] = decode(claim.hyperparameters, types_)
+        self.objective_metric = (
+            claim.hyperparameters.get("_tuning_objective_metric") or objective_metric
+        )
+        self.owner = threading.current_thread()
+        self.status: str = "InProgress"  # InProgress | Completed | Failed | Dropped
+        self._lock = threading.Lock()
+        self._session = JobSession(
+            worker.protocol,
+            claim,
+            flush_interval=worker.flush_interval,
+            max_batch=worker.max_batch,
+        )
+
+    def __repr__(self) -> str:
+        return f"Job({self.name!r}, {self.hyperparameters!r}, status={self.status!r})"
+
+    @property
+    def should_stop(self) -> bool:
+        """True once the service asked this job to stop, the lease was lost, or the worker closes.
+
+        Check it between epochs and end the iteration: the job is then completed and the service
+        records it as Stopped (or drops it, for a lost lease).
+        """
+        return (
+            self._session.stop_requested
+            or self._session.lease_lost
+            or self._worker.closing.is_set()
+        )
+
+    @property
+    def lease_lost(self) -> bool:
+        return self._session.lease_lost
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "InProgress"
+
+    def report(
+        self,
+        metric_name: str,
+        value: float,
+        *,
+        step: int | None = None,
+        timestamp: dt.datetime | None = None,
+    ) -> None:
+        """Queue a metric value for the next batch. Non-finite values raise ValueError."""
+        if self.finished:
+            log.warning("%s: report(%r) after the job ended is ignored", self.name, metric_name)
+            return
+        moment = timestamp or dt.datetime.now(dt.UTC)
+        self._session.add_metric(Metric(metric_name, float(value), moment, step))
+
+    def complete(self, final_metrics: Mapping[str, float] | None = None) -> None:
+        """End the job successfully (idempotent). ``final_metrics`` override the last reports."""
+        metrics = (
+            [Metric(k, float(v), dt.datetime.now(dt.UTC)) for k, v in final_metrics.items()]
+            if final_metrics
+            else None
+        )
+        self._end("Completed", lambda: self._send_complete(metrics))
+
+    def fail(self, reason: str, *, retryable: bool = False) -> None:
+        """End the job as Failed with ``reason`` as its FailureReason (idempotent)."""
+        self._end(
+            "Failed",
+            lambda: self._worker.protocol.send_failure(
+                self.name, fail_body(reason, retryable), retry=self._worker.completion_retry
+            ),
+        )
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.complete()
+        else:
+            self.fail(describe_exception(exc), retryable=isinstance(exc, KeyboardInterrupt))
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._session.start()
+        _registry.add(self)
+
+    def _send_complete(self, metrics: list[Metric] | None) -> None:
+        chosen = metrics if metrics is not None else self._session.final_metrics()
+        self._worker.protocol.send_completion(
+            self.name, complete_body(chosen), retry=self._worker.completion_retry
+        )
+
+    def _end(self, status: str, send: Callable[[], None]) -> None:
+        with self._lock:
+            if self.finished:
+                return
+            self.status = status
+        _registry.discard(self)
+        self._session.close()
+        if self._session.lease_lost:
+            self.status = "Dropped"
+            return
+        try:
+            send()
+        except (LeaseLost, NotFound) as exc:
+            log.warning("%s: lease lost before the job could end: %s", self.name, exc)
+            self.status = "Dropped"
+        except (ClientError, EndpointConnectionError, Cancelled) as exc:
+            log.error("%s: could not report the end of the job: %s", self.name, exc)
+            self.status = "Dropped"
+
+
+class Worker:
+    """Claims training jobs of one tuning job and hands them to Python training code."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        tuning_job: str,
+        *,
+        worker_id: str | None = None,
+        auth: httpx.Auth | None = None,
+        timeout: float = 30.0,
+        flush_interval: float = 1.0,
+        max_batch: int = 200,
+        completion_timeout: float = 600.0,
+        exact_types: bool = True,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.endpoint_url = endpoint_url
+        self.tuning_job = tuning_job
+        self.worker_id = worker_id or default_worker_id()
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self.exact_types = exact_types
+        self.completion_retry = RetryPolicy(
+            max_attempts=None, base_delay=0.5, max_delay=15.0, deadline_seconds=completion_timeout
+        )
+        connection: dict[str, Any] = {"auth": auth, "timeout": timeout, "transport": transport}
+        self.protocol = WorkerProtocol(endpoint_url, **connection)
+        self._client = SageMakerClient(endpoint_url, **connection)
+        self.closing = threading.Event()
+        self.jobs_seen = 0
+
+    def close(self) -> None:
+        """Stop claiming; the job in hand sees ``should_stop``."""
+        self.closing.set()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        self.protocol.close()
+        self._client.close()
+
+    def jobs(self, max_jobs: int | None = None) -> Iterator[Job]:
+        """Claim, yield, end; until the tuning job is over, ``max_jobs`` ran, or :meth:`close`."""
+        types_, objective = self._describe()
+        count = 0
+        while not self.closing.is_set() and (max_jobs is None or count < max_jobs):
+            claim = self._claim()
+            if claim is None:
+                return
+            count += 1
+            self.jobs_seen += 1
+            job = Job(self, claim, types_, objective)
+            job._start()
+            try:
+                yield job
+            except GeneratorExit:
+                if not job.finished:
+                    _registry.abandon(job)
+                raise
+            job.complete()
+
+    def run(self, train: Callable[[Job], object], max_jobs: int | None = None) -> int:
+        """Call ``train(job)`` for every job: completed on return, failed with the error on raise.
+
+        Returns the number of jobs run. A KeyboardInterrupt fails the job as retryable, then
+        propagates.
+        """
+        ran = 0
+        for job in self.jobs(max_jobs):
+            ran += 1
+            with job:
+                train(job)
+        return ran
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _describe(self) -> tuple[dict[str, type], str | None]:
+        """Exact hyperparameter types and the objective name; guesses if Describe fails."""
+        if not self.exact_types:
+            return {}, None
+        try:
+            description = self._client.describe_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=self.tuning_job
+            )
+        except ClientError as exc:
+            if exc.code == "ResourceNotFound":
+                raise
+            log.warning("describe failed, hyperparameter types will be guessed: %s", exc)
+            return {}, None
+        except EndpointConnectionError as exc:
+            log.warning("describe failed, hyperparameter types will be guessed: %s", exc)
+            return {}, None
+        objective = (
+            description.get("HyperParameterTuningJobConfig", {})
+            .get("HyperParameterTuningJobObjective", {})
+            .get("MetricName")
+        )
+        return ranges_of_tuning_job(description), objective
+
+    def _claim(self) -> Claim | None:
+        """The next claim, waiting through 204s and outages; None when claiming is over."""
+        retry = RetryPolicy(max_attempts=None, base_delay=0.5, max_delay=15.0)
+        warned = False
+
+        def on_retry(attempt: int, delay: float, why: str) -> None:
+            nonlocal warned
+            if not warned:
+                log.warning("service unreachable (%s); retrying", why)
+                warned = True
+
+        while not self.closing.is_set():
+            try:
+                result = self.protocol.claim(
+                    self.tuning_job,
+                    self.worker_id,
+                    retry=retry,
+                    cancel=self.closing,
+                    on_retry=on_retry,
+                )
+            except TuningJobEnded:
+                return None
+            except Cancelled:
+                return None
+            except WorkerProtocolError as exc:
+                if exc.status >= 500:
+                    self.closing.wait(2.0)
+                    continue
+                raise
+            if isinstance(result, Wait):
+                self.closing.wait(result.retry_after)
+                continue
+            return result
+        return None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """The FailureReason for an exception: its type and message, then the innermost frames."""
+    head = f"{type(exc).__name__}: {exc}"
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tail = "".join(frames)[-700:]
+    return f"{head}\n{tail}"[:1024]
+
+
+class _Registry:
+    """Jobs in progress in this process, so an uncaught exception can fail them with its text.
+
+    A generator cannot see the exception that leaves the caller's ``for`` loop; the interpreter's
+    excepthook can. Abandoned jobs (the loop left while a job was open) wait a short grace for that
+    hook, then are failed generically; at exit every job still open is failed.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: set[Job] = set()
+        self._installed = False
+
+    def add(self, job: Job) -> None:
+        with self._lock:
+            self._active.add(job)
+            if not self._installed:
+                self._install()
+
+    def discard(self, job: Job) -> None:
+        with self._lock:
+            self._active.discard(job)
+
+    def abandon(self, job: Job) -> None:
+        timer = threading.Timer(
+            ABANDON_GRACE_SECONDS,
+            job.fail,
+            args=("The training loop was left before this job finished (break or exception).",),
+        )
+        timer.daemon = True
+        timer.start()
+
+    def _fail_all(
+        self, reason: str, thread: threading.Thread | None = None, *, retryable: bool = False
+    ) -> None:
+        with self._lock:
+            jobs = [j for j in self._active if thread is None or j.owner is thread]
+        for job in jobs:
+            job.fail(reason, retryable=retryable)
+
+    def _install(self) -> None:
+        self._installed = True
+        previous_hook = sys.excepthook
+        previous_thread_hook = threading.excepthook
+
+        def excepthook(
+            exc_type: type[BaseException],
+            exc: BaseException,
+            tb: types.TracebackType | None,
+        ) -> None:
+            if exc.__traceback__ is None:
+                exc = exc.with_traceback(tb)
+            interrupted = isinstance(exc, KeyboardInterrupt)
+            self._fail_all(describe_exception(exc), retryable=interrupted)
+            previous_hook(exc_type, exc, tb)
+
+        def thread_excepthook(args: threading.ExceptHookArgs) -> None:
+            if args.exc_value is not None:
+                self._fail_all(describe_exception(args.exc_value), args.thread)
+            previous_thread_hook(args)
+
+        sys.excepthook = excepthook
+        threading.excepthook = thread_excepthook
+        atexit.register(
+            self._fail_all, "The Python process exited before this training job finished."
+        )
+
+
+_registry = _Registry()

@@ -1,0 +1,63 @@
+"""Settings from the environment (``AMTUNE_*``), read once and passed down explicitly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """One object, injected; nothing deeper in the code reads ``os.environ``."""
+
+    model_config = SettingsConfigDict(env_prefix="AMTUNE_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./amtune.db",
+        description="SQLAlchemy URL: sqlite:///file.db or postgresql+psycopg://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    region: str = "us-east-1"
+    account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
+    lease_seconds: float = Field(default=60.0, gt=0)
+    max_parallel_training_jobs: int = Field(default=10, ge=1, le=100)
+    max_concurrent_tuning_jobs: int = Field(default=100, ge=1)
+    secret_key: str = Field(
+        default="amtune-development-key",
+        description="Signs pagination tokens; set it to the same value on every replica.",
+    )
+    sweep_interval_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        description="How often the lease reaper runs; default a quarter of the lease, 0.25-5 s.",
+    )
+    log_level: str = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, url: str) -> str:
+        """Let users write the URL their other tools use; we always talk psycopg 3."""
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+
+    @property
+    def sweep_interval(self) -> float:
+        if self.sweep_interval_seconds is not None:
+            return self.sweep_interval_seconds
+        return min(5.0, max(0.25, self.lease_seconds / 4))
+
+    @property
+    def heartbeat_interval_seconds(self) -> int:
+        """Three heartbeats fit in a lease, so one lost request never costs a job."""
+        return max(1, int(self.lease_seconds // 3))
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url.removeprefix(prefix))
+        return None

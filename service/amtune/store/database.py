@@ -1,0 +1,135 @@
+"""Engines and transactions for SQLite and PostgreSQL.
+
+SQLite: WAL, a busy timeout and ``BEGIN IMMEDIATE`` for every writing transaction, so that
+writers queue on the database lock instead of failing with "database is locked" halfway
+through. PostgreSQL: READ COMMITTED, row locks where a rule needs them, and a bounded retry
+of serialization failures and deadlocks so clients never see them.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+READONLY = "amtune_readonly"
+# SQLSTATEs that mean "nothing was done, do it again".
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached, or stays contended past the retry budget."""
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook issue BEGIN itself (pysqlite's own handling defers it).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    mode = "DEFERRED" if conn.get_execution_options().get(READONLY) else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in RETRYABLE_SQLSTATES:
+        return True
+    # SQLite reports contention past busy_timeout as OperationalError "database is locked".
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+class Database:
+    """A session factory plus the one transaction helper every use case goes through."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readonly = sessionmaker(
+            self.engine.execution_options(**{READONLY: True}), expire_on_commit=False
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self, readonly: bool) -> Iterator[Session]:
+        factory = self._readonly if readonly else self._sessions
+        with factory() as session, session.begin():
+            yield session
+
+    def run(self, work: Callable[[Session], T], *, readonly: bool = False, attempts: int = 8) -> T:
+        """Run ``work`` in one transaction, committed before this returns.
+
+        Serialization failures and deadlocks roll back and run again with jittered backoff;
+        a lost connection becomes :class:`DatabaseUnavailable` (HTTP 503, retryable).
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with self._session(readonly) as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if is_retryable(exc) and attempt < attempts:
+                    delay = min(0.5, 0.01 * 2**attempt) * (0.5 + random.random())
+                    log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
+                    time.sleep(delay)
+                    continue
+                if exc.connection_invalidated or is_retryable(exc) or _is_connect_error(exc):
+                    raise DatabaseUnavailable(str(exc.orig)) from exc
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+
+def _is_connect_error(exc: DBAPIError) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate is None or sqlstate.startswith("08") or sqlstate.startswith("57P")
