@@ -32,7 +32,9 @@ SCALARS = (
 )
 JSON = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -83,11 +85,14 @@ def test_garbage_in_any_position_of_create_only_raises_validation_error(
     request = factory()
     paths = _paths(request)
     path = paths[position % len(paths)]
-    if add_member and isinstance(garbage, Mapping) is False:
-        target = request
+    if add_member:
+        # An extra member next to known ones: in the innermost object on the path.
+        target: Any = request
         for step in path:
-            if isinstance(target, Mapping):
-                target = target[step]
+            child = target[step]
+            if not isinstance(child, dict | list):
+                break
+            target = child
         if isinstance(target, dict):
             target["Injected"] = garbage
     else:
@@ -136,3 +141,38 @@ def test_garbage_list_requests_only_raise_validation_error(
 def test_garbage_names_only_raise_validation_error(value: Any) -> None:
     _expect_only_validation_error(validate_tuning_job_name, value)
     _expect_only_validation_error(validate_training_job_name, value)
+
+
+NUMBER_TEXT = st.one_of(
+    st.integers(min_value=-(2**40), max_value=2**40).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.floats(min_value=0, max_value=1, exclude_max=True).map(repr),
+    st.sampled_from(["0", "1", "-0.0", ".5", "5.", "1E3", "1e999", "nan", "inf", "1_0", " 1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    low=NUMBER_TEXT,
+    high=NUMBER_TEXT,
+    scaling=st.sampled_from(["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"]),
+    kind=st.sampled_from(["IntegerParameterRanges", "ContinuousParameterRanges"]),
+)
+def test_every_accepted_range_builds_a_search_space(
+    low: str, high: str, scaling: str, kind: str
+) -> None:
+    from amtune.engine.spaces import SearchSpace
+
+    request = sdk_style_request()
+    config = request["HyperParameterTuningJobConfig"]
+    config["Strategy"] = "Random"
+    config["ResourceLimits"] = {"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1}
+    config["ParameterRanges"] = {
+        kind: [{"Name": "x", "MinValue": low, "MaxValue": high, "ScalingType": scaling}]
+    }
+    try:
+        validate_create_tuning_job(request)
+    except ValidationError:
+        return
+    space = SearchSpace.from_parameter_ranges(config["ParameterRanges"])
+    assert space.dim == 1

@@ -17,11 +17,11 @@ DEF = "trainingJobDefinition"
 MULTI = "trainingJobDefinitions"
 
 
-def _definition(request: Request) -> dict[str, Any]:
+def _definition(request: Request) -> Any:
     return request["TrainingJobDefinition"]
 
 
-def _config(request: Request) -> dict[str, Any]:
+def _config(request: Request) -> Any:
     return request["HyperParameterTuningJobConfig"]
 
 
@@ -217,7 +217,7 @@ def test_single_definition_rule(
         assert caught.value.message == text
 
 
-def _second(request: Request) -> dict[str, Any]:
+def _second(request: Request) -> Any:
     return request["TrainingJobDefinitions"][1]
 
 

@@ -205,7 +205,11 @@ def test_list_requests_that_clients_send_pass() -> None:
     ("request_body", "path", "constraint"),
     [
         ({"CreationTimeAfter": "2020-01-01"}, "creationTimeAfter", "Member must be of type number"),
-        ({"LastModifiedTimeBefore": True}, "lastModifiedTimeBefore", "Member must be of type number"),
+        (
+            {"LastModifiedTimeBefore": True},
+            "lastModifiedTimeBefore",
+            "Member must be of type number",
+        ),
         (
             {"CreationTimeBefore": 1e20},
             "creationTimeBefore",

@@ -38,12 +38,18 @@ def _tweaked(change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
     return request
 
 
-def _config(request: dict[str, Any]) -> dict[str, Any]:
+def _config(request: dict[str, Any]) -> Any:
     return request["HyperParameterTuningJobConfig"]
 
 
-def _ranges(request: dict[str, Any]) -> dict[str, Any]:
+def _ranges(request: dict[str, Any]) -> Any:
     return _config(request)["ParameterRanges"]
+
+
+def _only(request: dict[str, Any], **range_lists: Any) -> dict[str, Any]:
+    """Replace all parameter ranges with ``range_lists``."""
+    _config(request)["ParameterRanges"] = range_lists
+    return request
 
 
 def _hyperband_from_epochs(request: dict[str, Any]) -> None:
@@ -55,15 +61,12 @@ def _hyperband_from_epochs(request: dict[str, Any]) -> None:
 VALID_VARIANTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "grid with the exact job count": lambda r: (
         _config(r).update(Strategy="Grid"),
-        _ranges(r).clear(),
-        _ranges(r).update(CategoricalParameterRanges=[{"Name": "a", "Values": ["1", "2", "3"]}]),
+        _only(r, CategoricalParameterRanges=[{"Name": "a", "Values": ["1", "2", "3"]}]),
         _config(r)["ResourceLimits"].update(MaxNumberOfTrainingJobs=3, MaxParallelTrainingJobs=3),
     ),
-    "hyperband with MaxResource": lambda r: (
-        _config(r).update(
-            Strategy="Hyperband",
-            StrategyConfig={"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 81}},
-        )
+    "hyperband with MaxResource": lambda r: _config(r).update(
+        Strategy="Hyperband",
+        StrategyConfig={"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 81}},
     ),
     "hyperband inferring MaxResource from num_epochs": _hyperband_from_epochs,
     "reverse logarithmic inside [0, 1)": lambda r: _ranges(r)["ContinuousParameterRanges"][
@@ -78,25 +81,26 @@ VALID_VARIANTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "exponent notation": lambda r: _ranges(r)["ContinuousParameterRanges"][0].update(
         MinValue="1e-5", MaxValue="1.5E-1"
     ),
-    "discrete space exactly the budget": lambda r: (
-        _ranges(r).clear(),
-        _ranges(r).update(IntegerParameterRanges=[{"Name": "k", "MinValue": "1", "MaxValue": "20"}]),
+    "discrete space exactly the budget": lambda r: _only(
+        r, IntegerParameterRanges=[{"Name": "k", "MinValue": "1", "MaxValue": "20"}]
     ),
     "null optional members are absent": lambda r: (
         r.update(Tags=None, WarmStartConfig=None, TrainingJobDefinitions=None),
         _config(r).update(RandomSeed=None, StrategyConfig=None),
     ),
     "unknown members are ignored": lambda r: r.update(ClientToken={"anything": [1, 2]}),
-    "describe output fed back with _tuning_objective_metric": lambda r: r[
-        "TrainingJobDefinition"
-    ]["StaticHyperParameters"].update(_tuning_objective_metric="validation:accuracy"),
+    "describe output fed back with _tuning_objective_metric": lambda r: r["TrainingJobDefinition"][
+        "StaticHyperParameters"
+    ].update(_tuning_objective_metric="validation:accuracy"),
     "algorithm name instead of image": lambda r: r["TrainingJobDefinition"][
         "AlgorithmSpecification"
     ].update(TrainingImage=None, AlgorithmName="my-algorithm"),
     "autotune without objective or ranges": lambda r: (
         r.update(Autotune={"Mode": "Enabled"}),
         _config(r).pop("HyperParameterTuningJobObjective"),
-        _config(r).update(ParameterRanges={"AutoParameters": [{"Name": "eta", "ValueHint": "0.1"}]}),
+        _config(r).update(
+            ParameterRanges={"AutoParameters": [{"Name": "eta", "ValueHint": "0.1"}]}
+        ),
     ),
     "completion criteria and warm start": lambda r: (
         _config(r).update(

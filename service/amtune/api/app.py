@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from amtune import __version__
 from amtune.api import aws_json, rest
 from amtune.api.errors import rest_error_handler, rest_validation_handler
+from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
 from amtune.settings import Settings
 
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     )
     app.state.tuner = service
     app.add_exception_handler(RequestValidationError, rest_validation_handler)
+    # AmtuneError is an answer, not a crash: handled without the traceback Starlette logs
+    # (and re-raises) for the catch-all Exception handler.
+    app.add_exception_handler(AmtuneError, rest_error_handler)
     app.add_exception_handler(Exception, rest_error_handler)
     app.include_router(aws_json.router)
     app.include_router(rest.router)

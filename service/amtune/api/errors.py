@@ -24,7 +24,6 @@ from amtune.app.errors import (
     TrainingJobNotFound,
     ValidationError,
 )
-from amtune.store.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +84,6 @@ def _camel(part: str) -> str:
 def map_exception(exc: Exception) -> AmtuneError:
     if isinstance(exc, AmtuneError):
         return exc
-    if isinstance(exc, DatabaseUnavailable):
-        return ServiceUnavailable("The database is unavailable; retry the request.")
     log.exception("unexpected error", exc_info=exc)
     error = AmtuneError("An internal error occurred; it has been logged.")
     error.code = "InternalFailure"

@@ -151,7 +151,9 @@ def claim(
     return outcome.render()
 
 
-GONE = {409: {"model": schemas.ErrorBody, "description": "The lease is gone: drop the job."}}
+GONE: dict[int | str, dict[str, Any]] = {
+    409: {"model": schemas.ErrorBody, "description": "The lease is gone: drop the job."}
+}
 
 
 @router.post(

@@ -15,6 +15,7 @@ The unique (tuning job, seq) key backs the count check: no two jobs share a numb
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,9 +95,14 @@ def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) ->
         )
     suggestion: _Suggestion | None = None
     for _ in range(MAX_ROUNDS):
-        outcome = ctx.db.run(
-            lambda s, found=suggestion: _claim_step(
-                ctx, s, caller, tuning_job_name, worker_id, found
+        outcome = ctx.run(
+            functools.partial(
+                _claim_step,
+                ctx,
+                caller=caller,
+                name=tuning_job_name,
+                worker_id=worker_id,
+                suggestion=suggestion,
             )
         )
         if isinstance(outcome, _Request):
@@ -122,6 +128,7 @@ def _retry_after(ctx: Context) -> int:
 def _claim_step(
     ctx: Context,
     session: Session,
+    *,
     caller: Caller,
     name: str,
     worker_id: str,

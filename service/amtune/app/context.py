@@ -5,10 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
+
+from amtune.app.errors import ServiceUnavailable
 from amtune.app.paging import TokenCodec
 from amtune.settings import Settings
-from amtune.store.database import Database
+from amtune.store.database import Database, DatabaseUnavailable
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,13 @@ class Context:
 
     def __post_init__(self) -> None:
         self.tokens = TokenCodec(self.settings.secret_key)
+
+    def run(self, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+        """One committed transaction; an unreachable database becomes a retryable 503."""
+        try:
+            return self.db.run(work, readonly=readonly)
+        except (DatabaseUnavailable, PoolTimeout) as exc:
+            raise ServiceUnavailable("The database is unavailable; retry the request.") from exc
 
     def now(self) -> float:
         # Millisecond resolution: what AWS shows, and exact in a double.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class TuningStatus(StrEnum):
@@ -109,8 +110,8 @@ class Definition:
     """One training-job definition with the ranges and objective it is tuned on."""
 
     name: str | None
-    body: dict[str, object]
-    parameter_ranges: dict[str, object]
+    body: dict[str, Any]
+    parameter_ranges: dict[str, Any]
     objective_type: str | None
     objective_metric: str | None
     static: dict[str, str] = field(default_factory=dict)

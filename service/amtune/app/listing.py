@@ -59,7 +59,7 @@ def list_page(
             )
         return result
 
-    return ctx.db.run(work, readonly=True)
+    return ctx.run(work, readonly=True)
 
 
 def _cursor(row: Any, sort_key: str, id_key: str) -> Cursor:

@@ -208,7 +208,7 @@ def _committed(ctx: Context, work: Callable[[Session], dict[str, Any]]) -> dict[
         except _Gone as gone:
             return gone.conflict
 
-    result = ctx.db.run(guarded)
+    result = ctx.run(guarded)
     if isinstance(result, Conflict):
         raise result
     return result

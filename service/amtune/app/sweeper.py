@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 
 from amtune.app import lifecycle
 from amtune.app.context import Context
+from amtune.app.errors import ServiceUnavailable
 from amtune.store import repository
-from amtune.store.database import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 
 def sweep(ctx: Context) -> int:
     """Settle every tuning job that has a lapsed lease or a spent runtime; return how many."""
-    ids = ctx.db.run(
+    ids = ctx.run(
         lambda s: list(repository.tuning_jobs_needing_attention(s, ctx.now())), readonly=True
     )
     for tuning_id in ids:
@@ -30,7 +30,7 @@ def sweep(ctx: Context) -> int:
             tuning = repository.tuning_job_by_id(session, tuning_id, for_update=True)
             lifecycle.settle(session, tuning, ctx.now())
 
-        ctx.db.run(work)
+        ctx.run(work)
     return len(ids)
 
 
@@ -54,7 +54,7 @@ class Sweeper:
                 swept = sweep(self._ctx)
                 if swept:
                     log.info("settled %d tuning jobs with lapsed leases or limits", swept)
-            except DatabaseUnavailable as exc:
+            except ServiceUnavailable as exc:
                 log.warning("sweep skipped, database unavailable: %s", exc)
             except Exception:
                 log.exception("sweep failed")

@@ -45,7 +45,7 @@ def load(
 
 def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
     validate_training_job_name(name, NAME_FIELD)
-    return ctx.db.run(
+    return ctx.run(
         lambda s: views.training_job_description(load(ctx, s, caller, name)), readonly=True
     )
 
@@ -73,7 +73,7 @@ def stop(ctx: Context, caller: Caller, name: str) -> None:
         if tuning is not None:
             lifecycle.settle(session, tuning, now)
 
-    ctx.db.run(work)
+    ctx.run(work)
 
 
 FOR_TUNING_SORT = {
@@ -89,7 +89,7 @@ def list_for_tuning_job(ctx: Context, caller: Caller, request: dict[str, Any]) -
     validate_tuning_job_name(name, "hyperParameterTuningJobName")
     validate_list_training_jobs_for_tuning_job(request)
     assert isinstance(name, str)
-    tuning: TuningJobRow = ctx.db.run(lambda s: load_tuning_job(s, caller, name), readonly=True)
+    tuning: TuningJobRow = ctx.run(lambda s: load_tuning_job(s, caller, name), readonly=True)
     query = select(TrainingJobRow).where(TrainingJobRow.tuning_job_id == tuning.id)
     if request.get("StatusEquals"):
         query = query.where(TrainingJobRow.status == request["StatusEquals"])

@@ -166,7 +166,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
         session.flush()
 
     try:
-        ctx.db.run(work)
+        ctx.run(work)
     except IntegrityError as exc:
         # Two creates raced on PostgreSQL: the unique key decided, the loser hears it.
         raise ResourceInUse(
@@ -185,7 +185,7 @@ def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
         best = repository.best_training_job(session, tuning.id, tuning.objective_type)
         return views.tuning_job_description(tuning, counters, best, ctx.now())
 
-    return ctx.db.run(work, readonly=True)
+    return ctx.run(work, readonly=True)
 
 
 TUNING_SORT = {
@@ -239,7 +239,7 @@ def stop(ctx: Context, caller: Caller, name: str) -> None:
         session.flush()
         lifecycle.settle(session, tuning, now)
 
-    ctx.db.run(work)
+    ctx.run(work)
 
 
 def delete(ctx: Context, caller: Caller, name: str) -> None:
@@ -255,4 +255,4 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
             )
         session.delete(tuning)
 
-    ctx.db.run(work)
+    ctx.run(work)

@@ -58,23 +58,23 @@ class ClientError(_ClientErrorBase):
         return str(self.response.get("Error", {}).get("Message", ""))
 
 
-class ResourceInUse(ClientError):  # noqa: N818 - the AWS error code
+class ResourceInUse(ClientError):
     pass
 
 
-class ResourceLimitExceeded(ClientError):  # noqa: N818 - the AWS error code
+class ResourceLimitExceeded(ClientError):
     pass
 
 
-class ResourceNotFound(ClientError):  # noqa: N818 - the AWS error code
+class ResourceNotFound(ClientError):
     pass
 
 
-class ResourceAlreadyExists(ClientError):  # noqa: N818 - the AWS error code
+class ResourceAlreadyExists(ClientError):
     pass
 
 
-class ConflictException(ClientError):  # noqa: N818 - the AWS error code
+class ConflictException(ClientError):
     pass
 
 
@@ -127,7 +127,7 @@ class WorkerProtocolError(ClientError):
         return int(self.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
 
-class LeaseLost(WorkerProtocolError):  # noqa: N818
+class LeaseLost(WorkerProtocolError):
     """409 on heartbeat/metrics/complete/fail: the training job is no longer this worker's.
 
     The lease lapsed (the job is already Failed as a RetryableError) or the job ended; the only
@@ -135,9 +135,9 @@ class LeaseLost(WorkerProtocolError):  # noqa: N818
     """
 
 
-class TuningJobEnded(WorkerProtocolError):  # noqa: N818
+class TuningJobEnded(WorkerProtocolError):
     """409 ``TuningJobNotInProgress`` on claim: nothing more will ever start; stop claiming."""
 
 
-class NotFound(WorkerProtocolError):  # noqa: N818
+class NotFound(WorkerProtocolError):
     """404: the tuning job (on claim) or training job does not exist."""

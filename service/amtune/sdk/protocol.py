@@ -43,6 +43,8 @@ class Claim:
     hyperparameters: dict[str, str]
     lease_expires_at: dt.datetime | None
     heartbeat_interval_seconds: float
+    #: Who claimed it; sent back with every call so a job since handed to another worker gets 409.
+    worker_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,18 +122,25 @@ class WorkerProtocol:
             },
             lease_expires_at=from_epoch(lease) if lease is not None else None,
             heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
+            worker_id=worker_id,
         )
 
     def heartbeat(
         self,
         training_job_name: str,
         *,
+        worker_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
         """Extend the lease; True when the service asks the job to stop."""
         body = self._job_call(
-            "Heartbeat", training_job_name, "heartbeat", {}, retry=retry, cancel=cancel
+            "Heartbeat",
+            training_job_name,
+            "heartbeat",
+            _with_worker({}, worker_id),
+            retry=retry,
+            cancel=cancel,
         )
         return bool(body.get("StopRequested", False))
 
@@ -140,11 +149,12 @@ class WorkerProtocol:
         training_job_name: str,
         metrics: Sequence[Metric],
         *,
+        worker_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
         """Report metric values; True when the service asks the job to stop."""
-        payload = {"Metrics": [m.to_wire() for m in metrics]}
+        payload = _with_worker({"Metrics": [m.to_wire() for m in metrics]}, worker_id)
         body = self._job_call(
             "PutMetrics", training_job_name, "metrics", payload, retry=retry, cancel=cancel
         )
@@ -155,11 +165,12 @@ class WorkerProtocol:
         training_job_name: str,
         final_metrics: Sequence[Metric] | None = None,
         *,
+        worker_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_completion(
-            training_job_name, complete_body(final_metrics), retry=retry, cancel=cancel
+            training_job_name, complete_body(final_metrics, worker_id), retry=retry, cancel=cancel
         )
 
     def fail(
@@ -168,11 +179,12 @@ class WorkerProtocol:
         reason: str,
         *,
         retryable: bool = False,
+        worker_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_failure(
-            training_job_name, fail_body(reason, retryable), retry=retry, cancel=cancel
+            training_job_name, fail_body(reason, retryable, worker_id), retry=retry, cancel=cancel
         )
 
     def send_completion(
@@ -241,14 +253,24 @@ class WorkerProtocol:
         return result.response
 
 
-def complete_body(final_metrics: Sequence[Metric] | None) -> dict[str, Any]:
-    if not final_metrics:
-        return {}
-    return {"FinalMetricDataList": [m.to_wire() for m in final_metrics]}
+def complete_body(
+    final_metrics: Sequence[Metric] | None, worker_id: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if final_metrics:
+        body["FinalMetricDataList"] = [m.to_wire() for m in final_metrics]
+    return _with_worker(body, worker_id)
 
 
-def fail_body(reason: str, retryable: bool) -> dict[str, Any]:
-    return {"FailureReason": reason[:1024], "Retryable": retryable}
+def fail_body(reason: str, retryable: bool, worker_id: str | None = None) -> dict[str, Any]:
+    text = reason.strip() or "The training job failed without a reason."
+    return _with_worker({"FailureReason": text[:1024], "Retryable": retryable}, worker_id)
+
+
+def _with_worker(body: dict[str, Any], worker_id: str | None) -> dict[str, Any]:
+    if worker_id:
+        body["WorkerId"] = worker_id
+    return body
 
 
 def _retry_after(value: str | None) -> float:

@@ -175,7 +175,11 @@ class JobSession:
     def _flush(self, retry: RetryPolicy) -> bool:
         with self._cond:
             batch = self._buffer[: self.max_batch]
-        result = self._guard(lambda: self.protocol.put_metrics(self.name, batch, retry=retry))
+        result = self._guard(
+            lambda: self.protocol.put_metrics(
+                self.name, batch, worker_id=self.claim.worker_id, retry=retry
+            )
+        )
         if result is None:
             return False
         with self._cond:
@@ -187,7 +191,11 @@ class JobSession:
         return True
 
     def _heartbeat(self) -> bool:
-        result = self._guard(lambda: self.protocol.heartbeat(self.name, retry=NO_RETRY))
+        result = self._guard(
+            lambda: self.protocol.heartbeat(
+                self.name, worker_id=self.claim.worker_id, retry=NO_RETRY
+            )
+        )
         if result is None:
             return False
         if result:

@@ -48,7 +48,7 @@ PERSISTENT_RETRY = RetryPolicy(max_attempts=None, base_delay=0.5, max_delay=15.0
 NO_RETRY = RetryPolicy(max_attempts=1)
 
 
-class Cancelled(Exception):  # noqa: N818 - reads better than CancelledError here
+class Cancelled(Exception):
     """The cancel event was set while waiting to retry."""
 
 

@@ -153,7 +153,9 @@ class Job:
         self._end(
             "Failed",
             lambda: self._worker.protocol.send_failure(
-                self.name, fail_body(reason, retryable), retry=self._worker.completion_retry
+                self.name,
+                fail_body(reason, retryable, self.claim.worker_id),
+                retry=self._worker.completion_retry,
             ),
         )
 
@@ -180,7 +182,9 @@ class Job:
     def _send_complete(self, metrics: list[Metric] | None) -> None:
         chosen = metrics if metrics is not None else self._session.final_metrics()
         self._worker.protocol.send_completion(
-            self.name, complete_body(chosen), retry=self._worker.completion_retry
+            self.name,
+            complete_body(chosen, self.claim.worker_id),
+            retry=self._worker.completion_retry,
         )
 
     def _end(self, status: str, send: Callable[[], None]) -> None:

@@ -106,7 +106,7 @@ def counter_rows(
             has_objective,
         )
     )
-    return [(int(a), str(b), c, bool(d), int(e)) for a, b, c, d, e in session.execute(query)]
+    return [(int(a or 0), str(b), c, bool(d), int(e)) for a, b, c, d, e in session.execute(query)]
 
 
 def best_training_job(

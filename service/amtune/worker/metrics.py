@@ -1,10 +1,10 @@
 """Metric values out of a training script's output, the way AMT finds them.
 
 AMT applies every ``MetricDefinitions[].Regex`` of the training job to each line the container
-prints (stdout and stderr) and takes the first capture group of the first match as the value; the objective is the
-latest value of the definition named like the tuning objective. A definition without a group
-uses the whole match. Values that do not parse as a finite number are skipped, never sent (the
-service rejects NaN and infinities).
+prints (stdout and stderr) and takes the first capture group of the first match as the value;
+the objective is the latest value of the definition named like the tuning objective. A
+definition without a group uses the whole match. Values that do not parse as a finite number
+are skipped, never sent (the service rejects NaN and infinities).
 
 The n-th value of a metric in a job is sent with ``Step`` n (1-based), which is what per-epoch
 printing means and what early stopping compares across jobs.

@@ -55,8 +55,7 @@ class Progress:
             value = (best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}).get("Value")
             best_text = f"best {format_value(value)} ({best.get('TrainingJobName', '?')})"
         text = (
-            f"{name}  {outcome:<10} {metric}={format_value(objective)}  {best_text}  "
-            f"{seconds:.1f}s"
+            f"{name}  {outcome:<10} {metric}={format_value(objective)}  {best_text}  {seconds:.1f}s"
         )
         if detail:
             text += f"  {detail}"

@@ -19,6 +19,10 @@ Conventions of this checker (documented because clients see them):
 * A known member of the wrong JSON type is reported as ``Member must be of type <t>``
   (AWS answers a ``SerializationException`` there; a validation error naming the field is more
   useful and keeps every bad input a ``ValidationException``). Booleans are never numbers.
+* One violation per member: a string that is too long or too short is not also matched
+  against its pattern. That is what AWS answers for a 40-character tuning-job name
+  ("1 validation error detected: ... length less than or equal to 32", amt-api.md §10 row 1)
+  even though such a name breaks the pattern too.
 * Integers are Java ``int`` on the AWS side, so they are bounded by 2**31-1 even where the
   model gives no maximum; that also keeps them inside a 32-bit database column.
 """
@@ -329,7 +333,8 @@ class Checker:
                     violation(value, path, f"Member must satisfy enum value set: [{allowed}]")
                 )
             return
-        self._check_length(value, len(value), path, shape.min_len, shape.max_len)
+        if not self._check_length(value, len(value), path, shape.min_len, shape.max_len):
+            return
         if shape.pattern is not None and not shape.pattern.matches(value):
             self.errors.append(
                 violation(

@@ -1,0 +1,52 @@
+# The two commands a newcomer needs: `make run` (serve on SQLite) and `make test` (everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck format openapi migrate bench-quick demo clean postgres
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/amtune serve
+
+migrate: $(STAMP)
+	$(BIN)/amtune migrate
+
+# PostgreSQL tests are part of `make test`: start the local cluster when it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
+		echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1
+
+test: $(STAMP) postgres lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench migrations
+	$(BIN)/ruff format --check service tests bench migrations
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format service tests bench migrations
+	$(BIN)/ruff check --fix service tests bench migrations
+
+openapi: $(STAMP)
+	$(BIN)/amtune openapi --output openapi/openapi.json
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.bayes --profile quick
+
+demo: $(STAMP)
+	$(BIN)/amtune demo
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""Named benchmark configurations.
+
+``quick`` is sized for about ten minutes on the 2-core machine with every peer and one amtune
+strategy, at the evaluation counts the targets are stated at (64 and 128): few problems and
+seeds, so its standard errors are wide. ``full`` is the one to quote: every synthetic problem,
+one Bayesmark problem per model (data sets and metrics rotated), 10 seeds; it takes hours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .problems.synthetic import SYNTHETIC
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    problems: tuple[str, ...]
+    seeds: tuple[int, ...]
+    batches: tuple[int, ...] = (1, 8)
+    n_evals: int = 128
+    optimizers: tuple[str, ...] = ()
+
+
+FULL_MODEL_PROBLEMS = (
+    "kNN_iris_acc",
+    "SVM_breast_nll",
+    "SVM_diabetes_mse",
+    "DT_wine_nll",
+    "RF_diabetes_mae",
+    "MLP-adam_breast_acc",
+    "MLP-sgd_iris_nll",
+    "ada_wine_acc",
+    "lasso_diabetes_mse",
+    "linear_breast_nll",
+)
+
+PROFILES = {
+    "quick": Profile(
+        name="quick",
+        problems=("branin", "hartmann6", "mixed_revlog", "SVM_wine_nll"),
+        seeds=(0, 1, 2),
+    ),
+    "full": Profile(
+        name="full",
+        problems=(*SYNTHETIC, *FULL_MODEL_PROBLEMS),
+        seeds=tuple(range(10)),
+    ),
+}

@@ -1,0 +1,177 @@
+"""Turning runs into the results JSON and the Markdown table in ``bench/RESULTS.md``.
+
+RESULTS.md keeps one section per profile between HTML-comment markers; a new run of a profile
+rewrites its own section and leaves the rest of the file (other profiles, notes) alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .runner import RunResult
+from .scoring import CHECKPOINTS, Reference, Score, aggregate, per_problem_scores
+
+RESULTS_MD = Path(__file__).resolve().parent.parent / "RESULTS.md"
+NOISE_NOTE = (
+    "Figures come from a shared, noisy 2-core machine (other work runs beside the benchmark): "
+    "scores are deterministic for a given seed, timings are indicative only."
+)
+
+
+def summarise(
+    results: Sequence[RunResult], refs: Mapping[str, Reference]
+) -> dict[str, Any]:
+    """Scores per (optimizer, batch) at every checkpoint, per-problem scores, ask timings."""
+    groups: dict[tuple[str, int], dict[tuple[str, int], list[float]]] = defaultdict(dict)
+    timing: dict[tuple[str, int], dict[str, list[float]]] = defaultdict(
+        lambda: {"ask": [], "tell": [], "wall": []}
+    )
+    errors: list[dict[str, Any]] = []
+    fallbacks: dict[str, int] = defaultdict(int)
+    for res in results:
+        key = (res.spec.optimizer, res.spec.batch)
+        if res.error is not None:
+            errors.append({"spec": res.to_json()["spec"], "error": res.error})
+            continue
+        groups[key][(res.spec.problem, res.spec.seed)] = res.losses
+        timing[key]["ask"].extend(res.ask_ms)
+        timing[key]["tell"].extend(res.tell_ms)
+        timing[key]["wall"].append(res.wall_s)
+        fallbacks[res.spec.optimizer] += res.fallbacks
+    rows = []
+    for (opt, batch), curves in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        scores = aggregate(curves, refs)
+        rows.append(
+            {
+                "optimizer": opt,
+                "batch": batch,
+                "scores": {str(n): vars(s) for n, s in scores.items()},
+                "per_problem_at_max": per_problem_scores(curves, refs, max(CHECKPOINTS)),
+                "ask_ms_median": _median(timing[(opt, batch)]["ask"]),
+                "tell_ms_median": _median(timing[(opt, batch)]["tell"]),
+                "run_wall_s_median": _median(timing[(opt, batch)]["wall"]),
+                "runs": len(curves),
+            }
+        )
+    return {"rows": rows, "errors": errors, "fallbacks": dict(fallbacks)}
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values)) if values else math.nan
+
+
+def _fmt_score(score: Mapping[str, Any] | None) -> str:
+    if not score:
+        return "–"
+    se = score["se"]
+    return f"{score['mean']:.1f}" + ("" if math.isnan(se) else f" ± {se:.1f}")
+
+
+def markdown(
+    summary: Mapping[str, Any],
+    *,
+    profile: str,
+    command: str,
+    date: str,
+    problems: Sequence[str],
+    seeds: Sequence[int],
+    refs: Mapping[str, Reference],
+    notes: Sequence[str] = (),
+) -> str:
+    """The profile's section of RESULTS.md."""
+    lines = [
+        f"## Profile `{profile}` — {date}",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"{len(problems)} problems × {len(seeds)} seeds (seeds {_seed_text(seeds)}); "
+        "score = 100 × (1 − mean normalised regret), mean ± standard error over seeds. "
+        "100 = the optimum (known, or best ever seen), 0 = the median of one random evaluation.",
+        "",
+        f"> {NOISE_NOTE}",
+        "",
+        "| optimizer | batch | @16 | @32 | @64 | @128 | ask ms (median) | tell ms (median) "
+        "| run s (median) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    best_at: dict[tuple[int, str], float] = {}
+    for row in summary["rows"]:
+        for n, s in row["scores"].items():
+            k = (row["batch"], n)
+            best_at[k] = max(best_at.get(k, -math.inf), s["mean"])
+    for row in summary["rows"]:
+        cells = []
+        for n in CHECKPOINTS:
+            s = row["scores"].get(str(n))
+            text = _fmt_score(s)
+            if s and s["mean"] == best_at.get((row["batch"], str(n))):
+                text = f"**{text}**"
+            cells.append(text)
+        lines.append(
+            f"| {row['optimizer']} | {row['batch']} | " + " | ".join(cells)
+            + f" | {row['ask_ms_median']:.1f} | {row['tell_ms_median']:.1f} "
+            f"| {row['run_wall_s_median']:.1f} |"
+        )
+    lines += [
+        "",
+        "ask/tell ms are per configuration (a batch call divided by its size). scikit-optimize "
+        "fits its GP and optimises its acquisition inside `tell`, Optuna and amtune inside "
+        "`ask`: compare ask + tell when comparing cost.",
+        "",
+        f"Per problem at {max(CHECKPOINTS)} evaluations (mean over seeds):",
+        "",
+    ]
+    header = ["problem", "opt", "median random"] + [
+        f"{r['optimizer']} b{r['batch']}" for r in summary["rows"]
+    ]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|---|---:|---:|" + "---:|" * len(summary["rows"]))
+    for p in problems:
+        ref = refs.get(p)
+        cells = [p, f"{ref.optimum:.5g}" if ref else "?", f"{ref.median_random:.5g}" if ref else "?"]
+        for row in summary["rows"]:
+            v = row["per_problem_at_max"].get(p)
+            cells.append("–" if v is None else f"{v:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    if summary["errors"]:
+        lines += ["", f"{len(summary['errors'])} runs crashed (see the JSON for tracebacks):"]
+        for err in summary["errors"][:10]:
+            last = err["error"].strip().splitlines()[-1]
+            spec = err["spec"]
+            lines.append(
+                f"- {spec['optimizer']} b{spec['batch']} {spec['problem']} seed {spec['seed']}: "
+                f"`{last}`"
+            )
+    if any(summary["fallbacks"].values()):
+        lines += ["", "Strategy returned no config (space exhausted), random config used: "
+                  + ", ".join(f"{k}: {v}" for k, v in summary["fallbacks"].items() if v)]
+    lines += ["", *notes] if notes else []
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _seed_text(seeds: Sequence[int]) -> str:
+    s = sorted(seeds)
+    if s == list(range(s[0], s[-1] + 1)):
+        return f"{s[0]}–{s[-1]}" if len(s) > 1 else str(s[0])
+    return ", ".join(map(str, s))
+
+
+def write_section(profile: str, body: str, path: Path = RESULTS_MD) -> None:
+    """Replace (or append) the profile's marked section of RESULTS.md."""
+    start, end = f"<!-- bench.bayes:{profile}:start -->", f"<!-- bench.bayes:{profile}:end -->"
+    block = f"{start}\n{body}{end}\n"
+    text = path.read_text() if path.exists() else "# Benchmark results\n\n"
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    path.write_text(text)
+
+
+def scores_of(row: Mapping[str, Any]) -> dict[int, Score]:
+    return {int(n): Score(**s) for n, s in row["scores"].items()}

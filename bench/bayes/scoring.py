@@ -1,0 +1,106 @@
+"""Bayesmark scoring.
+
+Per run, the best-so-far curve ``S(n) = min(loss[0:n])``. Per problem, the normalised regret
+
+    r = (S(n) - opt) / (median_random - opt)
+
+where ``median_random`` is the median loss of ONE random evaluation (so a random search's first
+evaluation scores 0 on average and the optimum scores 100) and ``opt`` the known optimum or the
+best value ever seen. As in Bayesmark's ``experiment_analysis.compute_aggregates``, each run's
+regret is clipped to ``[-1, 1]`` so one bad run (or one run that beats a poor optimum estimate by
+a lot) cannot dominate the mean. The score is ``100 * (1 - mean over problems of the mean over
+seeds of r)``; its standard error is taken over seeds, from the per-seed score averaged over
+problems (the seed is the replicate; problems are the fixed design).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CHECKPOINTS = (16, 32, 64, 128)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What a problem is normalised by."""
+
+    median_random: float
+    optimum: float
+
+
+def best_so_far(losses: Sequence[float]) -> np.ndarray:
+    """Running minimum; NaN counts as no improvement."""
+    arr = np.asarray(losses, dtype=float)
+    arr = np.where(np.isnan(arr), np.inf, arr)
+    return np.minimum.accumulate(arr)
+
+
+def normalised_regret(best: float, ref: Reference) -> float:
+    """Bayesmark's normalised, clipped regret of a best-so-far value."""
+    span = ref.median_random - ref.optimum
+    if not span > 0:
+        raise ValueError(f"median_random {ref.median_random} is not above optimum {ref.optimum}")
+    if math.isinf(best):
+        return 1.0
+    return float(np.clip((best - ref.optimum) / span, -1.0, 1.0))
+
+
+def regrets_at(losses: Sequence[float], ref: Reference, checkpoints: Iterable[int]) -> dict[int, float]:
+    """Normalised regret of one run at each checkpoint it reached."""
+    curve = best_so_far(losses)
+    return {n: normalised_regret(float(curve[n - 1]), ref) for n in checkpoints if n <= len(curve)}
+
+
+@dataclass(frozen=True)
+class Score:
+    mean: float
+    se: float
+    n_seeds: int
+    n_problems: int
+
+
+def aggregate(
+    curves: Mapping[tuple[str, int], Sequence[float]],
+    refs: Mapping[str, Reference],
+    checkpoints: Iterable[int] = CHECKPOINTS,
+) -> dict[int, Score]:
+    """Score one optimiser (one batch mode) from its runs.
+
+    ``curves`` maps ``(problem, seed)`` to the run's losses in evaluation order. The mean is over
+    problems of the per-problem mean over seeds (every run counts); the standard error uses the
+    seeds that every problem has.
+    """
+    out: dict[int, Score] = {}
+    problems = sorted({p for p, _ in curves})
+    for n in checkpoints:
+        per_problem: dict[str, dict[int, float]] = defaultdict(dict)
+        for (problem, seed), losses in curves.items():
+            if len(losses) >= n:
+                per_problem[problem][seed] = regrets_at(losses, refs[problem], [n])[n]
+        if not per_problem or len(per_problem) < len(problems):
+            continue
+        mean_regret = float(np.mean([np.mean(list(v.values())) for v in per_problem.values()]))
+        common = set.intersection(*(set(v) for v in per_problem.values()))
+        per_seed = [
+            100.0 * (1.0 - float(np.mean([per_problem[p][s] for p in per_problem])))
+            for s in sorted(common)
+        ]
+        se = float(np.std(per_seed, ddof=1) / math.sqrt(len(per_seed))) if len(per_seed) > 1 else math.nan
+        out[n] = Score(100.0 * (1.0 - mean_regret), se, len(common), len(per_problem))
+    return out
+
+
+def per_problem_scores(
+    curves: Mapping[tuple[str, int], Sequence[float]], refs: Mapping[str, Reference], n: int
+) -> dict[str, float]:
+    """Mean over seeds of ``100 * (1 - r)`` at ``n`` evaluations, per problem."""
+    acc: dict[str, list[float]] = defaultdict(list)
+    for (problem, _seed), losses in curves.items():
+        if len(losses) >= n:
+            acc[problem].append(100.0 * (1.0 - regrets_at(losses, refs[problem], [n])[n]))
+    return {p: float(np.mean(v)) for p, v in sorted(acc.items())}

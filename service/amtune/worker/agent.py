@@ -1,0 +1,302 @@
+"""``amtune worker``: claim training jobs of one tuning job and run a command for each.
+
+The loop: describe the tuning job once (MetricDefinitions, objective, the training-job
+definition), resend any results an earlier run left in the outbox, then claim while a slot is
+free. A 204 waits ``Retry-After`` (or until a slot frees); an unreachable service is waited out
+with backoff; 409 ``TuningJobNotInProgress`` ends the claiming, the running jobs finish (the
+service tells them to stop if the tuning job is stopping), and the worker exits 0.
+
+SIGINT/SIGTERM: stop claiming, SIGTERM the running jobs (SIGKILL after the grace), report each
+as a retryable failure, exit 128+signal. A second signal kills at once; unsent reports stay in
+the outbox for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import types
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from amtune.sdk.client import SageMakerClient
+from amtune.sdk.errors import (
+    ClientError,
+    EndpointConnectionError,
+    NotFound,
+    TuningJobEnded,
+    WorkerProtocolError,
+)
+from amtune.sdk.protocol import Claim, Wait, WorkerProtocol, default_worker_id
+from amtune.sdk.transport import Cancelled, RetryPolicy
+from amtune.worker import outbox
+from amtune.worker.metrics import compile_definitions, definitions_of_tuning_job
+from amtune.worker.progress import Progress
+from amtune.worker.runner import JobResult, JobRunner, RunnerSettings, deliver_report
+
+log = logging.getLogger("amtune.worker")
+
+EXIT_ENDED = 0
+EXIT_UNDELIVERED = 1
+EXIT_USAGE = 2
+
+PATIENT = RetryPolicy(max_attempts=None, base_delay=0.5, max_delay=15.0)
+
+
+@dataclass
+class AgentConfig:
+    endpoint_url: str
+    tuning_job_name: str
+    command: Sequence[str]
+    concurrency: int = 1
+    workdir: Path = Path("amtune-jobs")
+    worker_id: str | None = None
+    add_arguments: bool = True
+    channels: Mapping[str, Path] = field(default_factory=dict)
+    opt_ml: Path | None = None
+    stop_grace_seconds: float = 10.0
+    flush_interval: float = 1.0
+    quiet: bool = False
+    auth: httpx.Auth | None = None
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, progress: Progress | None = None) -> None:
+        if config.concurrency < 1:
+            raise ValueError("--concurrency must be at least 1")
+        if config.opt_ml is not None and config.concurrency != 1:
+            raise ValueError("--opt-ml points one path at one job: it needs --concurrency 1")
+        if not config.command:
+            raise ValueError("no training command given (put it after --)")
+        self.config = config
+        self.worker_id = config.worker_id or default_worker_id()
+        self.progress = progress or Progress(quiet=config.quiet)
+        self.protocol = WorkerProtocol(config.endpoint_url, auth=config.auth)
+        self.client = SageMakerClient(config.endpoint_url, auth=config.auth, max_attempts=2)
+        self.shutdown = threading.Event()
+        self.hard_shutdown = threading.Event()
+        self.signal_received: int | None = None
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._running: dict[str, tuple[JobRunner, threading.Thread]] = {}
+        self.results: list[JobResult] = []
+
+    # -- signals ------------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        self.request_shutdown(signum)
+
+    def request_shutdown(self, signum: int = signal.SIGTERM) -> None:
+        if self.shutdown.is_set():
+            self.hard_shutdown.set()
+            self.progress.line("second signal: killing running jobs now")
+            for runner in self._runners():
+                runner.kill()
+            self._wake.set()
+            return
+        self.signal_received = signum
+        self.shutdown.set()
+        self._wake.set()
+        running = self._runners()
+        self.progress.line(
+            f"{signal.Signals(signum).name}: stopping {len(running)} running job(s) (again to kill)"
+        )
+        for runner in running:
+            runner.terminate("the worker is shutting down")
+
+    def _runners(self) -> list[JobRunner]:
+        with self._lock:
+            return [runner for runner, _ in self._running.values()]
+
+    # -- main loop ----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        try:
+            settings = self._settings()
+        except (ClientError, ValueError) as exc:
+            self.progress.line(f"error: {exc}")
+            return EXIT_USAGE
+        except (Cancelled, EndpointConnectionError):
+            return self._exit_code()
+        self.progress.line(
+            f"worker {self.worker_id}: tuning job {self.config.tuning_job_name} at "
+            f"{self.config.endpoint_url}, concurrency {self.config.concurrency}, "
+            f"jobs in {self.config.workdir}"
+        )
+        self._resend_outboxes(settings)
+        ended = False
+        try:
+            ended = self._claim_loop(settings)
+        finally:
+            self._wait_for_running()
+            self.protocol.close()
+            self.client.close()
+        if ended and not self.shutdown.is_set():
+            self.progress.line(f"tuning job {self.config.tuning_job_name} has ended; exiting")
+        return self._exit_code()
+
+    def _exit_code(self) -> int:
+        if self.signal_received is not None:
+            return 128 + self.signal_received
+        if any(not r.delivered for r in self.results):
+            return EXIT_UNDELIVERED
+        return EXIT_ENDED
+
+    def _settings(self) -> RunnerSettings:
+        """Describe the tuning job (waiting for the service if it is down) into shared settings."""
+        warned = False
+
+        def on_retry(attempt: int, delay: float, why: str) -> None:
+            nonlocal warned
+            if not warned:
+                self.progress.line(f"service unreachable ({why}); retrying")
+                warned = True
+
+        described = self._describe(on_retry)
+        config = described.get("HyperParameterTuningJobConfig") or {}
+        objective = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+        definitions = compile_definitions(definitions_of_tuning_job(described))
+        if not any(d.name == objective for d in definitions):
+            self.progress.line(
+                f"warning: no MetricDefinitions regex for the objective {objective!r}; "
+                "jobs cannot report it"
+            )
+        definition = (
+            described.get("TrainingJobDefinition")
+            or ((described.get("TrainingJobDefinitions") or [{}])[0])
+        )
+        return RunnerSettings(
+            protocol=self.protocol,
+            client=self.client,
+            tuning_job_name=self.config.tuning_job_name,
+            workdir=self.config.workdir.resolve(),
+            command=list(self.config.command),
+            definition=definition,
+            metric_definitions=definitions,
+            objective_name=objective,
+            progress=self.progress,
+            shutdown=self.shutdown,
+            hard_shutdown=self.hard_shutdown,
+            add_arguments=self.config.add_arguments,
+            channels=self.config.channels,
+            opt_ml=self.config.opt_ml,
+            stop_grace_seconds=self.config.stop_grace_seconds,
+            flush_interval=self.config.flush_interval,
+        )
+
+    def _describe(self, on_retry: Any) -> dict[str, Any]:
+        backoff = 0.5
+        while True:
+            try:
+                return self.client.describe_hyper_parameter_tuning_job(
+                    HyperParameterTuningJobName=self.config.tuning_job_name
+                )
+            except EndpointConnectionError as exc:
+                on_retry(0, backoff, str(exc))
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if status < 500:
+                    raise
+                on_retry(0, backoff, str(exc))
+            if self.shutdown.wait(backoff):
+                raise Cancelled("shutting down")
+            backoff = min(backoff * 2, 15.0)
+
+    def _resend_outboxes(self, settings: RunnerSettings) -> None:
+        for layout, report in outbox.pending_in(settings.workdir, self.config.tuning_job_name):
+            if self.shutdown.is_set():
+                return
+            result = deliver_report(settings, layout, report)
+            self.results.append(result)
+            state = "resent" if result.delivered else "still unsent"
+            self.progress.line(
+                f"{report.training_job_name}  {report.outcome:<10} {state} from an earlier run: "
+                f"{result.answer}"
+            )
+
+    def _claim_loop(self, settings: RunnerSettings) -> bool:
+        """Claim until the tuning job ends (True) or the worker shuts down (False)."""
+        warned = False
+
+        def on_retry(attempt: int, delay: float, why: str) -> None:
+            nonlocal warned
+            if not warned:
+                self.progress.line(f"service unreachable ({why}); retrying")
+                warned = True
+
+        while not self.shutdown.is_set():
+            if self._free_slots() == 0:
+                self._wake.wait(1.0)
+                self._wake.clear()
+                continue
+            warned = False
+            try:
+                result = self.protocol.claim(
+                    self.config.tuning_job_name,
+                    self.worker_id,
+                    retry=PATIENT,
+                    cancel=self.shutdown,
+                    on_retry=on_retry,
+                )
+            except (TuningJobEnded, NotFound):
+                return True
+            except Cancelled:
+                return False
+            except WorkerProtocolError as exc:
+                if exc.status >= 500:
+                    self.shutdown.wait(2.0)
+                    continue
+                self.progress.line(f"error: claim refused: {exc}")
+                return False
+            if isinstance(result, Wait):
+                self._wake.wait(max(0.05, result.retry_after))
+                self._wake.clear()
+                continue
+            self._start(settings, result)
+        return False
+
+    def _free_slots(self) -> int:
+        with self._lock:
+            return self.config.concurrency - len(self._running)
+
+    def _start(self, settings: RunnerSettings, claim: Claim) -> None:
+        runner = JobRunner(settings, claim)
+        thread = threading.Thread(
+            target=self._run_job, args=(runner,), name=f"job-{runner.name}", daemon=True
+        )
+        with self._lock:
+            self._running[runner.name] = (runner, thread)
+        if self.shutdown.is_set():
+            runner.terminate("the worker is shutting down")
+        thread.start()
+
+    def _run_job(self, runner: JobRunner) -> None:
+        try:
+            result = runner.run()
+        except Exception as exc:  # a bug here must not take the other jobs down
+            log.exception("job %s crashed the runner", runner.name)
+            result = JobResult(runner.name, "Failed", None, False, f"runner error: {exc}")
+        with self._lock:
+            self._running.pop(runner.name, None)
+            self.results.append(result)
+        self._wake.set()
+
+    def _wait_for_running(self) -> None:
+        while True:
+            with self._lock:
+                threads = [thread for _, thread in self._running.values()]
+            if not threads:
+                return
+            for thread in threads:
+                thread.join(timeout=0.5)

@@ -1,0 +1,310 @@
+"""Tuning semantics through the application layer, on a real database with a hand-moved clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from amtune.app.claims import Claim, Wait
+from amtune.app.errors import (
+    AmtuneError,
+    Conflict,
+    ResourceLimitExceeded,
+    TrainingJobNotFound,
+    ValidationError,
+)
+from amtune.app.service import Tuner
+from tests.app.requests import grid_request, sdk_style_request
+from tests.conftest import FakeClock
+
+OBJECTIVE = "validation:accuracy"
+
+
+def make_job(
+    tuner: Tuner,
+    name: str,
+    *,
+    max_jobs: int = 4,
+    parallel: int = 2,
+    strategy: str = "Random",
+    **definition: Any,
+) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = name
+    config = request["HyperParameterTuningJobConfig"]
+    config["Strategy"] = strategy
+    config["ResourceLimits"] = {
+        "MaxNumberOfTrainingJobs": max_jobs,
+        "MaxParallelTrainingJobs": parallel,
+    }
+    request["TrainingJobDefinition"].update(definition)
+    tuner.create_tuning_job(tuner.default_caller(), request)
+
+
+def claim(tuner: Tuner, name: str, worker: str = "w1") -> Claim:
+    outcome = tuner.claim(tuner.default_caller(), name, worker)
+    assert isinstance(outcome, Claim), outcome
+    return outcome
+
+
+def describe(tuner: Tuner, name: str) -> dict[str, Any]:
+    return tuner.describe_tuning_job(tuner.default_caller(), name)
+
+
+def training(tuner: Tuner, name: str) -> dict[str, Any]:
+    return tuner.describe_training_job(tuner.default_caller(), name)
+
+
+def finish(tuner: Tuner, job: str, value: float | None) -> None:
+    caller = tuner.default_caller()
+    if value is not None:
+        tuner.report_metrics(caller, job, [{"MetricName": OBJECTIVE, "Value": value}])
+    tuner.complete(caller, job)
+
+
+def test_parallel_limit_makes_workers_wait(tuner: Tuner) -> None:
+    make_job(tuner, "par", max_jobs=5, parallel=2)
+    first, _second = claim(tuner, "par"), claim(tuner, "par")
+    third = tuner.claim(tuner.default_caller(), "par", "w3")
+    assert isinstance(third, Wait) and third.retry_after >= 1
+    finish(tuner, first.training_job_name, 0.5)
+    assert isinstance(tuner.claim(tuner.default_caller(), "par", "w3"), Claim)
+
+
+def test_budget_spent_and_last_job_ended_completes(tuner: Tuner) -> None:
+    make_job(tuner, "budget", max_jobs=2, parallel=2)
+    a, b = claim(tuner, "budget"), claim(tuner, "budget")
+    assert isinstance(tuner.claim(tuner.default_caller(), "budget", "w"), Wait)
+    finish(tuner, a.training_job_name, 0.1)
+    assert describe(tuner, "budget")["HyperParameterTuningJobStatus"] == "InProgress"
+    finish(tuner, b.training_job_name, 0.2)
+    described = describe(tuner, "budget")
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    assert "HyperParameterTuningEndTime" in described
+    with pytest.raises(Conflict) as ended:
+        tuner.claim(tuner.default_caller(), "budget", "w")
+    assert ended.value.code == "TuningJobNotInProgress"
+
+
+def test_lapsed_lease_fails_the_job_and_frees_its_slot(tuner: Tuner, clock: FakeClock) -> None:
+    make_job(tuner, "lease", max_jobs=3, parallel=1)
+    job = claim(tuner, "lease", "doomed")
+    assert job.lease_expires_at == pytest.approx(clock.now + 60, abs=0.01)
+    clock.advance(30)
+    assert tuner.heartbeat(tuner.default_caller(), job.training_job_name)["StopRequested"] is False
+    clock.advance(61)
+    assert tuner.sweep() >= 1
+    described = training(tuner, job.training_job_name)
+    assert described["TrainingJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith("RetryableError")
+    counters = describe(tuner, "lease")["TrainingJobStatusCounters"]
+    assert counters["RetryableError"] == 1 and counters["InProgress"] == 0
+    # The late worker hears 409 on everything, and its report changes nothing.
+    caller = tuner.default_caller()
+    for late in (
+        lambda: tuner.heartbeat(caller, job.training_job_name),
+        lambda: tuner.report_metrics(
+            caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 1.0}]
+        ),
+        lambda: tuner.complete(caller, job.training_job_name),
+    ):
+        with pytest.raises(Conflict):
+            late()
+    assert training(tuner, job.training_job_name)["TrainingJobStatus"] == "Failed"
+    assert isinstance(tuner.claim(caller, "lease", "next"), Claim)
+
+
+def test_a_late_heartbeat_expires_the_lease_itself(tuner: Tuner, clock: FakeClock) -> None:
+    make_job(tuner, "lazy", max_jobs=3, parallel=1)
+    job = claim(tuner, "lazy")
+    clock.advance(120)
+    with pytest.raises(Conflict):
+        tuner.heartbeat(tuner.default_caller(), job.training_job_name)
+    # The expiry found by the heartbeat is committed even though the call failed.
+    assert training(tuner, job.training_job_name)["TrainingJobStatus"] == "Failed"
+
+
+def test_retry_strategy_reissues_the_same_job_then_gives_up(tuner: Tuner) -> None:
+    make_job(tuner, "retry", max_jobs=2, parallel=1, RetryStrategy={"MaximumRetryAttempts": 1})
+    caller = tuner.default_caller()
+    first = claim(tuner, "retry", "a")
+    tuner.fail(caller, first.training_job_name, "spot interruption", retryable=True)
+    assert training(tuner, first.training_job_name)["TrainingJobStatus"] == "InProgress"
+    again = claim(tuner, "retry", "b")
+    assert again.training_job_name == first.training_job_name
+    assert again.hyperparameters == first.hyperparameters
+    with pytest.raises(Conflict):
+        tuner.heartbeat(caller, first.training_job_name, worker_id="a")
+    tuner.fail(caller, again.training_job_name, "again", retryable=True, worker_id="b")
+    assert training(tuner, first.training_job_name)["TrainingJobStatus"] == "Failed"
+    transitions = [
+        t["Status"] for t in training(tuner, first.training_job_name)["SecondaryStatusTransitions"]
+    ]
+    assert transitions.count("Restarting") == 1
+
+
+def test_first_jobs_all_failing_fails_the_tuning_job(tuner: Tuner) -> None:
+    make_job(tuner, "doomed", max_jobs=20, parallel=1)
+    caller = tuner.default_caller()
+    for _ in range(5):
+        job = claim(tuner, "doomed")
+        tuner.fail(caller, job.training_job_name, "ImportError: no module named torch")
+    described = describe(tuner, "doomed")
+    assert described["HyperParameterTuningJobStatus"] == "Failed"
+    assert described["FailureReason"].startswith("No training job succeeded after 5 attempts")
+    assert described["TrainingJobStatusCounters"]["NonRetryableError"] == 5
+
+
+def test_completion_without_objective_counts_failed_and_is_never_best(tuner: Tuner) -> None:
+    make_job(tuner, "noobj", max_jobs=2, parallel=2)
+    silent, good = claim(tuner, "noobj"), claim(tuner, "noobj")
+    finish(tuner, silent.training_job_name, None)
+    finish(tuner, good.training_job_name, 0.3)
+    described = describe(tuner, "noobj")
+    assert described["ObjectiveStatusCounters"] == {"Succeeded": 1, "Pending": 0, "Failed": 1}
+    assert described["TrainingJobStatusCounters"]["Completed"] == 2
+    assert described["BestTrainingJob"]["TrainingJobName"] == good.training_job_name
+
+
+def test_final_metric_list_overrides_the_last_report(tuner: Tuner) -> None:
+    make_job(tuner, "final", max_jobs=1, parallel=1)
+    caller = tuner.default_caller()
+    job = claim(tuner, "final")
+    tuner.report_metrics(caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.2}])
+    tuner.complete(caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.95}])
+    best = describe(tuner, "final")["BestTrainingJob"]
+    assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.95
+
+
+def test_minimize_picks_the_lowest(tuner: Tuner) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = "mini"
+    request["HyperParameterTuningJobConfig"].update(
+        Strategy="Random",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 3},
+        HyperParameterTuningJobObjective={"Type": "Minimize", "MetricName": OBJECTIVE},
+    )
+    tuner.create_tuning_job(tuner.default_caller(), request)
+    jobs = [claim(tuner, "mini") for _ in range(3)]
+    for job, value in zip(jobs, [0.5, 0.1, 0.3], strict=True):
+        finish(tuner, job.training_job_name, value)
+    assert (
+        describe(tuner, "mini")["BestTrainingJob"]["TrainingJobName"] == jobs[1].training_job_name
+    )
+
+
+def test_runtime_limit_stops_the_tuning_job(tuner: Tuner, clock: FakeClock) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = "timed"
+    request["HyperParameterTuningJobConfig"].update(
+        Strategy="Random",
+        ResourceLimits={
+            "MaxNumberOfTrainingJobs": 10,
+            "MaxParallelTrainingJobs": 1,
+            "MaxRuntimeInSeconds": 300,
+        },
+    )
+    tuner.create_tuning_job(tuner.default_caller(), request)
+    job = claim(tuner, "timed")
+    for _ in range(6):
+        clock.advance(50)
+        tuner.heartbeat(tuner.default_caller(), job.training_job_name)
+    clock.advance(1)
+    tuner.sweep()
+    assert describe(tuner, "timed")["HyperParameterTuningJobStatus"] == "Stopping"
+    assert tuner.heartbeat(tuner.default_caller(), job.training_job_name)["StopRequested"]
+    finish(tuner, job.training_job_name, 0.4)
+    assert describe(tuner, "timed")["HyperParameterTuningJobStatus"] == "Stopped"
+    assert training(tuner, job.training_job_name)["TrainingJobStatus"] == "Stopped"
+
+
+def test_stop_training_job_stops_only_that_job(tuner: Tuner) -> None:
+    make_job(tuner, "one", max_jobs=3, parallel=2)
+    caller = tuner.default_caller()
+    a, b = claim(tuner, "one"), claim(tuner, "one")
+    tuner.stop_training_job(caller, a.training_job_name)
+    assert training(tuner, a.training_job_name)["TrainingJobStatus"] == "Stopping"
+    assert tuner.heartbeat(caller, b.training_job_name)["StopRequested"] is False
+    tuner.fail(caller, a.training_job_name, "killed by SIGTERM")
+    assert training(tuner, a.training_job_name)["TrainingJobStatus"] == "Stopped"
+    assert describe(tuner, "one")["HyperParameterTuningJobStatus"] == "InProgress"
+
+
+def test_delete_only_in_a_terminal_state(tuner: Tuner) -> None:
+    make_job(tuner, "keep", max_jobs=1, parallel=1)
+    with pytest.raises(ValidationError, match="not in a terminal state"):
+        tuner.delete_tuning_job(tuner.default_caller(), "keep")
+    job = claim(tuner, "keep")
+    finish(tuner, job.training_job_name, 0.9)
+    tuner.delete_tuning_job(tuner.default_caller(), "keep")
+    assert training(tuner, job.training_job_name)["TrainingJobStatus"] == "Completed"
+
+
+def test_grid_runs_each_point_once_and_shows_its_computed_size(tuner: Tuner) -> None:
+    request = grid_request()
+    request["HyperParameterTuningJobName"] = "grid"
+    request["HyperParameterTuningJobConfig"]["ResourceLimits"] = {"MaxParallelTrainingJobs": 3}
+    tuner.create_tuning_job(tuner.default_caller(), request)
+    described = describe(tuner, "grid")
+    size = described["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxNumberOfTrainingJobs"]
+    ranges = request["HyperParameterTuningJobConfig"]["ParameterRanges"][
+        "CategoricalParameterRanges"
+    ]
+    expected = 1
+    for categorical in ranges:
+        expected *= len(categorical["Values"])
+    assert size == expected
+    seen = []
+    for _ in range(size):
+        job = claim(tuner, "grid")
+        seen.append(tuple(sorted(job.hyperparameters.items())))
+        finish(tuner, job.training_job_name, 0.5)
+    assert len(set(seen)) == size
+    assert describe(tuner, "grid")["HyperParameterTuningJobStatus"] == "Completed"
+
+
+def test_integer_and_categorical_values_come_out_exactly(tuner: Tuner) -> None:
+    make_job(tuner, "exact", max_jobs=20, parallel=10)
+    for _ in range(10):
+        params = claim(tuner, "exact").hyperparameters
+        assert params["max_depth"] in {str(v) for v in range(3, 11)}
+        assert params["booster"] in {"gbtree", "dart"}
+        assert 0.01 <= float(params["eta"]) <= 0.3
+
+
+def test_random_seed_makes_the_sequence_reproducible(tuner: Tuner) -> None:
+    sequences = []
+    for name in ("seeded-a", "seeded-b"):
+        request = sdk_style_request()
+        request["HyperParameterTuningJobName"] = name
+        request["HyperParameterTuningJobConfig"].update(
+            Strategy="Random",
+            RandomSeed=42,
+            ResourceLimits={"MaxNumberOfTrainingJobs": 5, "MaxParallelTrainingJobs": 5},
+        )
+        tuner.create_tuning_job(tuner.default_caller(), request)
+        sequences.append([claim(tuner, name).hyperparameters for _ in range(5)])
+    assert sequences[0] == sequences[1]
+
+
+def test_unavailable_strategies_are_refused_not_substituted(tuner: Tuner) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobConfig"]["Strategy"] = "Hyperband"
+    request["HyperParameterTuningJobConfig"]["StrategyConfig"] = {
+        "HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 10}
+    }
+    with pytest.raises(ValidationError, match="Hyperband"):
+        tuner.create_tuning_job(tuner.default_caller(), request)
+    with pytest.raises(AmtuneError):
+        describe(tuner, request["HyperParameterTuningJobName"])
+
+
+def test_parallel_jobs_above_the_quota_are_refused(tuner: Tuner) -> None:
+    with pytest.raises(ResourceLimitExceeded, match="maxParallelTrainingJobs"):
+        make_job(tuner, "greedy", max_jobs=50, parallel=11)
+
+
+def test_unknown_training_job_is_a_validation_error(tuner: Tuner) -> None:
+    with pytest.raises(TrainingJobNotFound, match="Requested resource not found"):
+        tuner.heartbeat(tuner.default_caller(), "ghost-001-deadbeef")
