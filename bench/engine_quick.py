@@ -12,6 +12,7 @@ all are evaluated; we record the best value after 16/32/64/128 evaluations.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 import time
@@ -127,7 +128,12 @@ PROBLEMS: dict[str, tuple[dict[str, Any], Objective, float]] = {
         {
             "IntegerParameterRanges": [
                 {"Name": "layers", "MinValue": "1", "MaxValue": "8", "ScalingType": "Linear"},
-                {"Name": "units", "MinValue": "8", "MaxValue": "1024", "ScalingType": "Logarithmic"},
+                {
+                    "Name": "units",
+                    "MinValue": "8",
+                    "MaxValue": "1024",
+                    "ScalingType": "Logarithmic",
+                },
             ],
             "ContinuousParameterRanges": [
                 _cont("lr", 1e-5, 1.0, "Logarithmic"),
@@ -185,7 +191,9 @@ def _optuna_dists(pr: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-def _run_optuna(sampler: Any, pr: dict[str, Any], f: Objective, budget: int, batch: int) -> list[float]:
+def _run_optuna(
+    sampler: Any, pr: dict[str, Any], f: Objective, budget: int, batch: int
+) -> list[float]:
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -201,20 +209,26 @@ def _run_optuna(sampler: Any, pr: dict[str, Any], f: Objective, budget: int, bat
     return values
 
 
-def run_tpe(space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None) -> list[float]:
+def run_tpe(
+    space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None
+) -> list[float]:
     import optuna
 
     sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
     return _run_optuna(sampler, pr, f, budget, batch)
 
 
-def run_optuna_gp(space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None) -> list[float]:
+def run_optuna_gp(
+    space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None
+) -> list[float]:
     import optuna
 
     return _run_optuna(optuna.samplers.GPSampler(seed=seed), pr, f, budget, batch)
 
 
-def run_skopt(space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None) -> list[float]:
+def run_skopt(
+    space: SearchSpace, f: Objective, budget: int, batch: int, seed: int, pr: Any = None
+) -> list[float]:
     from skopt import Optimizer
     from skopt.space import Categorical, Integer, Real
 
@@ -251,7 +265,9 @@ METHODS = {
 }
 
 
-def _job(args: tuple[str, str, int, int, int]) -> tuple[str, str, int, int, list[float], float]:
+def _job(
+    args: tuple[str, str, int, int, int],
+) -> tuple[str, str, int, int, list[float], float]:
     problem, method, batch, seed, budget = args
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
@@ -274,7 +290,14 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--jsonl", help="append one line per run to this file (for re-reading)")
+    ap.add_argument("--report", help="only summarise runs already in this JSONL file")
     args = ap.parse_args()
+    if args.report:
+        with open(args.report) as fh:
+            rows = [json.loads(line) for line in fh]
+        summarise(rows, args)
+        return
     jobs = [
         (p, m, b, s, args.budget)
         for p in args.problems
@@ -282,27 +305,49 @@ def main() -> None:
         for m in args.methods
         for s in range(args.seeds)
     ]
+    rows = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        for p, m, b, s, values, dt in pool.map(_job, jobs):
+            row = {"problem": p, "method": m, "batch": b, "seed": s, "values": values, "time": dt}
+            rows.append(row)
+            if args.jsonl:
+                with open(args.jsonl, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    summarise(rows, args)
+
+
+def summarise(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     results: dict[tuple[str, str, int], list[list[float]]] = {}
     times: dict[tuple[str, str, int], float] = {}
-    with ProcessPoolExecutor(args.workers) as pool:
-        for p, m, b, _s, values, dt in pool.map(_job, jobs):
-            results.setdefault((p, m, b), []).append(values)
-            times[(p, m, b)] = times.get((p, m, b), 0.0) + dt
+    for r in rows:
+        k = (r["problem"], r["method"], r["batch"])
+        results.setdefault(k, []).append(r["values"][: args.budget])
+        times[k] = times.get(k, 0.0) + r["time"]
+    methods = sorted({k[1] for k in results}, key=lambda m: list(METHODS).index(m))
+    problems = [p for p in PROBLEMS if any(k[0] == p for k in results)]
+    batches = sorted({k[2] for k in results})
     checkpoints = [c for c in CHECKPOINTS if c <= args.budget]
-    print(f"seeds={args.seeds} budget={args.budget}: mean simple regret (best-so-far - optimum)")
-    for b in args.batches:
-        for p in args.problems:
+    print(f"budget={args.budget}: mean simple regret (best-so-far - optimum) ± standard error")
+    for b in batches:
+        for p in problems:
             opt = PROBLEMS[p][2]
             print(f"\n{p}  batch={b}")
-            print(f"  {'method':10s}" + "".join(f"{'@' + str(c):>16s}" for c in checkpoints) + "  s/run")
-            for m in args.methods:
+            print(
+                f"  {'method':10s}"
+                + "".join(f"{'@' + str(c):>16s}" for c in checkpoints)
+                + "  s/run"
+            )
+            for m in methods:
+                if (p, m, b) not in results:
+                    continue
                 runs = np.array(results[(p, m, b)])
                 best = np.minimum.accumulate(runs, axis=1) - opt
                 cells = ""
                 for c in checkpoints:
                     col = best[:, c - 1]
-                    cells += f"{col.mean():10.4f}±{col.std(ddof=1) / np.sqrt(len(col)) if len(col) > 1 else 0:<5.3f}"
-                print(f"  {m:10s}{cells}  {times[(p, m, b)] / len(runs):5.1f}")
+                    se = col.std(ddof=1) / np.sqrt(len(col)) if len(col) > 1 else 0.0
+                    cells += f"{col.mean():10.4f}±{se:<5.3f}"
+                print(f"  {m:10s}{cells}  {times[(p, m, b)] / len(runs):5.1f}  n={len(runs)}")
 
 
 if __name__ == "__main__":

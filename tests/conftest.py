@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import threading
 import time
 import uuid
@@ -25,6 +24,7 @@ from amtune.app.service import Tuner
 from amtune.settings import Settings
 from amtune.store.database import Database
 from amtune.store.migrate import upgrade
+from tests.service.processes import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AMTUNE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -112,13 +112,6 @@ def tuner(settings: Settings, shared_databases: dict[str, Database], clock: Fake
     if db is None:
         db = shared_databases[settings.database_url] = Database(settings.database_url)
     return Tuner(settings, db=db, clock=clock)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class LiveServer:

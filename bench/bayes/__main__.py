@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from . import baselines, report  # noqa: E402
-from .optimizers import OPTIMIZERS, amtune_strategies  # noqa: E402
+from .optimizers import OPTIMIZERS, amtune_strategies, bayesian_available  # noqa: E402
 from .problems import all_problem_names  # noqa: E402
 from .profiles import PROFILES, Profile  # noqa: E402
 from .runner import RunResult, RunSpec, run_many  # noqa: E402
@@ -39,6 +39,8 @@ PEERS = ("random", "optuna-tpe", "optuna-gp", "skopt-gp")
 def default_optimizers() -> list[str]:
     """The peers plus every amtune strategy that can run on its own (not Random/Grid)."""
     extra = [f"amtune-{s.lower()}" for s in amtune_strategies() if s not in ("Random", "Grid")]
+    if "amtune-bayesian" not in extra and bayesian_available():
+        extra.append("amtune-bayesian")
     return [*PEERS, *extra]
 
 
@@ -47,22 +49,42 @@ def _csv(text: str) -> list[str]:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m bench.bayes", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.bayes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    ap.add_argument("--optimizers", help=f"comma list; known: {', '.join(OPTIMIZERS)} "
-                    "and amtune-<strategy>; default: peers + registered amtune strategies")
+    ap.add_argument(
+        "--optimizers",
+        help=f"comma list; known: {', '.join(OPTIMIZERS)} "
+        "and amtune-<strategy>; default: peers + registered amtune strategies",
+    )
     ap.add_argument("--problems", help="comma list of problem names, or 'all'")
     ap.add_argument("--seeds", help="N (seeds 0..N-1) or a comma list")
     ap.add_argument("--batch", help="comma list of batch sizes, e.g. 1,8")
     ap.add_argument("--evals", type=int, help="evaluations per run (default 128)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
-    ap.add_argument("--out", type=Path, help="results JSON (default bench/bayes/results/<profile>.json)")
+    ap.add_argument(
+        "--out", type=Path, help="results JSON (default bench/bayes/results/<profile>.json)"
+    )
     ap.add_argument("--no-markdown", action="store_true", help="do not touch bench/RESULTS.md")
-    ap.add_argument("--calibrate-only", action="store_true",
-                    help="compute missing baselines.json entries and stop")
-    ap.add_argument("--service", metavar="URL",
-                    help="also run the problems end to end through an amtune service at URL")
+    ap.add_argument(
+        "--calibrate-only",
+        action="store_true",
+        help="compute missing baselines.json entries and stop",
+    )
+    ap.add_argument(
+        "--calibration-samples",
+        type=int,
+        help="random samples per new baselines.json entry (default 10000 synthetic, "
+        "256 model tuning)",
+    )
+    ap.add_argument(
+        "--service",
+        metavar="URL",
+        help="also run the problems end to end through an amtune service at URL",
+    )
     ap.add_argument("--service-workers", type=int, default=8)
     ap.add_argument("--list", action="store_true", help="list problems and optimizers")
     return ap.parse_args(argv)
@@ -72,16 +94,22 @@ def resolve(args: argparse.Namespace) -> Profile:
     prof = PROFILES[args.profile]
     problems = prof.problems
     if args.problems:
-        problems = tuple(all_problem_names()) if args.problems == "all" else tuple(_csv(args.problems))
+        problems = (
+            tuple(all_problem_names()) if args.problems == "all" else tuple(_csv(args.problems))
+        )
     seeds = prof.seeds
     if args.seeds:
-        seeds = tuple(range(int(args.seeds))) if args.seeds.isdigit() else tuple(
-            int(s) for s in _csv(args.seeds))
+        seeds = (
+            tuple(range(int(args.seeds)))
+            if args.seeds.isdigit()
+            else tuple(int(s) for s in _csv(args.seeds))
+        )
     batches = tuple(int(b) for b in _csv(args.batch)) if args.batch else prof.batches
     optimizers = tuple(_csv(args.optimizers)) if args.optimizers else tuple(default_optimizers())
     return Profile(
-        name=args.profile if not (args.problems or args.seeds or args.batch or args.optimizers
-                                  or args.evals) else f"{args.profile}-custom",
+        name=args.profile
+        if not (args.problems or args.seeds or args.batch or args.optimizers or args.evals)
+        else f"{args.profile}-custom",
         problems=problems,
         seeds=seeds,
         batches=batches,
@@ -93,8 +121,12 @@ def resolve(args: argparse.Namespace) -> Profile:
 def _progress(res: RunResult, done: int, total: int) -> None:
     s = res.spec
     status = "ERROR" if res.error else f"best {min(res.losses):.5g}"
-    print(f"[{done}/{total}] {s.optimizer:16s} b{s.batch} {s.problem:24s} seed {s.seed}: "
-          f"{status} ({res.wall_s:.1f}s)", file=sys.stderr, flush=True)
+    print(
+        f"[{done}/{total}] {s.optimizer:16s} b{s.batch} {s.problem:24s} seed {s.seed}: "
+        f"{status} ({res.wall_s:.1f}s wall, {res.cpu_s:.1f}s cpu)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,21 +139,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     prof = resolve(args)
     started = time.time()
-    print(f"profile {prof.name}: {len(prof.problems)} problems x {len(prof.seeds)} seeds x "
-          f"batches {list(prof.batches)} x {list(prof.optimizers)}, {prof.n_evals} evals",
-          file=sys.stderr, flush=True)
-    data = baselines.calibrate(prof.problems, args.jobs, command)
+    print(
+        f"profile {prof.name}: {len(prof.problems)} problems x {len(prof.seeds)} seeds x "
+        f"batches {list(prof.batches)} x {list(prof.optimizers)}, {prof.n_evals} evals",
+        file=sys.stderr,
+        flush=True,
+    )
+    data = baselines.calibrate(prof.problems, args.jobs, command, args.calibration_samples)
     if args.calibrate_only:
         return 0
-    specs = [RunSpec(o, p, s, b, prof.n_evals) for o in prof.optimizers for p in prof.problems
-             for s in prof.seeds for b in prof.batches]
+    specs = [
+        RunSpec(o, p, s, b, prof.n_evals)
+        for o in prof.optimizers
+        for p in prof.problems
+        for s in prof.seeds
+        for b in prof.batches
+    ]
     results = run_many(specs, args.jobs, _progress)
     notes: list[str] = []
     if args.service:
         from .service import run_service_suite
 
         service_results, service_note = run_service_suite(
-            args.service, prof.problems, prof.seeds, prof.n_evals, args.service_workers)
+            args.service, prof.problems, prof.seeds, prof.n_evals, args.service_workers
+        )
         results.extend(service_results)
         notes.append(service_note)
     curves = [(r.spec.problem, r.losses) for r in results if r.error is None]
@@ -137,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "date": date,
         "profile": vars(prof),
-        "machine": {"python": platform.python_version(), "cpus": _cpus(), "note": report.NOISE_NOTE},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": _cpus(),
+            "note": report.NOISE_NOTE,
+        },
         "versions": _versions(),
         "references": {p: vars(r) for p, r in refs.items()},
         "summary": summary,
@@ -145,8 +190,16 @@ def main(argv: list[str] | None = None) -> int:
         "runs": [r.to_json() for r in results],
     }
     out.write_text(json.dumps(payload, indent=None, separators=(",", ":")) + "\n")
-    md = report.markdown(summary, profile=prof.name, command=command, date=date,
-                         problems=prof.problems, seeds=prof.seeds, refs=refs, notes=notes)
+    md = report.markdown(
+        summary,
+        profile=prof.name,
+        command=command,
+        date=date,
+        problems=prof.problems,
+        seeds=prof.seeds,
+        refs=refs,
+        notes=notes,
+    )
     print(md)
     if not args.no_markdown:
         report.write_section(prof.name, md)

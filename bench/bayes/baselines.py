@@ -59,13 +59,25 @@ def _sample_chunk(task: tuple[str, int, int]) -> list[float]:
     return [problem.loss(space.from_unit(rng.random(space.dim))) for _ in range(count)]
 
 
+def canonical_command(problem: str, samples: int) -> str:
+    """The command that recomputes exactly this entry (the sample stream is seeded)."""
+    return (
+        f"python -m bench.bayes --calibrate-only --problems {problem} "
+        f"--calibration-samples {samples}"
+    )
+
+
 def calibrate(
-    problems: Sequence[str], jobs: int, command: str, samples: int | None = None
+    problems: Sequence[str],
+    jobs: int,
+    command: str,
+    samples: int | None = None,
+    path: Path = BASELINE_FILE,
 ) -> dict[str, Any]:
     """Compute (and store) the entries missing for ``problems``; return the whole file."""
     from .runner import _init_worker
 
-    data = load()
+    data = load(path)
     missing = [p for p in problems if p not in data]
     if not missing:
         return data
@@ -94,10 +106,11 @@ def calibrate(
             "best_seen": float(np.min(arr)),
             "n_samples": int(arr.size),
             "seed": CALIBRATION_SEED,
-            "command": command,
+            "command": canonical_command(name, int(arr.size)),
+            "computed_during": command,
             "date": today,
         }
-    save(data)
+    save(data, path)
     return data
 
 
@@ -111,18 +124,26 @@ def references(
     for problem, losses in curves:
         finite = [v for v in losses if math.isfinite(v)]
         if finite:
-            best[problem] = min(best.get(problem, math.inf), min(finite))
+            best[problem] = min(best.get(problem, math.inf), *finite)
     refs: dict[str, Reference] = {}
     for problem in sorted(best):
         if problem not in data:
             continue
         known = get_problem(problem).optimum_loss
-        opt = known if known is not None else min(data[problem]["best_seen"], best.get(problem, math.inf))
+        opt = (
+            known
+            if known is not None
+            else min(data[problem]["best_seen"], best.get(problem, math.inf))
+        )
         refs[problem] = Reference(median_random=data[problem]["median_random"], optimum=opt)
     return refs
 
 
-def record_best(data: dict[str, Any], curves: Iterable[tuple[str, Sequence[float]]]) -> None:
+def record_best(
+    data: dict[str, Any],
+    curves: Iterable[tuple[str, Sequence[float]]],
+    path: Path = BASELINE_FILE,
+) -> None:
     """Lower each problem's ``best_seen`` to the best of ``curves`` and save."""
     changed = False
     for problem, losses in curves:
@@ -131,4 +152,4 @@ def record_best(data: dict[str, Any], curves: Iterable[tuple[str, Sequence[float
             data[problem]["best_seen"] = float(min(finite))
             changed = True
     if changed:
-        save(data)
+        save(data, path)

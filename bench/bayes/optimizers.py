@@ -56,12 +56,26 @@ def parse_params(parameter_ranges: Mapping[str, Any]) -> list[Param]:
     out: list[Param] = []
     for spec in parameter_ranges.get("IntegerParameterRanges", []):
         scaling = spec.get("ScalingType", "Auto")
-        out.append(Param(spec["Name"], "integer", int(spec["MinValue"]), int(spec["MaxValue"]),
-                         "Linear" if scaling == "Auto" else scaling))
+        out.append(
+            Param(
+                spec["Name"],
+                "integer",
+                int(spec["MinValue"]),
+                int(spec["MaxValue"]),
+                "Linear" if scaling == "Auto" else scaling,
+            )
+        )
     for spec in parameter_ranges.get("ContinuousParameterRanges", []):
         scaling = spec.get("ScalingType", "Auto")
-        out.append(Param(spec["Name"], "continuous", float(spec["MinValue"]),
-                         float(spec["MaxValue"]), "Linear" if scaling == "Auto" else scaling))
+        out.append(
+            Param(
+                spec["Name"],
+                "continuous",
+                float(spec["MinValue"]),
+                float(spec["MaxValue"]),
+                "Linear" if scaling == "Auto" else scaling,
+            )
+        )
     for spec in parameter_ranges.get("CategoricalParameterRanges", []):
         out.append(Param(spec["Name"], "categorical", values=tuple(spec["Values"])))
     return out
@@ -72,7 +86,7 @@ def format_value(param: Param, value: Any) -> str:
     if param.kind == "categorical":
         return str(value)
     if param.kind == "integer":
-        k = int(round(float(value)))
+        k = round(float(value))
         return str(min(max(k, int(param.low)), int(param.high)))
     x = float(value)
     return repr(min(max(x, param.low), param.high) + 0.0)
@@ -145,8 +159,10 @@ class AmtuneStrategy:
 
 
 def _load_strategy(name: str) -> Any:
-    """``get_strategy(name)``; for ``Random`` only, ``None`` while the engine lacks it (the
-    harness then samples AMT's uniform distribution itself through SearchSpace)."""
+    """``get_strategy(name)``. While the engine lacks a registry entry: ``Random`` -> ``None``
+    (the harness samples AMT's uniform distribution itself through SearchSpace); ``Bayesian``
+    -> ``BayesianStrategy`` imported directly, so the engine can be measured before it is
+    wired into the service."""
     try:
         from amtune.engine.strategies import get_strategy
     except ImportError:
@@ -158,6 +174,10 @@ def _load_strategy(name: str) -> Any:
     except KeyError:
         if name == "Random":
             return None
+        if name == "Bayesian":  # written but not yet registered: benchmark it all the same
+            from amtune.engine.strategies.bayesian import BayesianStrategy
+
+            return BayesianStrategy()
         raise
 
 
@@ -252,8 +272,10 @@ class SkoptPeer:
             points = [self.opt.ask()] if n == 1 else self.opt.ask(n_points=n)
         self._asked.extend(points)
         return [
-            {p.name: format_value(p, _from_reverse(p, v)) for p, v in zip(self.params, x,
-                                                                        strict=True)}
+            {
+                p.name: format_value(p, _from_reverse(p, v))
+                for p, v in zip(self.params, x, strict=True)
+            }
             for x in points
         ]
 
@@ -276,7 +298,7 @@ OPTIMIZERS: dict[str, Callable[[Problem, int], AskTell]] = {
     "random": _amtune("Random"),
     "optuna-tpe": lambda problem, seed: OptunaPeer(problem, seed, "tpe"),
     "optuna-gp": lambda problem, seed: OptunaPeer(problem, seed, "gp"),
-    "skopt-gp": lambda problem, seed: SkoptPeer(problem, seed),
+    "skopt-gp": SkoptPeer,
     "amtune-bayesian": _amtune("Bayesian"),
 }
 """Names accepted by ``--optimizers``; ``amtune-<strategy>`` works for any registered one."""
@@ -298,3 +320,12 @@ def amtune_strategies() -> list[str]:
     except ImportError:
         return []
     return sorted(SUPPORTED)
+
+
+def bayesian_available() -> bool:
+    """Whether amtune's Bayesian strategy can be imported (registered or not)."""
+    try:
+        from amtune.engine.strategies.bayesian import BayesianStrategy  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -25,13 +25,11 @@ NOISE_NOTE = (
 )
 
 
-def summarise(
-    results: Sequence[RunResult], refs: Mapping[str, Reference]
-) -> dict[str, Any]:
+def summarise(results: Sequence[RunResult], refs: Mapping[str, Reference]) -> dict[str, Any]:
     """Scores per (optimizer, batch) at every checkpoint, per-problem scores, ask timings."""
     groups: dict[tuple[str, int], dict[tuple[str, int], list[float]]] = defaultdict(dict)
     timing: dict[tuple[str, int], dict[str, list[float]]] = defaultdict(
-        lambda: {"ask": [], "tell": [], "wall": []}
+        lambda: {"ask": [], "tell": [], "wall": [], "ask_cpu": [], "tell_cpu": [], "cpu": []}
     )
     errors: list[dict[str, Any]] = []
     fallbacks: dict[str, int] = defaultdict(int)
@@ -44,6 +42,9 @@ def summarise(
         timing[key]["ask"].extend(res.ask_ms)
         timing[key]["tell"].extend(res.tell_ms)
         timing[key]["wall"].append(res.wall_s)
+        timing[key]["ask_cpu"].extend(res.ask_cpu_ms)
+        timing[key]["tell_cpu"].extend(res.tell_cpu_ms)
+        timing[key]["cpu"].append(res.cpu_s)
         fallbacks[res.spec.optimizer] += res.fallbacks
     rows = []
     for (opt, batch), curves in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -57,6 +58,9 @@ def summarise(
                 "ask_ms_median": _median(timing[(opt, batch)]["ask"]),
                 "tell_ms_median": _median(timing[(opt, batch)]["tell"]),
                 "run_wall_s_median": _median(timing[(opt, batch)]["wall"]),
+                "ask_cpu_ms_median": _median(timing[(opt, batch)]["ask_cpu"]),
+                "tell_cpu_ms_median": _median(timing[(opt, batch)]["tell_cpu"]),
+                "run_cpu_s_median": _median(timing[(opt, batch)]["cpu"]),
                 "runs": len(curves),
             }
         )
@@ -69,7 +73,7 @@ def _median(values: list[float]) -> float:
 
 def _fmt_score(score: Mapping[str, Any] | None) -> str:
     if not score:
-        return "–"
+        return "-"
     se = score["se"]
     return f"{score['mean']:.1f}" + ("" if math.isnan(se) else f" ± {se:.1f}")
 
@@ -91,15 +95,15 @@ def markdown(
         "",
         f"Command: `{command}`",
         "",
-        f"{len(problems)} problems × {len(seeds)} seeds (seeds {_seed_text(seeds)}); "
-        "score = 100 × (1 − mean normalised regret), mean ± standard error over seeds. "
+        f"{len(problems)} problems x {len(seeds)} seeds (seeds {_seed_text(seeds)}); "
+        "score = 100 x (1 - mean normalised regret), mean ± standard error over seeds. "
         "100 = the optimum (known, or best ever seen), 0 = the median of one random evaluation.",
         "",
         f"> {NOISE_NOTE}",
         "",
-        "| optimizer | batch | @16 | @32 | @64 | @128 | ask ms (median) | tell ms (median) "
-        "| run s (median) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| optimizer | batch | @16 | @32 | @64 | @128 | ask ms | ask cpu ms | tell cpu ms "
+        "| run cpu s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     best_at: dict[tuple[int, str], float] = {}
     for row in summary["rows"]:
@@ -115,15 +119,18 @@ def markdown(
                 text = f"**{text}**"
             cells.append(text)
         lines.append(
-            f"| {row['optimizer']} | {row['batch']} | " + " | ".join(cells)
-            + f" | {row['ask_ms_median']:.1f} | {row['tell_ms_median']:.1f} "
-            f"| {row['run_wall_s_median']:.1f} |"
+            f"| {row['optimizer']} | {row['batch']} | "
+            + " | ".join(cells)
+            + f" | {row['ask_ms_median']:.1f} | {row['ask_cpu_ms_median']:.1f} "
+            f"| {row['tell_cpu_ms_median']:.1f} | {row['run_cpu_s_median']:.1f} |"
         )
     lines += [
         "",
-        "ask/tell ms are per configuration (a batch call divided by its size). scikit-optimize "
-        "fits its GP and optimises its acquisition inside `tell`, Optuna and amtune inside "
-        "`ask`: compare ask + tell when comparing cost.",
+        "Timings are medians per configuration (a batch call divided by its size): `ask ms` is "
+        "wall-clock time, `cpu ms` the process CPU time (one BLAS/torch thread per process), "
+        "which other load on the machine disturbs less; `run cpu s` is a whole run's CPU time "
+        "including the objective. scikit-optimize fits its GP and optimises its acquisition "
+        "inside `tell`, Optuna and amtune inside `ask`: compare ask + tell for cost.",
         "",
         f"Per problem at {max(CHECKPOINTS)} evaluations (mean over seeds):",
         "",
@@ -135,10 +142,14 @@ def markdown(
     lines.append("|---|---:|---:|" + "---:|" * len(summary["rows"]))
     for p in problems:
         ref = refs.get(p)
-        cells = [p, f"{ref.optimum:.5g}" if ref else "?", f"{ref.median_random:.5g}" if ref else "?"]
+        cells = [
+            p,
+            f"{ref.optimum:.5g}" if ref else "?",
+            f"{ref.median_random:.5g}" if ref else "?",
+        ]
         for row in summary["rows"]:
             v = row["per_problem_at_max"].get(p)
-            cells.append("–" if v is None else f"{v:.1f}")
+            cells.append("-" if v is None else f"{v:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     if summary["errors"]:
         lines += ["", f"{len(summary['errors'])} runs crashed (see the JSON for tracebacks):"]
@@ -150,8 +161,11 @@ def markdown(
                 f"`{last}`"
             )
     if any(summary["fallbacks"].values()):
-        lines += ["", "Strategy returned no config (space exhausted), random config used: "
-                  + ", ".join(f"{k}: {v}" for k, v in summary["fallbacks"].items() if v)]
+        lines += [
+            "",
+            "Strategy returned no config (space exhausted), random config used: "
+            + ", ".join(f"{k}: {v}" for k, v in summary["fallbacks"].items() if v),
+        ]
     lines += ["", *notes] if notes else []
     return "\n".join(lines).rstrip() + "\n"
 
@@ -159,7 +173,7 @@ def markdown(
 def _seed_text(seeds: Sequence[int]) -> str:
     s = sorted(seeds)
     if s == list(range(s[0], s[-1] + 1)):
-        return f"{s[0]}–{s[-1]}" if len(s) > 1 else str(s[0])
+        return f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0])
     return ", ".join(map(str, s))
 
 
@@ -169,7 +183,11 @@ def write_section(profile: str, body: str, path: Path = RESULTS_MD) -> None:
     block = f"{start}\n{body}{end}\n"
     text = path.read_text() if path.exists() else "# Benchmark results\n\n"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    text = (
+        pattern.sub(lambda _m: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block
+    )
     path.write_text(text)
 
 

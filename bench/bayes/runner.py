@@ -54,7 +54,10 @@ class RunResult:
     losses: list[float] = field(default_factory=list)
     ask_ms: list[float] = field(default_factory=list)  # per config: ask-call time / batch
     tell_ms: list[float] = field(default_factory=list)  # per config: tell-call time / batch
+    ask_cpu_ms: list[float] = field(default_factory=list)  # same, process CPU time
+    tell_cpu_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    cpu_s: float = 0.0
     fallbacks: int = 0
     error: str | None = None
 
@@ -76,26 +79,29 @@ def run_one(spec: RunSpec) -> RunResult:
     from .problems import get_problem
 
     result = RunResult(spec=spec)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     try:
         problem = get_problem(spec.problem)
         opt = make_optimizer(spec.optimizer, problem, spec.seed)
         while len(result.losses) < spec.n_evals:
             n = min(spec.batch, spec.n_evals - len(result.losses))
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             configs = opt.ask(n)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
             losses = [problem.loss(c) for c in configs]
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             opt.tell(configs, losses)
-            t3 = time.perf_counter()
+            t3, c3 = time.perf_counter(), time.process_time()
             result.losses.extend(losses)
             result.ask_ms.append(1000.0 * (t1 - t0) / n)
             result.tell_ms.append(1000.0 * (t3 - t2) / n)
+            result.ask_cpu_ms.append(1000.0 * (c1 - c0) / n)
+            result.tell_cpu_ms.append(1000.0 * (c3 - c2) / n)
         result.fallbacks = int(getattr(opt, "fallbacks", 0))
     except Exception:  # a crashing optimiser is a result to report, not a reason to stop
         result.error = traceback.format_exc(limit=8)
     result.wall_s = time.perf_counter() - start
+    result.cpu_s = time.process_time() - cpu_start
     return result
 
 

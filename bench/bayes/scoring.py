@@ -50,7 +50,9 @@ def normalised_regret(best: float, ref: Reference) -> float:
     return float(np.clip((best - ref.optimum) / span, -1.0, 1.0))
 
 
-def regrets_at(losses: Sequence[float], ref: Reference, checkpoints: Iterable[int]) -> dict[int, float]:
+def regrets_at(
+    losses: Sequence[float], ref: Reference, checkpoints: Iterable[int]
+) -> dict[int, float]:
     """Normalised regret of one run at each checkpoint it reached."""
     curve = best_so_far(losses)
     return {n: normalised_regret(float(curve[n - 1]), ref) for n in checkpoints if n <= len(curve)}
@@ -90,7 +92,11 @@ def aggregate(
             100.0 * (1.0 - float(np.mean([per_problem[p][s] for p in per_problem])))
             for s in sorted(common)
         ]
-        se = float(np.std(per_seed, ddof=1) / math.sqrt(len(per_seed))) if len(per_seed) > 1 else math.nan
+        se = (
+            float(np.std(per_seed, ddof=1) / math.sqrt(len(per_seed)))
+            if len(per_seed) > 1
+            else math.nan
+        )
         out[n] = Score(100.0 * (1.0 - mean_regret), se, len(common), len(per_problem))
     return out
 

@@ -159,6 +159,12 @@ SINGLE: list[tuple[str, Callable[[Request], Any], str, str | None]] = [
         None,
     ),
     (
+        "empty training image",
+        lambda r: _definition(r)["AlgorithmSpecification"].update(TrainingImage=""),
+        f"{DEF}.algorithmSpecification.trainingImage",
+        None,
+    ),
+    (
         "duplicate tag keys",
         lambda r: r.update(Tags=[{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]),
         "tags.2.member.key",

@@ -42,6 +42,24 @@ def test_several_violations_are_counted_and_joined_in_request_order() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("member", "path"),
+    [
+        ("Tags", "tags"),
+        ("TrainingJobDefinitions", "trainingJobDefinitions"),
+        ("WarmStartConfig", "warmStartConfig"),
+    ],
+)
+def test_explicit_null_for_an_optional_member_is_refused(member: str, path: str) -> None:
+    request = sdk_style_request()
+    request[member] = None
+
+    assert _message(request) == (
+        f"1 validation error detected: Value null at '{path}' failed to satisfy constraint: "
+        "Member must not be null"
+    )
+
+
 def test_missing_and_null_required_members_are_not_null_violations() -> None:
     request = sdk_style_request()
     del request["HyperParameterTuningJobName"]

@@ -8,6 +8,7 @@ Waiting is done by polling with a generous deadline; no test asserts on timing.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import os
 import signal
 import subprocess
@@ -33,9 +34,10 @@ T = TypeVar("T")
 
 
 def _service_available() -> None:
-    if importlib.util.find_spec("amtune.cli") is None or importlib.util.find_spec(
-        "amtune.api.app"
-    ) is None:
+    if (
+        importlib.util.find_spec("amtune.cli") is None
+        or importlib.util.find_spec("amtune.api.app") is None
+    ):
         pytest.skip("the amtune service (amtune.cli / amtune.api.app) is not built yet")
 
 
@@ -59,13 +61,12 @@ def own_service(tmp_path: Path) -> Iterator[LocalService]:
         live.stop()
 
 
-_counter = 0
+_counter = itertools.count(1)
 
 
 def unique_name(prefix: str) -> str:
-    global _counter
-    _counter += 1
-    return f"{prefix}-{os.getpid() % 10000}-{_counter}"[:32]
+    """A tuning-job name no other test of this session uses (a shared service remembers)."""
+    return f"{prefix}-{os.getpid() % 10000}-{next(_counter)}"[:32]
 
 
 def tuning_request(
@@ -143,11 +144,12 @@ def start_worker(
     extra: Sequence[str] = (),
     command: Sequence[str] | None = None,
 ) -> subprocess.Popen[str]:
-    """``amtune worker`` as a user runs it (through the package's __main__)."""
+    """``amtune worker`` as a user runs it (``python -m amtune`` is the console script)."""
     argv = [
         sys.executable,
         "-m",
-        "amtune.worker",
+        "amtune",
+        "worker",
         "--endpoint",
         endpoint,
         "--tuning-job",
@@ -163,9 +165,7 @@ def start_worker(
         "--",
         *(command or [sys.executable, str(SCRIPT)]),
     ]
-    return subprocess.Popen(  # noqa: S603
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:

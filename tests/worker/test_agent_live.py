@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,64 @@ def test_worker_and_service_restarted_mid_job_lose_no_result(
     value = job["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
     assert value == pytest.approx(expected_objective(job["TunedHyperParameters"]))
     assert describe(sm, name)["HyperParameterTuningJobStatus"] == "Completed"
+
+
+def test_opt_ml_points_a_hard_coded_path_at_the_job(service: LocalService, tmp_path: Path):
+    sm = amtune.sdk.client(endpoint_url=service.url)
+    name = unique_name("optml")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
+    link = tmp_path / "opt" / "ml"  # stands in for /opt/ml, which needs root here
+    hard_coded = (
+        "import json;"
+        f"hps = json.load(open('{link}/input/config/hyperparameters.json'));"
+        f"open('{link}/model/x.txt', 'w').write(hps['x']);"
+        "print('final validation:accuracy=' + hps['x'])"
+    )
+    worker = start_worker(
+        service.url,
+        name,
+        tmp_path / "jobs",
+        extra=["--opt-ml", str(link), "--no-hyperparameter-args"],
+        command=[sys.executable, "-c", hard_coded],
+    )
+    code, output = finish(worker)
+    assert code == 0, output
+    for job in training_jobs(sm, name):
+        assert job["TrainingJobStatus"] == "Completed"
+        x = job["TunedHyperParameters"]["x"]
+        assert job["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == pytest.approx(
+            float(x)
+        )
+        # Each job wrote through the link into its own directory.
+        assert (tmp_path / "jobs" / job["TrainingJobName"] / "model" / "x.txt").read_text() == x
+    assert link.is_symlink()
+
+
+def test_service_restart_mid_job_is_ridden_out(own_service: LocalService, tmp_path: Path):
+    sm = amtune.sdk.client(endpoint_url=own_service.url, max_attempts=1)
+    name = unique_name("ride")
+    gate = tmp_path / "gate"
+    workdir = tmp_path / "jobs"
+    sm.create_hyper_parameter_tuning_job(
+        **tuning_request(name, max_jobs=1, parallel=1, static={"mode": "gate", "gate": str(gate)})
+    )
+    worker = start_worker(own_service.url, name, workdir)
+    (job,) = wait_for("a running job", lambda: training_jobs(sm, name))
+    log = workdir / job["TrainingJobName"] / "training.log"
+    wait_for("the script to run", lambda: log.exists() and "waiting" in log.read_text())
+
+    own_service.stop()
+    lines = len(log.read_text().splitlines())
+    wait_for(
+        "output while the service is down", lambda: len(log.read_text().splitlines()) > lines + 5
+    )
+    own_service.start()
+    gate.touch()
+
+    code, output = finish(worker)
+    assert code == 0, output
+    (job,) = training_jobs(sm, name)
+    assert job["TrainingJobStatus"] == "Completed"
+    value = job["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
+    assert value == pytest.approx(expected_objective(job["TunedHyperParameters"]))
+    assert "unreachable" in output  # the outage was noticed (and ridden out)

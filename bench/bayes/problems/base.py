@@ -71,14 +71,22 @@ _RANGE_KEYS = (
 
 def continuous(name: str, low: float, high: float, scaling: str = "Linear") -> dict[str, str]:
     """A ``ContinuousParameterRanges`` entry as AWS sends it."""
-    return {"Name": name, "MinValue": repr(float(low)), "MaxValue": repr(float(high)),
-            "ScalingType": scaling}
+    return {
+        "Name": name,
+        "MinValue": repr(float(low)),
+        "MaxValue": repr(float(high)),
+        "ScalingType": scaling,
+    }
 
 
 def integer(name: str, low: int, high: int, scaling: str = "Linear") -> dict[str, str]:
     """An ``IntegerParameterRanges`` entry as AWS sends it."""
-    return {"Name": name, "MinValue": str(int(low)), "MaxValue": str(int(high)),
-            "ScalingType": scaling}
+    return {
+        "Name": name,
+        "MinValue": str(int(low)),
+        "MaxValue": str(int(high)),
+        "ScalingType": scaling,
+    }
 
 
 def categorical(name: str, values: list[str]) -> dict[str, Any]:

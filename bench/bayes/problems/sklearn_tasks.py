@@ -117,8 +117,10 @@ def _space(model: str, task: str) -> dict[str, Any]:
             ]
         )
     if model in ("lasso", "linear"):
-        bools = [categorical("fit_intercept", ["true", "false"]),
-                 categorical("normalize", ["true", "false"])]
+        bools = [
+            categorical("fit_intercept", ["true", "false"]),
+            categorical("normalize", ["true", "false"]),
+        ]
         tol_low = 1e-5 if model == "lasso" else 1e-4
         if model == "lasso":
             bools.append(categorical("positive", ["true", "false"]))
@@ -158,7 +160,8 @@ def _l2_normalizer() -> Any:
             return self
 
         def transform(self, x: np.ndarray) -> np.ndarray:
-            return (x - self.mean_) / self.norm_
+            out: np.ndarray = (x - self.mean_) / self.norm_
+            return out
 
     return L2ColumnNormalizer()
 
@@ -184,8 +187,11 @@ def _build(model: str, task: str, p: dict[str, Any]) -> Any:
         return cls(n_estimators=10, max_leaf_nodes=None, n_jobs=1, random_state=0, **p)
     if model in ("MLP-adam", "MLP-sgd"):
         cls = neural_network.MLPClassifier if clf else neural_network.MLPRegressor
-        fixed: dict[str, Any] = {"early_stopping": True, "max_iter": MLP_MAX_ITER,
-                                 "random_state": 0}
+        fixed: dict[str, Any] = {
+            "early_stopping": True,
+            "max_iter": MLP_MAX_ITER,
+            "random_state": 0,
+        }
         if model == "MLP-adam":
             fixed["solver"] = "adam"
         else:

@@ -172,9 +172,7 @@ def _mixed_revlog(config: Config) -> float:
     d = math.log10(_f(config, "decay")) - _D_OPT_LOG10
     b = math.log2(int(config["batch"]) / _B_OPT)
     w = (int(config["width"]) - _W_OPT) / 100.0
-    return (
-        m**2 + 1.2 * m * d + d**2 + 0.3 * b**2 + w**2 + _ACT_PENALTY[config["activation"]]
-    )
+    return m**2 + 1.2 * m * d + d**2 + 0.3 * b**2 + w**2 + _ACT_PENALTY[config["activation"]]
 
 
 def mixed_revlog() -> Problem:

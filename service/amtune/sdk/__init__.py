@@ -21,6 +21,7 @@ from amtune.sdk.errors import (
 )
 from amtune.sdk.hyperparameters import HyperParameterValue
 from amtune.sdk.protocol import Claim, Metric, Wait, WorkerProtocol
+from amtune.sdk.sigv4 import SigV4Auth
 from amtune.sdk.transport import RetryPolicy
 from amtune.sdk.worker import Job, Worker
 
@@ -29,9 +30,10 @@ def client(endpoint_url: str, **kwargs: Any) -> SageMakerClient:
     """A SageMaker-like client for the amtune service at ``endpoint_url``.
 
     Keyword arguments: ``region_name``, ``aws_access_key_id``, ``aws_secret_access_key``,
-    ``aws_session_token`` (accepted as boto3 does; kept for request signing), ``auth`` (any
-    ``httpx.Auth``: the request-signing hook), ``timeout`` (seconds), ``max_attempts`` (3, like
-    boto3's standard retry mode), ``headers``, ``transport`` (an ``httpx.BaseTransport``).
+    ``aws_session_token`` (as in boto3: with a key id and secret every request is SigV4-signed),
+    ``auth`` (any ``httpx.Auth``, replacing SigV4: the request-signing hook), ``timeout``
+    (seconds), ``max_attempts`` (3, like boto3's standard retry mode), ``headers``,
+    ``transport`` (an ``httpx.BaseTransport``, e.g. for tests).
     """
     return SageMakerClient(endpoint_url, **kwargs)
 
@@ -49,6 +51,7 @@ __all__ = [
     "PaginationError",
     "RetryPolicy",
     "SageMakerClient",
+    "SigV4Auth",
     "TuningJobEnded",
     "Wait",
     "Worker",

@@ -22,6 +22,7 @@ import httpx
 from amtune.sdk.errors import ClientError, ClientExceptions, error_class_for
 from amtune.sdk.paginate import PAGINATED, Paginator
 from amtune.sdk.shapes import parse_response, serialize_request
+from amtune.sdk.sigv4 import SigV4Auth
 from amtune.sdk.transport import DEFAULT_RETRY, HttpTransport, RetryPolicy
 
 TARGET_PREFIX = "SageMaker"
@@ -60,9 +61,15 @@ class SageMakerClient:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        # Credentials are kept for the SigV4 signer that a later issue adds (pass it as `auth`).
         self.region_name = region_name or "us-east-1"
-        self.credentials = (aws_access_key_id, aws_secret_access_key, aws_session_token)
+        if auth is None and aws_access_key_id and aws_secret_access_key:
+            # Sign as boto3 does; any other scheme can be passed as `auth` (the hook).
+            auth = SigV4Auth(
+                aws_access_key_id,
+                aws_secret_access_key,
+                region=self.region_name,
+                session_token=aws_session_token,
+            )
         self.exceptions = ClientExceptions()
         self._retry = RetryPolicy(
             max_attempts=max_attempts,

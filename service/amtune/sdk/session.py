@@ -89,8 +89,10 @@ class JobSession:
             if len(self._buffer) > MAX_BUFFERED:
                 del self._buffer[: len(self._buffer) - MAX_BUFFERED]
             if self._first_buffered_at is None:
+                # The loop may be asleep until the next heartbeat: wake it to set a flush time.
                 self._first_buffered_at = time.monotonic()
-            if len(self._buffer) >= self.max_batch:
+                self._cond.notify()
+            elif len(self._buffer) >= self.max_batch:
                 self._cond.notify()
 
     def final_metrics(self) -> list[Metric]:

@@ -13,8 +13,9 @@ out from a background thread, and the job ends when the iteration does:
 
 * the body finishes normally -> the job is completed (the service takes the last reported value of
   the objective metric; a job that was told to stop ends Stopped);
-* ``with job:`` around the body, or :meth:`Worker.run`, fails it with the exception's text when
-  the body raises;
+* ``with job:`` around the body fails it with the exception's text when the body raises (the
+  exception propagates, as ``with`` does); :meth:`Worker.run` does the same and goes on with
+  the next job;
 * an exception escaping a bare ``for`` loop fails it with the exception's text when the exception
   ends the process; when the program catches it (or the loop is left with ``break``) the job is
   failed a moment later as abandoned. Call ``job.complete()`` before ``break`` to keep a result.
@@ -274,14 +275,19 @@ class Worker:
     def run(self, train: Callable[[Job], object], max_jobs: int | None = None) -> int:
         """Call ``train(job)`` for every job: completed on return, failed with the error on raise.
 
-        Returns the number of jobs run. A KeyboardInterrupt fails the job as retryable, then
-        propagates.
+        One job raising does not end the run (a diverging configuration is a result, not a
+        reason to stop tuning): the job is failed with the exception's text and the next one
+        is claimed. KeyboardInterrupt fails the job as retryable and propagates. Returns the
+        number of jobs run.
         """
         ran = 0
         for job in self.jobs(max_jobs):
             ran += 1
-            with job:
-                train(job)
+            try:
+                with job:
+                    train(job)
+            except Exception:
+                log.exception("training job %s failed", job.name)
         return ran
 
     # -- internals ----------------------------------------------------------------------------

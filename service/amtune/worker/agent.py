@@ -82,38 +82,46 @@ class Agent:
         self.hard_shutdown = threading.Event()
         self.signal_received: int | None = None
         self._wake = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._running: dict[str, tuple[JobRunner, threading.Thread]] = {}
         self.results: list[JobResult] = []
 
     # -- signals ------------------------------------------------------------------------------
 
     def install_signal_handlers(self) -> None:
+        """SIGINT/SIGTERM only set flags; a watcher thread does the stopping.
+
+        A signal handler runs in the main thread between two bytecodes, possibly while that
+        thread holds a lock or is printing; taking locks or printing there could deadlock.
+        """
         if threading.current_thread() is not threading.main_thread():
             return
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
 
     def _on_signal(self, signum: int, frame: types.FrameType | None) -> None:
-        self.request_shutdown(signum)
-
-    def request_shutdown(self, signum: int = signal.SIGTERM) -> None:
         if self.shutdown.is_set():
             self.hard_shutdown.set()
-            self.progress.line("second signal: killing running jobs now")
-            for runner in self._runners():
-                runner.kill()
-            self._wake.set()
-            return
-        self.signal_received = signum
-        self.shutdown.set()
+        else:
+            self.signal_received = signum
+            self.shutdown.set()
         self._wake.set()
+
+    def request_shutdown(self, signum: int = signal.SIGTERM) -> None:
+        """What a signal does, callable from code (tests, embedding)."""
+        self._on_signal(signum, None)
+
+    def _watch_shutdown(self) -> None:
+        self.shutdown.wait()
         running = self._runners()
-        self.progress.line(
-            f"{signal.Signals(signum).name}: stopping {len(running)} running job(s) (again to kill)"
-        )
+        name = signal.Signals(self.signal_received or signal.SIGTERM).name
+        self.progress.line(f"{name}: stopping {len(running)} running job(s) (again to kill)")
         for runner in running:
             runner.terminate("the worker is shutting down")
+        self.hard_shutdown.wait()
+        self.progress.line("second signal: killing running jobs now")
+        for runner in self._runners():
+            runner.kill()
 
     def _runners(self) -> list[JobRunner]:
         with self._lock:
@@ -122,6 +130,7 @@ class Agent:
     # -- main loop ----------------------------------------------------------------------------
 
     def run(self) -> int:
+        threading.Thread(target=self._watch_shutdown, name="shutdown", daemon=True).start()
         try:
             settings = self._settings()
         except (ClientError, ValueError) as exc:

@@ -74,11 +74,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not append --name value arguments to the command",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+    # Not "command": amtune's top-level parser uses that name for the subcommand.
+    parser.add_argument(
+        "training_command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND ARGS...",
+        help="the training command, run once per training job",
+    )
 
 
 def config_from(args: argparse.Namespace) -> AgentConfig:
-    command = list(args.command)
+    command = list(args.training_command)
     if command and command[0] == "--":
         command = command[1:]
     channels: dict[str, Path] = {}

@@ -10,6 +10,7 @@ hyperparameters. Everything is removed afterwards unless ``--keep`` is given.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     quiet_http_logs()
+    if importlib.util.find_spec("sklearn") is None:
+        print("amtune demo trains a scikit-learn model: pip install scikit-learn")
+        return 2
     root = Path(tempfile.mkdtemp(prefix="amtune-demo-"))
     name = f"demo-{time.strftime('%H%M%S')}"
     started = time.monotonic()

@@ -174,8 +174,9 @@ class JobRunner:
         except (OSError, ValueError) as exc:
             start_error = f"{type(exc).__name__}: {exc}"
             self._log_line(f"[amtune] could not run the training command: {start_error}\n")
-        finally:
-            self.session.close()
+        except BaseException:
+            self.session.close(flush_timeout=0)
+            raise
         return self._finish(returncode, start_error)
 
     def _execute(self, argv: list[str], env: dict[str, str]) -> int:
@@ -229,10 +230,16 @@ class JobRunner:
     # -- the end ------------------------------------------------------------------------------
 
     def _finish(self, returncode: int | None, start_error: str | None) -> JobResult:
+        """Decide the end, write it to the outbox, *then* flush metrics and deliver it.
+
+        The outbox comes first so that nothing after the training ended (a slow flush to an
+        unreachable service, the worker being killed) can lose the result.
+        """
         settings = self.settings
         objective_metric = self.parser.last.get(self.objective_name or "")
         objective = objective_metric.value if objective_metric is not None else None
         if self.session.lease_lost:
+            self.session.close()
             return self._report_progress(
                 JobResult(self.name, "Dropped", objective, True, "lease lost")
             )
@@ -265,8 +272,13 @@ class JobRunner:
             objective=objective,
         )
         outbox.save(self.layout, report)
+        self.session.close()
+        if self.session.lease_lost:  # the flush learnt that the job is gone: nothing to send
+            outbox.retire(self.layout, report, "not sent: the lease was lost")
+            return self._report_progress(JobResult(self.name, "Dropped", objective, True))
         result = deliver_report(settings, self.layout, report)
-        return self._report_progress(result)
+        reason = str(body.get("FailureReason", ""))
+        return self._report_progress(result, reason.split("\n", 1)[0][:100])
 
     def _failure_reason(self, returncode: int | None, *, missing_objective: bool) -> str:
         if missing_objective:
@@ -299,9 +311,11 @@ class JobRunner:
             head += "\nLog tail:\n" + tail[-room:]
         return head[:FAILURE_REASON_LIMIT]
 
-    def _report_progress(self, result: JobResult) -> JobResult:
+    def _report_progress(self, result: JobResult, reason: str = "") -> JobResult:
         best = best_training_job(self.settings.client, self.settings.tuning_job_name)
-        detail = "" if result.delivered else "(result kept in the outbox; will be resent)"
+        detail = reason
+        if not result.delivered:
+            detail = f"{detail} (result kept in the outbox; will be resent)".strip()
         if result.outcome == "Dropped":
             detail = "lease lost: dropped"
         self.settings.progress.ended(

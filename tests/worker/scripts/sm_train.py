@@ -45,7 +45,10 @@ def main() -> int:
     if mode == "ok":
         for epoch in range(1, 4):
             print(f"epoch {epoch} train_loss={1.0 / epoch:.4f}")
-            print(f"epoch {epoch}: validation:accuracy={objective(x, y) - 0.1 / epoch:.6f}", file=sys.stderr)
+            print(
+                f"epoch {epoch}: validation:accuracy={objective(x, y) - 0.1 / epoch:.6f}",
+                file=sys.stderr,
+            )
         print(f"final validation:accuracy={objective(x, y):.6f}")
         return 0
     if mode == "fail":

@@ -1,7 +1,14 @@
 """Request validation for the AWS operations, as pure functions raising ``ValidationError``.
 
-Shape problems (types, lengths, patterns, enums, bounds) are collected and reported together
-in AWS's format; cross-field rules raise one error each, naming the field path and what to do.
+Shape problems (types, lengths, patterns, enums, bounds, nulls) are collected and reported
+together in AWS's format (``N validation errors detected: ...``, see ``shapes``); cross-field
+rules then raise one error each, naming the field path and what to do.
+
+Left to the service, because they need state or configuration: name uniqueness
+(``ResourceInUse``), account quotas (concurrent tuning jobs, ``MaxParallelTrainingJobs``:
+``ResourceLimitExceeded``), warm-start parents (exist, terminal, fields an
+``IdenticalDataAndAlgorithm`` child may not change), decoding ``NextToken``, and whether a
+valid-but-unsupported feature (a strategy, Autotune) is available.
 """
 
 from __future__ import annotations

@@ -28,8 +28,9 @@ from amtune.app.validation.text import check_text_safety
 def validate_create_tuning_job(request: Mapping[str, Any]) -> None:
     """Validate a whole CreateHyperParameterTuningJob body; raise ValidationError if bad.
 
-    JSON ``null`` members are treated as absent, so the service should read optional members
-    with ``.get(name) is None`` semantics. Unknown members are ignored.
+    After it returns, every known member present in the request has a non-null value of the
+    right JSON type, so ``"Member" in request`` is a safe presence test. Unknown members are
+    ignored (left for the caller to store or drop).
     """
     check_text_safety(request)
     check_shape(CREATE_TUNING_JOB, request)

@@ -167,8 +167,13 @@ def check_definition(definition: Definition) -> None:
 def _check_algorithm(definition: Definition) -> None:
     spec = as_map(definition.body, "AlgorithmSpecification")
     path = f"{definition.path}.algorithmSpecification"
-    has_image = bool(spec.get("TrainingImage"))
+    has_image = given(spec, "TrainingImage")
     has_algorithm = given(spec, "AlgorithmName")
+    if has_image and not spec["TrainingImage"]:
+        reject(
+            f"The TrainingImage at '{path}.trainingImage' is empty. Provide the image URI of "
+            "the training container, or use AlgorithmName instead."
+        )
     if has_image == has_algorithm:
         which = "both" if has_image else "neither"
         reject(

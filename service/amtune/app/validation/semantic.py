@@ -14,7 +14,7 @@ def reject(message: str) -> NoReturn:
 
 
 def given(container: Mapping[str, Any], member: str) -> bool:
-    """Whether ``member`` is present; JSON ``null`` counts as absent, as in AWS."""
+    """Whether ``member`` is present (shape validation has already refused explicit nulls)."""
     return container.get(member) is not None
 
 

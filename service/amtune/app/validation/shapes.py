@@ -13,8 +13,10 @@ Conventions of this checker (documented because clients see them):
 * Paths are the lowerCamelCase member names joined by dots; list elements are
   ``<list>.<N>.member`` with N 1-based; map entries are ``<map>.<N>.member.key`` and
   ``<map>.<N>.member.value`` with N the 1-based position of the entry in the request.
-* JSON ``null`` is the same as an absent member (as in AWS), so a required member that is
-  ``null`` reports ``Member must not be null``.
+* An explicit JSON ``null`` for a known member is refused with ``Member must not be null``,
+  like a missing required member. No AWS client sends ``null`` (botocore, the CLI and the
+  other SDKs omit unset members), and refusing it means the service can test presence with
+  ``"Member" in request`` without ever meeting a ``None``.
 * Unknown members are ignored (AWS would reject them at the protocol layer).
 * A known member of the wrong JSON type is reported as ``Member must be of type <t>``
   (AWS answers a ``SerializationException`` there; a validation error naming the field is more
@@ -169,19 +171,17 @@ def element_path(parent: str, index: int) -> str:
     return f"{parent}.{index + 1}.member"
 
 
+_UNSAFE_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
 def is_unsafe_text(text: str) -> bool:
     """NUL or an unpaired surrogate: not storable in PostgreSQL, not encodable as UTF-8."""
-    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
+    return _UNSAFE_CHAR.search(text) is not None
 
 
 def printable(text: str) -> str:
     """``text`` with NUL and unpaired surrogates escaped, so a message can always be sent."""
-    if not is_unsafe_text(text):
-        return text
-    return "".join(
-        f"\\u{ord(char):04x}" if char == "\x00" or "\ud800" <= char <= "\udfff" else char
-        for char in text
-    )
+    return _UNSAFE_CHAR.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
 MAX_RENDERED_VALUE = 1024
@@ -237,10 +237,10 @@ def _plain(value: Any, limit: int) -> str:
             text = "null"
         elif isinstance(item, bool):
             text = "true" if item else "false"
-        elif isinstance(item, int) and abs(item) > 10**limit:
-            text = "<a very large integer>"
+        elif isinstance(item, int) and item.bit_length() > 3 * limit:
+            text = "<a very large integer>"  # str() would be slow, or refuse past 4300 digits
         else:
-            text = printable(str(item))
+            text = printable(str(item)[: limit + 1])
         parts.append(text)
         size += len(text)
     return "".join(parts)
@@ -300,7 +300,7 @@ class Checker:
             member_path = join_path(path, member.name)
             member_value = value.get(member.name)
             if member_value is None:
-                if member.required:
+                if member.required or member.name in value:
                     self.errors.append(violation(None, member_path, "Member must not be null"))
                 continue
             self.check(member.shape, member_value, member_path)

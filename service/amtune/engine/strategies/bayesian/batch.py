@@ -1,9 +1,12 @@
 """Pending trials: how running jobs shape the next suggestion.
 
 Kriging believer: each pending config is added to the GP as if observed at its posterior mean
-(hyperparameters unchanged). The mean surface is unchanged (a believed value carries no
-surprise), but the variance around every pending point collapses, so EI there drops to nearly
-zero and the next worker is sent somewhere else, yet still somewhere promising. Exact
+(hyperparameters unchanged), and the incumbent of EI becomes the best of the observed and the
+believed values. The mean surface is unchanged (a believed value carries no surprise), but the
+variance around every pending point collapses and, where the model predicted an improvement, the
+bar rises to that prediction, so EI near a pending point drops to nearly zero and the next
+worker is sent somewhere else, yet still somewhere promising. (Without raising the incumbent, a
+point whose mean alone beats the best keeps its EI and the workers pile up on it.) Exact
 duplicates are excluded separately (the strategy never returns a finished or pending config).
 This costs one extra Cholesky of size n + pending, no refit.
 """
@@ -12,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from amtune.engine.spaces import Config
 
 from .encoding import Encoder
@@ -19,9 +24,14 @@ from .gp import Posterior
 
 
 def condition_on_pending(
-    posterior: Posterior, encoder: Encoder, pending: Sequence[Config]
-) -> Posterior:
+    posterior: Posterior, encoder: Encoder, pending: Sequence[Config], best: float
+) -> tuple[Posterior, float]:
+    """The posterior with pending points believed, and the incumbent including the beliefs."""
     if not pending:
-        return posterior
-    u = encoder.configs_to_unit(list(pending))
-    return posterior.with_inputs(encoder.features(u))
+        return posterior, best
+    u, _ = encoder.configs_to_unit(list(pending))
+    if len(u) == 0:
+        return posterior, best
+    x = encoder.features(u)
+    believed, _ = posterior.predict(x)
+    return posterior.with_inputs(x), min(best, float(np.min(believed)))

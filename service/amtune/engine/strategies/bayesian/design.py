@@ -31,12 +31,12 @@ def exploration_step(
     names = space.names
     if space.dim == 0:
         return None if () in used else {}
-    length = index + MAX_WALK
-    points = _sequence(space.dim, seed, length)
-    for u in points[index:]:
-        config = space.from_unit(u)
-        if tuple(config[n] for n in names) not in used:
-            return config
+    for window in (64, MAX_WALK):  # a short walk almost always suffices
+        points = _sequence(space.dim, seed, index + window)
+        for u in points[index:]:
+            config = space.from_unit(u)
+            if tuple(config[n] for n in names) not in used:
+                return config
     card = space.cardinality()
     if card is None:  # continuous: a uniform point is new with probability one
         rng = np.random.default_rng([seed, index, 0xFA11])

@@ -55,12 +55,25 @@ class Encoder:
 
     # ------------------------------------------------------------------ unit space
     def key(self, config: Config) -> tuple[str, ...]:
-        return tuple(config[name] for name in self.names)
+        """Identity of a config within this space (extra keys ignored)."""
+        return tuple(config.get(name, "") for name in self.names)
 
-    def configs_to_unit(self, configs: Sequence[Config]) -> FloatArray:
-        if not configs:
-            return np.empty((0, self.space.dim))
-        return np.array([self.space.to_unit(c) for c in configs], dtype=float)
+    def configs_to_unit(self, configs: Sequence[Config]) -> tuple[FloatArray, list[int]]:
+        """Unit points of the configs this space can hold, and their positions in ``configs``.
+
+        Configs the space cannot hold (e.g. inherited from a warm-start parent with other
+        ranges) are skipped rather than failing the suggestion."""
+        rows: list[FloatArray] = []
+        kept: list[int] = []
+        for i, config in enumerate(configs):
+            try:
+                rows.append(self.space.to_unit(config))
+            except ValueError:
+                continue
+            kept.append(i)
+        if not rows:
+            return np.empty((0, self.space.dim)), kept
+        return np.array(rows, dtype=float), kept
 
     def snap(self, u: FloatArray) -> FloatArray:
         """Vectorised ``space.snap``: discrete coordinates to their slice centre, clip to [0, 1]."""
@@ -73,7 +86,7 @@ class Encoder:
                 out[:, i] = (idx + 0.5) / rng.size
             elif isinstance(rng, IntegerRange):
                 out[:, i] = self._snap_integer(rng, col)
-        return out
+        return np.asarray(out, dtype=np.float64)
 
     @staticmethod
     def _int_value(rng: IntegerRange, col: FloatArray) -> FloatArray:

@@ -16,6 +16,7 @@ Design (why, in short):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ LOG_NOISE_BOUNDS = (float(np.log(1e-6)), float(np.log(1.0)))
 LOG_LS_SD = 1.0
 LOG_SF2_MEAN, LOG_SF2_SD = 0.0, 1.0
 LOG_NOISE_MEAN, LOG_NOISE_SD = float(np.log(1e-3)), 2.0
+LOG_HALF = math.log(0.5)
 JITTERS = (0.0, 1e-8, 1e-6, 1e-4, 1e-2)
 
 
@@ -47,7 +49,7 @@ class Hyper:
 
 
 def log_ls_prior_mean(dim: int) -> float:
-    return float(np.log(0.5 * np.sqrt(max(dim, 1))))
+    return 0.5 * math.log(max(dim, 1)) + LOG_HALF
 
 
 def robust_cholesky(k: FloatArray) -> FloatArray:
@@ -147,7 +149,7 @@ def fit_hyper(
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
-            options={"maxiter": maxiter},
+            options={"maxiter": maxiter, "gtol": 1e-4},
         )
         if np.isfinite(res.fun) and res.fun < best_val:
             best_val, best_theta = float(res.fun), np.asarray(res.x)

@@ -21,8 +21,7 @@ def scaled_sqdist(a: FloatArray, b: FloatArray) -> FloatArray:
     aa = np.einsum("ij,ij->i", a, a)
     bb = np.einsum("ij,ij->i", b, b)
     d2 = aa[:, None] + bb[None, :] - 2.0 * (a @ b.T)
-    np.maximum(d2, 0.0, out=d2)
-    return d2
+    return np.asarray(np.maximum(d2, 0.0), dtype=np.float64)
 
 
 def matern52_from_sqdist(d2: FloatArray, signal_var: float) -> tuple[FloatArray, FloatArray]:

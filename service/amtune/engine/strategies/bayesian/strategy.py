@@ -19,12 +19,12 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from amtune.engine.spaces import Config, SearchSpace
+from amtune.engine.strategies.base import History, used_ranks
 
 from .batch import condition_on_pending
 from .design import exploration_step
@@ -34,8 +34,7 @@ from .kernel import FloatArray
 from .optimize import N_CENTRES, Acquisition, candidates
 from .transforms import warp_targets
 
-if TYPE_CHECKING:
-    from amtune.engine.strategies.base import History
+IntArray = NDArray[np.intp]
 
 logger = logging.getLogger(__name__)
 
@@ -52,14 +51,14 @@ def initial_design_size(dim: int) -> int:
     return int(min(10, max(5, dim + 2)))
 
 
-def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> FloatArray:
+def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> IntArray:
     """Indices of at most ``cap`` trials: the best third, the most recent sixth, random rest.
 
     The best trials shape the region EI cares about; recent ones keep the model current for
     the running search; a uniform rest keeps the global picture."""
     n = len(objectives)
     if n <= cap:
-        return np.arange(n)
+        return np.arange(n, dtype=np.intp)
     score = np.where(np.isfinite(objectives), objectives, np.inf)
     best = np.argsort(score, kind="stable")[: cap // 3]
     keep = set(best.tolist())
@@ -67,7 +66,7 @@ def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> Fl
     rest = np.array([i for i in range(n) if i not in keep])
     extra = rng.choice(rest, size=cap - len(keep), replace=False)
     keep.update(extra.tolist())
-    return np.array(sorted(keep))
+    return np.array(sorted(keep), dtype=np.intp)
 
 
 class BayesianStrategy:
@@ -82,7 +81,7 @@ class BayesianStrategy:
         used = {encoder.key(t.config) for t in history.finished}
         used.update(encoder.key(c) for c in history.pending)
         card = space.cardinality()
-        if card is not None and _count_in_space(space, used) >= card:
+        if card is not None and len(used_ranks(space, history)) >= card:
             return None
         n_ok = sum(
             1 for t in history.finished if t.objective is not None and np.isfinite(t.objective)
@@ -114,47 +113,37 @@ class BayesianStrategy:
         index: int,
     ) -> Config | None:
         rng = np.random.default_rng([seed, index, len(history.finished)])
-        finished = history.finished
+        u_all, kept = encoder.configs_to_unit([t.config for t in history.finished])
+        finished = [history.finished[i] for i in kept]
         objectives = np.array(
             [np.nan if t.objective is None else float(t.objective) for t in finished]
         )
         objectives[~np.isfinite(objectives)] = np.nan
+        if not np.isfinite(objectives).any():
+            raise ModelError("no finished trial in this space has an objective")
         keep = _subsample(objectives, MAX_MODEL, rng)
-        u_obs = encoder.configs_to_unit([finished[i].config for i in keep])
+        u_obs = u_all[keep]
         y = warp_targets(objectives[keep])
         x = encoder.features(u_obs)
         fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng)
         posterior = Posterior(x, y, hyper)
-        posterior = condition_on_pending(posterior, encoder, history.pending)
         ok = np.isfinite(objectives[keep])
-        best = float(np.min(y[ok]))
+        posterior, best = condition_on_pending(
+            posterior, encoder, history.pending, float(np.min(y[ok]))
+        )
         acq = Acquisition(encoder, posterior, best)
         card = space.cardinality()
         if card is not None and card <= MAX_ENUMERATE:
             u = encoder.discrete_grid()
             free = np.ones(len(u), dtype=bool)
-            for key in used:
-                rank = _rank(space, key)
-                if rank is not None:
-                    free[rank] = False
+            free[list(used_ranks(space, history))] = False
             u = u[free]
             scores = acq(u)
         else:
             centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
             u, scores = candidates(acq, centres, rng)
         return _best_unused(space, encoder, u, scores, used)
-
-
-def _rank(space: SearchSpace, key: Sequence[str]) -> int | None:
-    try:
-        return space.rank(dict(zip(space.names, key, strict=True)))
-    except ValueError:
-        return None
-
-
-def _count_in_space(space: SearchSpace, used: set[tuple[str, ...]]) -> int:
-    return sum(1 for key in used if _rank(space, key) is not None)
 
 
 def _best_unused(
