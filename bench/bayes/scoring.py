@@ -43,10 +43,10 @@ def best_so_far(losses: Sequence[float]) -> np.ndarray:
 def normalised_regret(best: float, ref: Reference) -> float:
     """Bayesmark's normalised, clipped regret of a best-so-far value."""
     span = ref.median_random - ref.optimum
-    if not span > 0:
-        raise ValueError(f"median_random {ref.median_random} is not above optimum {ref.optimum}")
     if math.isinf(best):
         return 1.0
+    if not span > 0:  # degenerate problem: half the random configs are already optimal
+        return 0.0 if best <= ref.optimum else 1.0
     return float(np.clip((best - ref.optimum) / span, -1.0, 1.0))
 
 

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root ho
 
 from bench.bayes import baselines
 from bench.bayes.optimizers import (
+    AskTell,
     OptunaPeer,
     SkoptPeer,
     make_optimizer,
@@ -159,7 +160,7 @@ def _one_per_space() -> list[str]:
 @pytest.mark.parametrize("name", _one_per_space())
 def test_every_peer_translation_stays_inside_the_ranges(name: str) -> None:
     problem = get_problem(name)
-    peers = [
+    peers: list[AskTell] = [
         OptunaPeer(problem, 0, "tpe"),
         OptunaPeer(problem, 0, "gp"),
         SkoptPeer(problem, 0),

@@ -214,3 +214,13 @@ def test_paginator_refuses_a_repeated_token() -> None:
     sm = amtune.sdk.client(URL, transport=httpx.MockTransport(same))
     with pytest.raises(PaginationError):
         list(sm.get_paginator("list_training_jobs").paginate())
+
+
+def test_paginator_search_and_client_meta() -> None:
+    names = [f"job-{i}" for i in range(5)]
+    sm = amtune.sdk.client(
+        URL, region_name="eu-west-1", transport=httpx.MockTransport(pages_of(names, 2))
+    )
+    pages = sm.get_paginator("list_training_jobs").paginate()
+    assert list(pages.search("TrainingJobSummaries[].TrainingJobName")) == names
+    assert sm.meta.region_name == "eu-west-1" and sm.meta.endpoint_url == URL

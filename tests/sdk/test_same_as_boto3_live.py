@@ -25,6 +25,17 @@ from tests.worker.live import OBJECTIVE, expected_objective, tuning_request, uni
 
 pytestmark = pytest.mark.slow
 
+#: Members that differ between two runs by design: names, ARNs, wall-clock durations.
+VARYING = frozenset(
+    {
+        "ResponseMetadata",
+        "TrainingJobName",
+        "TrainingJobArn",
+        "ConsumedResources",
+        "TrainingTimeInSeconds",
+        "BillableTimeInSeconds",
+    }
+)
 TRAINING_JOB_SUFFIX = re.compile(r"<name>-\d{3}-[0-9a-f]{8}")
 GRID = {
     "CategoricalParameterRanges": [
@@ -82,9 +93,7 @@ def normalise(value: Any, name: str) -> Any:
         return {
             k: normalise(v, name)
             for k, v in value.items()
-            if k not in {"ResponseMetadata", "TrainingJobName", "TrainingJobArn"}
-            and not k.endswith("Time")
-            and k != "LastModifiedTime"
+            if k not in VARYING and not k.endswith("Time") and k != "LastModifiedTime"
         }
     if isinstance(value, list):
         return [normalise(v, name) for v in value]

@@ -357,7 +357,7 @@ class Installed:
         )
 
 
-def dockerfile_shell(run_line: str, program: str, wheels: Path) -> str:
+def dockerfile_shell(run_line: str, program: str, wheels: Path | None = None) -> str:
     """The one ``&&``-separated command of a RUN line that starts with ``program``."""
     commands = [part.strip() for part in run_line.split("&&")]
     for command in commands:
@@ -366,7 +366,8 @@ def dockerfile_shell(run_line: str, program: str, wheels: Path) -> str:
         while flags and flags[0].startswith("--mount"):
             flags.pop(0)
         if flags[: len(program.split())] == program.split():
-            return " ".join(flags).replace("/wheels", str(wheels))
+            found = " ".join(flags)
+            return found.replace("/wheels", str(wheels)) if wheels else found
     raise AssertionError(f"no `{program}` in RUN {run_line!r}")
 
 
@@ -550,7 +551,7 @@ def test_the_compose_worker_command_tunes_the_example(
     env = installed.env(worker_image)
     # The sample-worker stage's extra install (what the example script imports).
     shell(
-        dockerfile_shell(worker_image.all("RUN")[-1], "pip install", installed.data),
+        dockerfile_shell(worker_image.all("RUN")[-1], "pip install"),
         env,
         installed.elsewhere,
         timeout=300,

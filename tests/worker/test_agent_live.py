@@ -282,3 +282,24 @@ def test_service_restart_mid_job_is_ridden_out(own_service: LocalService, tmp_pa
     value = job["FinalHyperParameterTuningJobObjectiveMetric"]["Value"]
     assert value == pytest.approx(expected_objective(job["TunedHyperParameters"]))
     assert "unreachable" in output  # the outage was noticed (and ridden out)
+
+
+def test_unknown_tuning_job_is_a_usage_error(service: LocalService, tmp_path: Path):
+    code, output = finish(start_worker(service.url, "no-such-job", tmp_path))
+    assert code == 2, output
+    assert "ResourceNotFound" in output
+
+
+def test_a_worker_for_an_ended_tuning_job_exits_0_at_once(service: LocalService, tmp_path: Path):
+    sm = amtune.sdk.client(endpoint_url=service.url)
+    name = unique_name("ended")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+    wait_for(
+        "the tuning job to stop",
+        lambda: describe(sm, name)["HyperParameterTuningJobStatus"] == "Stopped",
+    )
+    code, output = finish(start_worker(service.url, name, tmp_path))
+    assert code == 0, output
+    assert "has ended" in output
+    assert training_jobs(sm, name) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -44,6 +45,14 @@ OPERATIONS: dict[str, str] = {
 }
 
 
+@dataclass(frozen=True)
+class ClientMeta:
+    """``client.meta``: the two members code commonly reads from a boto3 client."""
+
+    region_name: str
+    endpoint_url: str
+
+
 class SageMakerClient:
     """What ``amtune.client(endpoint_url=...)`` returns; see the module docstring."""
 
@@ -71,6 +80,7 @@ class SageMakerClient:
                 session_token=aws_session_token,
             )
         self.exceptions = ClientExceptions()
+        self.meta = ClientMeta(self.region_name, endpoint_url.rstrip("/"))
         self._retry = RetryPolicy(
             max_attempts=max_attempts,
             base_delay=DEFAULT_RETRY.base_delay,

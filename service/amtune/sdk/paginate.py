@@ -10,6 +10,7 @@ that returns the same token twice raises :class:`PaginationError` instead of loo
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -102,6 +103,17 @@ class PageIterator:
                 raise PaginationError(f"The same next token was received twice: {new_token}")
             seen_tokens.add(new_token)
             next_token = new_token
+
+    def search(self, expression: str) -> Iterator[Any]:
+        """JMESPath over every page, flattening list results (needs ``jmespath``, as boto3)."""
+        jmespath = importlib.import_module("jmespath")
+        compiled = jmespath.compile(expression)
+        for page in self:
+            found = compiled.search(page)
+            if isinstance(found, list):
+                yield from found
+            else:
+                yield found
 
     def build_full_result(self) -> dict[str, Any]:
         """Every item of every page in one dict; ``NextToken`` only when MaxItems cut it short."""

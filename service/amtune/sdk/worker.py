@@ -109,7 +109,8 @@ class Job:
         """True once the service asked this job to stop, the lease was lost, or the worker closes.
 
         Check it between epochs and end the iteration: the job is then completed and the service
-        records it as Stopped (or drops it, for a lost lease).
+        records it as Stopped (a lost lease drops it; :meth:`Worker.close` fails it as retryable,
+        since a run cut short by the worker is no result).
         """
         return (
             self._session.stop_requested
@@ -170,11 +171,19 @@ class Job:
         tb: types.TracebackType | None,
     ) -> None:
         if exc is None:
-            self.complete()
+            self._end_normally()
         else:
             self.fail(describe_exception(exc), retryable=isinstance(exc, KeyboardInterrupt))
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _end_normally(self) -> None:
+        """The body ended without an error: complete, unless close() cut the job short."""
+        if self._worker.closing.is_set() and not self._session.stop_requested:
+            # Cut short by the worker, not by the service: no result to rank; let it run again.
+            self.fail("The worker was closed before the training job finished.", retryable=True)
+        else:
+            self.complete()
 
     def _start(self) -> None:
         self._session.start()
@@ -270,7 +279,7 @@ class Worker:
                 if not job.finished:
                     _registry.abandon(job)
                 raise
-            job.complete()
+            job._end_normally()
 
     def run(self, train: Callable[[Job], object], max_jobs: int | None = None) -> int:
         """Call ``train(job)`` for every job: completed on return, failed with the error on raise.

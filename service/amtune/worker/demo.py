@@ -119,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
             sm.close()
         print(f"[demo] finished in {time.monotonic() - started:.0f}s")
         return 0 if code == 0 and status == "Completed" else 1
+    except KeyboardInterrupt:
+        print("[demo] interrupted")
+        return 130
     finally:
         if args.keep:
             print(f"[demo] kept {root}")
@@ -153,12 +156,22 @@ def _run_workers(
     ]
     deadline = time.monotonic() + args.timeout
     stopped = False
-    while any(w.poll() is None for w in workers):
-        if not stopped and time.monotonic() > deadline:
-            print(f"[demo] {args.timeout:.0f}s passed: stopping the tuning job")
-            sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
-            stopped = True
-        time.sleep(0.2)
+    try:
+        while any(w.poll() is None for w in workers):
+            if not stopped and time.monotonic() > deadline:
+                print(f"[demo] {args.timeout:.0f}s passed: stopping the tuning job")
+                sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+                stopped = True
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        # The workers got the same Ctrl-C: let them report their jobs before the service goes.
+        print("[demo] interrupted: waiting for the workers to report their jobs")
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        raise
     codes = [w.returncode for w in workers]
     return 0 if all(c == 0 for c in codes) else 1
 

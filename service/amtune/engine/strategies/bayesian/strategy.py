@@ -32,6 +32,7 @@ from .encoding import Encoder
 from .gp import ModelError, Posterior, fit_hyper
 from .kernel import FloatArray
 from .optimize import N_CENTRES, Acquisition, candidates
+from .threads import single_threaded_blas
 from .transforms import warp_targets
 
 IntArray = NDArray[np.intp]
@@ -42,6 +43,9 @@ MAX_FIT = 150
 """Hyperparameters are fitted on at most this many trials (cost O(n^3) per iteration)."""
 MAX_MODEL = 400
 """The posterior conditions on at most this many trials; beyond, a subsample (below)."""
+INPUT_WARPING = True
+"""Kumaraswamy-warp numeric inputs (see :mod:`.warping`) once ``WARP_MIN_TRIALS`` exist."""
+WARP_MIN_TRIALS = 10
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
@@ -89,7 +93,7 @@ class BayesianStrategy:
         if n_ok < initial_design_size(space.dim) or encoder.n_features == 0:
             return exploration_step(space, used, seed=seed, index=index)
         try:
-            with np.errstate(all="ignore"):
+            with np.errstate(all="ignore"), single_threaded_blas():
                 return self._model_step(space, encoder, history, used, seed=seed, index=index)
         except (ModelError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
             logger.warning(
@@ -126,7 +130,8 @@ class BayesianStrategy:
         y = warp_targets(objectives[keep])
         x = encoder.features(u_obs)
         fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
-        hyper = fit_hyper(x[fit_idx], y[fit_idx], rng)
+        n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
+        hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
         posterior = Posterior(x, y, hyper)
         ok = np.isfinite(objectives[keep])
         posterior, best = condition_on_pending(
