@@ -32,7 +32,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", "postgres"]
 
 
-def _postgres_database() -> Iterator[str]:
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped when the generator closes."""
     name = f"amtune_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
@@ -62,7 +63,7 @@ def database_url(
         upgrade(url)
         yield url
         return
-    generator = _postgres_database()
+    generator = postgres_database()
     url = next(generator)
     upgrade(url)
     yield url

@@ -249,3 +249,29 @@ def test_beats_random_search_on_branin() -> None:
     regret_gp = np.mean(gp_best) - 0.397887
     regret_random = np.mean(random_best) - 0.397887
     assert regret_gp < 0.25 * regret_random
+
+
+def test_registered_as_the_bayesian_strategy() -> None:
+    from amtune.engine.strategies import SUPPORTED, get_strategy
+
+    assert "Bayesian" in SUPPORTED
+    strategy = get_strategy("Bayesian")
+    assert isinstance(strategy, BayesianStrategy)
+    history = random_history(BRANIN, 8, branin)
+    assert BRANIN.contains(strategy.suggest(BRANIN, history, seed=0, index=8) or {})
+
+
+def test_degenerate_ranges_are_handled() -> None:
+    space = SearchSpace.from_parameter_ranges(
+        {
+            "IntegerParameterRanges": [{"Name": "k", "MinValue": "3", "MaxValue": "3"}],
+            "ContinuousParameterRanges": [
+                {"Name": "fixed", "MinValue": "0.5", "MaxValue": "0.5"},
+                {"Name": "x", "MinValue": "0", "MaxValue": "1"},
+            ],
+            "CategoricalParameterRanges": [{"Name": "only", "Values": ["v"]}],
+        }
+    )
+    history = random_history(space, 10, lambda c: (float(c["x"]) - 0.3) ** 2)
+    config = suggest(space, history, index=10)
+    assert config["k"] == "3" and config["fixed"] == "0.5" and config["only"] == "v"

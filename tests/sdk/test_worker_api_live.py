@@ -141,3 +141,24 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     jobs = sorted(summaries(sm, name), key=lambda s: s["TrainingJobName"])
     assert [j["TrainingJobStatus"] for j in jobs] == ["Failed", "Completed"]
     assert "taken away" in jobs[0]["FailureReason"]
+
+
+def test_close_stops_claiming_and_the_cut_short_job_is_retryable(service: LocalService):
+    sm = amtune.sdk.client(endpoint_url=service.url)
+    name = unique_name("close")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=3, parallel=1))
+    worker = amtune.sdk.Worker(service.url, name)
+    ran = 0
+    for job in worker.jobs():
+        ran += 1
+        job.report(OBJECTIVE, 0.5)
+        worker.close()  # e.g. from a signal handler
+        assert job.should_stop
+    assert ran == 1
+    (summary,) = summaries(sm, name)
+    assert summary["TrainingJobStatus"] == "Failed"
+    assert "closed" in summary["FailureReason"]
+    counters = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
+        "TrainingJobStatusCounters"
+    ]
+    assert counters["RetryableError"] == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from amtune.engine.strategies.base import Config, History, Strategy, Trial
+from amtune.engine.strategies.bayesian import BayesianStrategy
 from amtune.engine.strategies.grid import GridSearch
 from amtune.engine.strategies.random_search import RandomSearch
 
@@ -16,7 +17,7 @@ __all__ = ["SUPPORTED", "Config", "History", "Strategy", "Trial", "get_strategy"
 _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "Random": RandomSearch,
     "Grid": GridSearch,
-    # "Bayesian": BayesianSearch,  # from amtune.engine.strategies.bayesian import BayesianSearch
+    "Bayesian": BayesianStrategy,
 }
 
 SUPPORTED: frozenset[str] = frozenset(_REGISTRY)
