@@ -19,6 +19,7 @@ pin_threads()  # before numpy/sklearn/torch are imported anywhere in this proces
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import platform  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
@@ -189,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": elapsed,
         "runs": [r.to_json() for r in results],
     }
-    out.write_text(json.dumps(payload, indent=None, separators=(",", ":")) + "\n")
+    out.write_text(json.dumps(_strict(payload), separators=(",", ":"), allow_nan=False) + "\n")
     md = report.markdown(
         summary,
         profile=prof.name,
@@ -205,6 +206,17 @@ def main(argv: list[str] | None = None) -> int:
         report.write_section(prof.name, md)
     print(f"results: {out}", file=sys.stderr)
     return 0
+
+
+def _strict(value: Any) -> Any:
+    """NaN/inf -> None, so the results file is strict JSON any tool can read."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
 
 
 def _cpus() -> int:

@@ -241,6 +241,7 @@ def run_service_suite(
                 else:
                     res.error = repr(exc)
             res.wall_s = time.perf_counter() - start
+            res.cpu_s = math.nan  # the work happens in the service, not in this process
             results.append(res)
     note = (
         f"End to end through the service at {endpoint} with {workers} worker threads, "

@@ -7,6 +7,10 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The server key a fresh checkout runs with. Fine for signing paging tokens on a laptop; not
+#: for encrypting access-key secrets, so amtune refuses to create keys while it is in force.
+DEVELOPMENT_SECRET_KEY = "amtune-development-key"
+
 
 class Settings(BaseSettings):
     """One object, injected; nothing deeper in the code reads ``os.environ``."""
@@ -22,11 +26,23 @@ class Settings(BaseSettings):
     region: str = "us-east-1"
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     lease_seconds: float = Field(default=60.0, gt=0)
-    max_parallel_training_jobs: int = Field(default=10, ge=1, le=100)
-    max_concurrent_tuning_jobs: int = Field(default=100, ge=1)
+    max_parallel_training_jobs: int = Field(
+        default=10,
+        ge=1,
+        le=100,
+        description="Default MaxParallelTrainingJobs quota of a team that has not set its own.",
+    )
+    max_concurrent_tuning_jobs: int = Field(
+        default=100,
+        ge=1,
+        description="Default quota of live tuning jobs of a team that has not set its own.",
+    )
     secret_key: str = Field(
-        default="amtune-development-key",
-        description="Signs pagination tokens; set it to the same value on every replica.",
+        default=DEVELOPMENT_SECRET_KEY,
+        description=(
+            "Signs pagination tokens and encrypts access-key secrets at rest; the same value on "
+            "every replica. Changing it makes every stored access key unusable."
+        ),
     )
     sweep_interval_seconds: float | None = Field(
         default=None,

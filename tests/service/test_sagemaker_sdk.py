@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.conftest import LiveServer
 from tests.service.clients import (
@@ -268,14 +267,6 @@ def test_grid_tuner_runs_every_combination_once(sdk: Sdk) -> None:
     assert sdk.network_attempts == []
 
 
-@pytest.mark.xfail(
-    raises=(KeyError, ClientError),
-    strict=True,
-    reason="SDK v2's Estimator.attach (behind best_estimator) needs two things amtune lacks: "
-    "DescribeTrainingJob's OutputDataConfig.KmsKeyId, which it indexes unconditionally "
-    "(KeyError 'KmsKeyId'), and the ListTags operation on the training job's ARN "
-    "(UnknownOperationException). Remove this marker once both exist.",
-)
 def test_best_estimator_attaches_the_best_training_job(sdk: Sdk) -> None:
     tuner_module = sdk.sagemaker.tuner
     tuner = tuner_module.HyperparameterTuner(

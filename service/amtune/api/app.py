@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from amtune import __version__
-from amtune.api import aws_json, rest
+from amtune.api import aws_json, limits, rest
 from amtune.api.errors import rest_error_handler, rest_validation_handler
 from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     # (and re-raises) for the catch-all Exception handler.
     app.add_exception_handler(AmtuneError, rest_error_handler)
     app.add_exception_handler(Exception, rest_error_handler)
+    app.add_middleware(limits.RequestLimits)
     app.include_router(aws_json.router)
     app.include_router(rest.router)
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from amtune.api.deps import caller_of, tuner_of
+from amtune.api.deps import aws_caller_of, tuner_of
 from amtune.api.errors import AWS_JSON, aws_status, error_response, map_exception, request_id
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
@@ -42,6 +42,8 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeTrainingJob": lambda t, c, b: t.describe_training_job(c, b.get("TrainingJobName")),
     "ListTrainingJobs": lambda t, c, b: t.list_training_jobs(c, b),
     "StopTrainingJob": lambda t, c, b: t.stop_training_job(c, b.get("TrainingJobName")),
+    # Outside the nine, but the SageMaker SDK's Estimator.attach needs it.
+    "ListTags": lambda t, c, b: t.list_tags(c, b),
 }
 
 router = APIRouter()
@@ -81,7 +83,7 @@ async def aws_json_rpc(
         return _aws_error("SerializationException", "The request body must be a JSON object.")
     try:
         tuner = tuner_of(request)
-        caller = caller_of(request)
+        caller = await aws_caller_of(request)
         result = await _in_thread(operation, tuner, caller, body)
     except Exception as exc:
         error = map_exception(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from amtune.api.auth import authenticate
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
 
@@ -13,6 +14,11 @@ def tuner_of(request: Request) -> Tuner:
     return tuner
 
 
-def caller_of(request: Request) -> Caller:
-    """Until teams and SigV4 land, every request acts for the one configured account."""
-    return tuner_of(request).default_caller()
+async def caller_of(request: Request) -> Caller:
+    """The REST face and the worker protocol: SigV4, or ``Bearer <AccessKeyId>:<Secret>``."""
+    return await authenticate(request, tuner_of(request), allow_bearer=True)
+
+
+async def aws_caller_of(request: Request) -> Caller:
+    """The AWS JSON face: SigV4 only, as AWS accepts."""
+    return await authenticate(request, tuner_of(request), allow_bearer=False)

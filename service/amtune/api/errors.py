@@ -24,6 +24,7 @@ from amtune.app.errors import (
     TrainingJobNotFound,
     ValidationError,
 )
+from amtune.app.sigv4 import AuthenticationError
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ def error_response(
 
 def rest_status(error: AmtuneError) -> int:
     """REST is HTTP-native where AWS says 400 to everything a client got wrong."""
+    if isinstance(error, AuthenticationError):
+        return 403  # as AWS's REST services (API Gateway, Lambda) answer
     if isinstance(error, ResourceNotFound | TrainingJobNotFound):
         return 404
     if isinstance(error, Conflict | ResourceInUse):

@@ -127,7 +127,9 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> None:
         for job in active:
             request_training_stop(job, now)
         _finish(tuning, TuningStatus.FAILED, now)
-        tuning.failure_reason = ALL_FAILED_REASON.format(n=FIRST_FAILURES_LIMIT)
+        tuning.failure_reason = ALL_FAILED_REASON.format(
+            n=min(FIRST_FAILURES_LIMIT, tuning.max_jobs)
+        )
         return
     if active:
         return

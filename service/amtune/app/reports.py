@@ -73,6 +73,17 @@ def parse_metrics(items: Any, path: str, now: float) -> list[tuple[str, float, f
     return parsed
 
 
+# The error classes SageMaker puts in front of a FailureReason.
+FAILURE_CLASSES = ("AlgorithmError:", "ClientError:", "RetryableError:", "CapacityError:")
+
+
+def classified(reason: str, retryable: bool) -> str:
+    """Keep a worker's own error class; otherwise say which kind of failure it was."""
+    if not reason.startswith(FAILURE_CLASSES):
+        reason = ("RetryableError: " if retryable else "ClientError: ") + reason
+    return reason[:MAX_FAILURE_REASON]
+
+
 def _locked_active_job(
     ctx: Context, session: Session, caller: Caller, name: str, worker_id: str | None
 ) -> tuple[TrainingJobRow, TuningJobRow | None]:
@@ -181,8 +192,7 @@ def fail(
     def work(session: Session) -> dict[str, Any]:
         job, tuning = _locked_active_job(ctx, session, caller, name, worker_id)
         now = ctx.now()
-        prefix = "RetryableError: " if retryable else "ClientError: "
-        lifecycle.fail_or_retry(job, tuning, now, (prefix + reason)[:MAX_FAILURE_REASON], retryable)
+        lifecycle.fail_or_retry(job, tuning, now, classified(reason, retryable), retryable)
         session.flush()
         if tuning is not None:
             lifecycle.settle(session, tuning, now)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from amtune.app import claims, reports, training_jobs, tuning_jobs
+from amtune.app import claims, reports, tags, training_jobs, tuning_jobs
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.sweeper import Sweeper, sweep
@@ -81,6 +81,9 @@ class Tuner:
 
     def stop_training_job(self, caller: Caller, name: Any) -> None:
         training_jobs.stop(self.ctx, caller, name)
+
+    def list_tags(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        return tags.list_tags(self.ctx, caller, request)
 
     # --- the worker protocol ------------------------------------------------------------
     def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:

@@ -22,6 +22,7 @@ from amtune.app.errors import (
 )
 from amtune.app.listing import list_page, time_filtered
 from amtune.app.naming import tuning_job_arn
+from amtune.app.teams.quotas import quotas_for
 from amtune.app.validation import (
     validate_create_tuning_job,
     validate_list_tuning_jobs,
@@ -111,13 +112,6 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
     _reject_unsupported(request)
     config = request["HyperParameterTuningJobConfig"]
     limits = config["ResourceLimits"]
-    if limits["MaxParallelTrainingJobs"] > ctx.settings.max_parallel_training_jobs:
-        raise ResourceLimitExceeded(
-            f"The value {limits['MaxParallelTrainingJobs']} for "
-            "'hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs' exceeds the "
-            "account's quota of "
-            f"{ctx.settings.max_parallel_training_jobs} parallel training jobs per tuning job."
-        )
     name = request["HyperParameterTuningJobName"]
     max_jobs = _max_jobs(request)
     objective_type, objective_metric = primary_objective(request)
@@ -128,6 +122,16 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
     arn = tuning_job_arn(ctx.settings.region, caller.account_id, name)
 
     def work(session: Session) -> None:
+        # The team's quotas (the settings are the defaults); this locks the team's row, so
+        # concurrent creates of one team are counted one after the other.
+        quotas = quotas_for(session, ctx.settings, caller.account_id)
+        if limits["MaxParallelTrainingJobs"] > quotas.max_parallel_training_jobs:
+            raise ResourceLimitExceeded(
+                f"The value {limits['MaxParallelTrainingJobs']} for "
+                "'hyperParameterTuningJobConfig.resourceLimits.maxParallelTrainingJobs' exceeds "
+                "the account's quota of "
+                f"{quotas.max_parallel_training_jobs} parallel training jobs per tuning job."
+            )
         if repository.tuning_job(session, caller.account_id, name) is not None:
             raise ResourceInUse(
                 f"A hyperparameter tuning job with the name, {name}, already exists. "
@@ -136,10 +140,10 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
         live = repository.count_tuning_jobs_in_status(
             session, caller.account_id, [TuningStatus.IN_PROGRESS, TuningStatus.STOPPING]
         )
-        if live >= ctx.settings.max_concurrent_tuning_jobs:
+        if live >= quotas.max_concurrent_tuning_jobs:
             raise ResourceLimitExceeded(
                 f"The account already has {live} tuning jobs in progress, the quota of "
-                f"{ctx.settings.max_concurrent_tuning_jobs}. Wait for one to end or stop one."
+                f"{quotas.max_concurrent_tuning_jobs}. Wait for one to end or stop one."
             )
         now = ctx.now()
         session.add(

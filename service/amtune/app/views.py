@@ -172,6 +172,8 @@ def training_job_description(job: TrainingJobRow) -> dict[str, Any]:
     for member in COPIED_DEFINITION_MEMBERS:
         if member in body:
             shape[member] = copy.deepcopy(body[member])
+    # The SageMaker SDK's Estimator.attach reads KmsKeyId unconditionally.
+    shape["OutputDataConfig"] = {"KmsKeyId": "", **(body.get("OutputDataConfig") or {})}
     if job.started_at is not None and job.ended_at is not None:
         seconds = max(0, int(job.ended_at - job.started_at))
         shape["TrainingTimeInSeconds"] = seconds

@@ -122,3 +122,44 @@ class MetricRow(Base):
     value: Mapped[float] = mapped_column(Float)
     timestamp: Mapped[float] = mapped_column(Float)
     step: Mapped[int | None] = mapped_column(Integer)
+
+
+class AccountRow(Base):
+    """A team: the account its jobs belong to (the 12 digits in their ARNs) and its quotas.
+
+    A NULL quota means "the service-wide default" (``AMTUNE_MAX_*``), so changing a default
+    reaches every team that never chose its own.
+    """
+
+    __tablename__ = "accounts"
+    __table_args__ = (
+        UniqueConstraint("account_id", name="uq_accounts_account_id"),
+        # Team names are unique case-insensitively: "ML" and "ml" would only confuse.
+        UniqueConstraint("name_key", name="uq_accounts_name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(12))
+    name: Mapped[str] = mapped_column(String(64))
+    name_key: Mapped[str] = mapped_column(String(64))
+    max_concurrent_tuning_jobs: Mapped[int | None] = mapped_column(Integer)
+    max_parallel_training_jobs: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class AccessKeyRow(Base):
+    """An access key of a team. SigV4 needs the secret itself (not a hash) to recompute a
+    signature, so it is stored encrypted with the server key, never in the clear."""
+
+    __tablename__ = "access_keys"
+    __table_args__ = (
+        UniqueConstraint("access_key_id", name="uq_access_keys_access_key_id"),
+        Index("ix_access_keys_account", "account_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    access_key_id: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id", ondelete="CASCADE"))
+    encrypted_secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+    revoked_at: Mapped[float | None] = mapped_column(Float)

@@ -1,0 +1,286 @@
+"""Simulated workers: claim, a few metric reports, complete; as fast as the service answers.
+
+All workers run as asyncio tasks in one process on ``httpx.AsyncClient``, so the generator
+costs one core at most and leaves the others to the service; it measures its own CPU time so
+a report can say how much of the machine it took.
+
+Every request is timed per operation. A status the protocol does not allow at that point is an
+error; a training job handed out twice is a duplicate. Both must be zero for a run to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+AWS_JSON = "application/x-amz-json-1.1"
+OPERATIONS = ("claim", "metrics", "complete")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One tuning job on one service endpoint."""
+
+    url: str
+    tuning_job: str
+
+
+@dataclass
+class LoadResult:
+    started: float = 0.0
+    elapsed: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    claimed: list[str] = field(default_factory=list)
+    completed: list[str] = field(default_factory=list)
+    waits: int = 0
+    duplicates: int = 0
+    generator_cpu_seconds: float = 0.0
+
+    @property
+    def operations(self) -> int:
+        """Answered worker requests: claims (200 or 204), metric reports, completions."""
+        return sum(len(v) for v in self.latencies.values())
+
+    @property
+    def throughput(self) -> float:
+        return self.operations / self.elapsed if self.elapsed else 0.0
+
+    def percentiles(self, operation: str) -> dict[str, float]:
+        values = sorted(self.latencies.get(operation, []))
+        if not values:
+            return {}
+
+        def at(q: float) -> float:
+            return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+        return {
+            "count": len(values),
+            "p50_ms": at(0.50),
+            "p90_ms": at(0.90),
+            "p99_ms": at(0.99),
+            "max_ms": values[-1] * 1000,
+        }
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and self.duplicates == 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "elapsed_s": round(self.elapsed, 2),
+            "operations": self.operations,
+            "operations_per_s": round(self.throughput, 1),
+            "claims_granted": len(self.claimed),
+            "claims_waited_204": self.waits,
+            "completed": len(self.completed),
+            "duplicates": self.duplicates,
+            "errors": len(self.errors),
+            "error_samples": self.errors[:10],
+            "generator_cpu_s": round(self.generator_cpu_seconds, 2),
+            "generator_cpu_share": round(self.generator_cpu_seconds / self.elapsed, 2)
+            if self.elapsed
+            else 0.0,
+            "latency": {op: self.percentiles(op) for op in OPERATIONS},
+            "passed": self.passed,
+        }
+
+
+class _Run:
+    def __init__(self, result: LoadResult, reports: int, deadline: float | None) -> None:
+        self.result = result
+        self.reports = reports
+        self.deadline = deadline
+        self.seen: set[tuple[str, str]] = set()
+
+    async def timed(
+        self, client: httpx.AsyncClient, operation: str, path: str, body: dict[str, Any]
+    ) -> httpx.Response | None:
+        start = time.perf_counter()
+        try:
+            response = await client.post(path, json=body)
+        except httpx.HTTPError as exc:
+            self.result.errors.append(f"{operation} {path}: {type(exc).__name__}: {exc}")
+            return None
+        self.result.latencies[operation].append(time.perf_counter() - start)
+        self.result.statuses[f"{operation} {response.status_code}"] += 1
+        return response
+
+    def error(self, operation: str, response: httpx.Response) -> None:
+        self.result.errors.append(f"{operation}: {response.status_code} {response.text[:200]}")
+
+    async def worker(self, client: httpx.AsyncClient, target: Target, worker_id: str) -> None:
+        rng = random.Random(worker_id)
+        claim_path = f"/v1/tuning-jobs/{target.tuning_job}/claims"
+        while self.deadline is None or time.monotonic() < self.deadline:
+            response = await self.timed(client, "claim", claim_path, {"WorkerId": worker_id})
+            if response is None:
+                return
+            if response.status_code == 409 and self.deadline is None:
+                return  # the tuning job is over: this worker's work is done
+            if response.status_code == 204:
+                self.result.waits += 1
+                await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+                continue
+            if response.status_code != 200:
+                self.error("claim", response)
+                return
+            job = response.json()
+            name = job["TrainingJobName"]
+            key = (target.url, name)
+            if key in self.seen:
+                self.result.duplicates += 1
+            self.seen.add(key)
+            self.result.claimed.append(name)
+            metric = job["HyperParameters"]["_tuning_objective_metric"]
+            if not await self.train(client, name, metric, worker_id, rng):
+                return
+
+    async def train(
+        self,
+        client: httpx.AsyncClient,
+        name: str,
+        metric: str,
+        worker_id: str,
+        rng: random.Random,
+    ) -> bool:
+        base = f"/v1/training-jobs/{name}"
+        for step in range(self.reports):
+            body = {
+                "WorkerId": worker_id,
+                "Metrics": [{"MetricName": metric, "Value": rng.random(), "Step": step}],
+            }
+            response = await self.timed(client, "metrics", base + "/metrics", body)
+            if response is None:
+                return False
+            if response.status_code != 200:
+                self.error("metrics", response)
+                return False
+        response = await self.timed(client, "complete", base + "/complete", {"WorkerId": worker_id})
+        if response is None:
+            return False
+        if response.status_code != 200:
+            self.error("complete", response)
+            return False
+        self.result.completed.append(name)
+        return True
+
+
+async def run_load(
+    targets: list[Target],
+    workers: int,
+    *,
+    duration: float | None,
+    reports: int = 3,
+    timeout: float = 30.0,
+) -> LoadResult:
+    """Run ``workers`` simulated workers spread round-robin over ``targets``.
+
+    With a ``duration`` each worker stops claiming when it is up (finishing the job in hand);
+    without one, each works until its tuning job is over (409 on claim).
+    """
+    result = LoadResult()
+    cpu_start = time.process_time()
+    result.started = time.time()
+    start = time.monotonic()
+    run = _Run(result, reports, start + duration if duration is not None else None)
+    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    clients = {
+        url: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
+        for url in {t.url for t in targets}
+    }
+    try:
+        tasks = [
+            run.worker(clients[targets[i % len(targets)].url], targets[i % len(targets)], f"w{i}")
+            for i in range(workers)
+        ]
+        await asyncio.gather(*tasks)
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    result.elapsed = time.monotonic() - start
+    result.generator_cpu_seconds = time.process_time() - cpu_start
+    return result
+
+
+# --- tuning jobs for the load ---------------------------------------------------------------
+
+
+def random_tuning_job(name: str, max_jobs: int, max_parallel: int) -> dict[str, Any]:
+    """A Random-strategy CreateHyperParameterTuningJob with three ranges, as a user writes it."""
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Random",
+            "ResourceLimits": {
+                "MaxNumberOfTrainingJobs": max_jobs,
+                "MaxParallelTrainingJobs": max_parallel,
+            },
+            "HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "loss"},
+            "ParameterRanges": {
+                "ContinuousParameterRanges": [
+                    {
+                        "Name": "lr",
+                        "MinValue": "0.0001",
+                        "MaxValue": "0.1",
+                        "ScalingType": "Logarithmic",
+                    }
+                ],
+                "IntegerParameterRanges": [{"Name": "layers", "MinValue": "1", "MaxValue": "8"}],
+                "CategoricalParameterRanges": [{"Name": "act", "Values": ["relu", "gelu"]}],
+            },
+        },
+        "TrainingJobDefinition": {
+            "StaticHyperParameters": {"epochs": "3"},
+            "AlgorithmSpecification": {
+                "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/load:latest",
+                "TrainingInputMode": "File",
+                "MetricDefinitions": [{"Name": "loss", "Regex": "loss=([0-9.]+)"}],
+            },
+            "RoleArn": "arn:aws:iam::123456789012:role/Load",
+            "OutputDataConfig": {"S3OutputPath": "s3://load/out"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.large",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 1,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    }
+
+
+def aws_call(url: str, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One AWS JSON 1.1 call; raises on an error answer."""
+    response = httpx.post(
+        url.rstrip("/") + "/",
+        content=json.dumps(body),
+        headers={"X-Amz-Target": f"SageMaker.{operation}", "Content-Type": AWS_JSON},
+        timeout=60,
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"{operation}: {response.status_code} {response.text}")
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def training_jobs_of(url: str, tuning_job: str) -> list[dict[str, Any]]:
+    """Every training job summary of a tuning job, following NextToken to the end."""
+    summaries: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        body: dict[str, Any] = {"HyperParameterTuningJobName": tuning_job, "MaxResults": 100}
+        if token:
+            body["NextToken"] = token
+        page = aws_call(url, "ListTrainingJobsForHyperParameterTuningJob", body)
+        summaries.extend(page["TrainingJobSummaries"])
+        token = page.get("NextToken")
+        if not token:
+            return summaries
