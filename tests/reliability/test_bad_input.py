@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -100,7 +99,8 @@ def test_bodies_within_the_limits_reach_the_operation(http: httpx.Client) -> Non
     padded = worker + b" " * (MAX_BODY_BYTES - len(worker))
     claim = http.post("/v1/tuning-jobs/nothing-here/claims", content=padded, headers=REST)
     assert_aws_error(claim, 404, "ResourceNotFound")
-    nested = b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH
+    inner = MAX_JSON_DEPTH - 1  # inside the top-level object: 64 levels in all
+    nested = b"[" * inner + b"]" * inner
     body = b'{"HyperParameterTuningJobName": "nothing-here", "x": ' + nested + b"}"
     headers = {**AWS, "X-Amz-Target": "SageMaker.DescribeHyperParameterTuningJob"}
     assert_aws_error(http.post("/", content=body, headers=headers), 400, "ResourceNotFound")

@@ -1,0 +1,87 @@
+"""Bayesian claims through the service: spread under parallel workers, reproducible from the
+store alone (a second replica, or a restarted one, suggests the same configs)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from amtune.app.claims import Claim
+from amtune.app.service import Tuner
+from tests.app.requests import sdk_style_request
+
+OBJECTIVE = "validation:accuracy"
+
+
+def bayesian_job(tuner: Tuner, name: str, max_jobs: int, parallel: int) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = name
+    request["HyperParameterTuningJobConfig"].update(
+        Strategy="Bayesian",
+        RandomSeed=3,
+        ResourceLimits={"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": parallel},
+    )
+    tuner.create_tuning_job(tuner.default_caller(), request)
+
+
+def accuracy(params: dict[str, str]) -> float:
+    """A smooth made-up objective with its peak inside the ranges."""
+    eta, subsample = float(params["eta"]), float(params["subsample"])
+    depth = int(params["max_depth"])
+    bonus = 0.05 if params["booster"] == "dart" else 0.0
+    return (
+        0.9
+        - (math.log(eta / 0.1)) ** 2 / 10
+        - (subsample - 0.8) ** 2
+        - (depth - 6) ** 2 / 100
+        + bonus
+    )
+
+
+def claim(tuner: Tuner, name: str) -> Claim:
+    outcome = tuner.claim(tuner.default_caller(), name, "w")
+    assert isinstance(outcome, Claim), outcome
+    return outcome
+
+
+def run(tuner: Tuner, name: str, jobs: int, batch: int) -> list[dict[str, Any]]:
+    caller = tuner.default_caller()
+    seen: list[dict[str, Any]] = []
+    while len(seen) < jobs:
+        claimed = [claim(tuner, name) for _ in range(min(batch, jobs - len(seen)))]
+        for job in claimed:
+            tuned = {
+                k: v
+                for k, v in job.hyperparameters.items()
+                if k in ("eta", "subsample", "max_depth", "booster")
+            }
+            seen.append(tuned)
+            value = accuracy(tuned)
+            tuner.report_metrics(
+                caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": value}]
+            )
+            tuner.complete(caller, job.training_job_name)
+    return seen
+
+
+def test_parallel_claims_get_distinct_configs(tuner: Tuner) -> None:
+    bayesian_job(tuner, "spread", max_jobs=24, parallel=8)
+    configs = run(tuner, "spread", jobs=24, batch=8)
+    assert len({tuple(sorted(c.items())) for c in configs}) == 24
+    described = tuner.describe_tuning_job(tuner.default_caller(), "spread")
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    assert described["TrainingJobStatusCounters"]["Completed"] == 24
+
+
+def test_a_second_replica_suggests_what_the_first_would(tuner: Tuner, settings: Any) -> None:
+    """Two tuning jobs with the same seed and the same results, each served by its own
+    Tuner (its own engine, caches and database connections): the same configs come out."""
+    first = run(tuner, _job(tuner, "replica-a"), jobs=14, batch=2)
+    other = Tuner(settings, db=tuner.db, clock=tuner.ctx.clock)
+    second = run(other, _job(other, "replica-b"), jobs=14, batch=2)
+    assert first == second
+
+
+def _job(tuner: Tuner, name: str) -> str:
+    bayesian_job(tuner, name, max_jobs=14, parallel=2)
+    return name
