@@ -153,9 +153,7 @@ def complete(
 ) -> dict[str, Any]:
     given = parse_metrics(final_metrics or [], "finalMetricDataList", ctx.now())
 
-    def work(session: Session) -> dict[str, Any]:
-        job, tuning = _locked_active_job(ctx, session, caller, name, worker_id)
-        now = ctx.now()
+    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
         latest = repository.last_metric_values(session, job.id)
         for metric, value, timestamp, _step in given:
             latest[metric] = (value, timestamp)
@@ -167,12 +165,8 @@ def complete(
             job.objective_value = latest[job.objective_metric][0]
         status = TrainingStatus.STOPPED if job.stop_requested else TrainingStatus.COMPLETED
         lifecycle.end_training_job(job, status, now, message="Training job ended")
-        session.flush()
-        if tuning is not None:
-            lifecycle.settle(session, tuning, now)
-        return {"TrainingJobStatus": job.status}
 
-    return _committed(ctx, work)
+    return _ended(ctx, caller, name, worker_id, end)
 
 
 def fail(
@@ -189,10 +183,26 @@ def fail(
         raise _field_error(retryable, "retryable", "Member must be a boolean")
     reason = reason[-MAX_FAILURE_REASON:]
 
+    def end(
+        _session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
+    ) -> None:
+        lifecycle.fail_or_retry(job, tuning, now, classified(reason, retryable), retryable)
+
+    return _ended(ctx, caller, name, worker_id, end)
+
+
+Ending = Callable[[Session, TrainingJobRow, TuningJobRow | None, float], None]
+
+
+def _ended(
+    ctx: Context, caller: Caller, name: str, worker_id: str | None, end: Ending
+) -> dict[str, Any]:
+    """End a held training job one way or another, then let its tuning job move on."""
+
     def work(session: Session) -> dict[str, Any]:
         job, tuning = _locked_active_job(ctx, session, caller, name, worker_id)
         now = ctx.now()
-        lifecycle.fail_or_retry(job, tuning, now, classified(reason, retryable), retryable)
+        end(session, job, tuning, now)
         session.flush()
         if tuning is not None:
             lifecycle.settle(session, tuning, now)
