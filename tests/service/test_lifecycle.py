@@ -308,3 +308,17 @@ def test_parallel_jobs_above_the_quota_are_refused(tuner: Tuner) -> None:
 def test_unknown_training_job_is_a_validation_error(tuner: Tuner) -> None:
     with pytest.raises(TrainingJobNotFound, match="Requested resource not found"):
         tuner.heartbeat(tuner.default_caller(), "ghost-001-deadbeef")
+
+
+def test_tuning_jobs_in_progress_are_capped_per_account(tuner: Tuner) -> None:
+    capped = Tuner(
+        tuner.settings.model_copy(update={"max_concurrent_tuning_jobs": 2}),
+        db=tuner.db,
+        clock=tuner.ctx.clock,
+    )
+    make_job(capped, "first")
+    make_job(capped, "second")
+    with pytest.raises(ResourceLimitExceeded, match="quota of 2"):
+        make_job(capped, "third")
+    capped.stop_tuning_job(capped.default_caller(), "first")
+    make_job(capped, "third")
