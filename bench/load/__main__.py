@@ -88,6 +88,27 @@ def machine_busy() -> tuple[float, float]:
     return float(sum(values) - idle), float(sum(values))
 
 
+def database_cpu(admin_url: str, database: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (same machine, as root)."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        pids = [
+            row[0]
+            for row in admin.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+            )
+        ]
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 @contextmanager
 def served(admin_url: str, server_workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     import psycopg
@@ -115,6 +136,9 @@ def served(admin_url: str, server_workers: int) -> Iterator[tuple[str, subproces
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                # As `amtune serve` runs it: longer than any client idles between calls.
+                "--timeout-keep-alive",
+                "75",
             ],
             env=env,
         )
@@ -129,6 +153,7 @@ def served(admin_url: str, server_workers: int) -> Iterator[tuple[str, subproces
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError("the service did not start")
             time.sleep(0.2)
+        served.database = name  # type: ignore[attr-defined]
         yield url, process
     finally:
         if process is not None:
@@ -187,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         busy1, total1 = machine_busy()
         server_cpu = (cpu_ticks(server_pids) - server0) if server_pids else None
+        database = getattr(served, "database", None)
+        db_cpu = database_cpu(args.serve_postgres, database) if server_pids and database else None
         problems = verify(targets, result)
     summary: dict[str, Any] = {
         "command": "python -m bench.load " + " ".join(sys.argv[1:] if argv is None else argv),
@@ -198,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         "machine_cpu_busy_share": round((busy1 - busy0) / (total1 - total0), 2),
         "machine_cores": os.cpu_count(),
         "server_cpu_s": round(server_cpu, 1) if server_cpu is not None else None,
+        "server_cpu_ms_per_operation": round(server_cpu * 1000 / result.operations, 2)
+        if server_cpu is not None and result.operations
+        else None,
+        "postgres_backend_cpu_s": round(db_cpu, 1) if db_cpu is not None else None,
         "verification_problems": problems,
     }
     summary["passed"] = result.passed and not problems

@@ -192,7 +192,11 @@ async def run_load(
     result.started = time.time()
     start = time.monotonic()
     run = _Run(result, reports, start + duration if duration is not None else None)
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
+    # Idle connections are dropped well before uvicorn's 5 s default would close them, so a
+    # request is never sent on a connection the server is closing at that instant.
+    limits = httpx.Limits(
+        max_connections=workers, max_keepalive_connections=workers, keepalive_expiry=2.0
+    )
     clients = {
         url: httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits)
         for url in {t.url for t in targets}

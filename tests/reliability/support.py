@@ -20,6 +20,7 @@ __all__ = [
     "describe_training_job",
     "describe_tuning_job",
     "max_overlap",
+    "random_tuning_job",
     "training_jobs_of",
     "wait_for",
 ]

@@ -141,3 +141,12 @@ def test_unknown_routes_and_methods_answer_with_an_aws_code(http: httpx.Client) 
     for response in (http.get("/v2/nothing"), http.delete("/v1/training-jobs")):
         assert 400 <= response.status_code < 500
         assert response.json().get("__type"), response.text
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_a_body_that_is_not_utf8_is_refused_with_an_aws_code(http: httpx.Client, face: str) -> None:
+    path, headers = FACES[face]
+    response = http.post(
+        path, content=b'{"HyperParameterTuningJobName": "\xff\xfe"}', headers=headers
+    )
+    assert_aws_error(response, 400, "SerializationException")

@@ -91,8 +91,8 @@ def test_injected_conflicts_never_reach_clients(postgres_url: str) -> None:
 
         engine = create_engine(postgres_url)
         try:
-            with engine.connect() as conn:
-                steps = conn.execute(
+            with engine.connect() as connection:
+                steps = connection.execute(
                     text(
                         "SELECT m.step FROM metrics m JOIN training_jobs t"
                         " ON t.id = m.training_job_id WHERE t.account_id = :a ORDER BY m.step"

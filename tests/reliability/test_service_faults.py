@@ -53,12 +53,12 @@ def test_a_killed_api_process_on_sqlite_loses_no_acknowledged_write(tmp_path: Pa
     try:
         create_tuning_job(server.url, "survivor", max_jobs=10_000, max_parallel=8)
         acks, stop, workers = run_workers([server.url], "survivor", 6)
-        wait_for("writes before the kill", lambda: len(acks.metrics) >= 40)
+        wait_for("writes before the kill", lambda: len(acks.metrics) >= 25)
         kill(server)
         assert_integrity(database_url)
         before = len(acks.metrics)
         restarted = restart_on_same_port(server, database_url, account)
-        wait_for("writes after the restart", lambda: len(acks.metrics) >= before + 40)
+        wait_for("writes after the restart", lambda: len(acks.metrics) >= before + 25)
         stop_workers(stop, workers)
         assert acks.outages > 0, "the kill went unnoticed: the test proved nothing"
         assert_nothing_lost(database_url, restarted.url, account, "survivor", acks)
@@ -77,14 +77,14 @@ def test_two_replicas_on_postgres_one_killed_lose_nothing(postgres_url: str) -> 
     try:
         create_tuning_job(one.url, "shared", max_jobs=10_000, max_parallel=8)
         acks, stop, workers = run_workers([one.url, two.url], "shared", 8)
-        wait_for("writes before the kill", lambda: len(acks.metrics) >= 40)
+        wait_for("writes before the kill", lambda: len(acks.metrics) >= 25)
         kill(one)
         during = len(acks.metrics)
         # The surviving replica carries the whole load meanwhile.
-        wait_for("writes through the other replica", lambda: len(acks.metrics) >= during + 40)
+        wait_for("writes through the other replica", lambda: len(acks.metrics) >= during + 25)
         restarted = restart_on_same_port(one, postgres_url, account)
         after = len(acks.metrics)
-        wait_for("writes after the restart", lambda: len(acks.metrics) >= after + 40)
+        wait_for("writes after the restart", lambda: len(acks.metrics) >= after + 25)
         stop_workers(stop, workers)
         assert acks.outages > 0
         assert_nothing_lost(postgres_url, two.url, account, "shared", acks)

@@ -61,14 +61,14 @@ def train_slowly(url: str, tuning_job: str, out: Path, seconds: float) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(database_url: str) -> Iterator[ServerProcess]:
+def server(own_database: str) -> Iterator[ServerProcess]:
     """One server per backend for the module (starting one costs seconds); own job names."""
-    with ServerProcess(database_url, new_account_id(), **LEASE) as running:
+    with ServerProcess(own_database, new_account_id(), **LEASE) as running:
         yield running
 
 
 def claimed_name(path: Path) -> str:
-    return wait_for("the worker to claim a job", lambda: path.exists() and path.read_text())
+    return str(wait_for("the worker to claim a job", lambda: path.exists() and path.read_text()))
 
 
 def test_a_killed_worker_frees_its_slot_and_its_job_fails_retryable(

@@ -164,9 +164,7 @@ def test_missing_date_is_an_incomplete_signature(server: LiveServer, team_a: New
     assert "'X-Amz-Date' or a 'Date' header" in response.json()["message"]
 
 
-def test_aws_cli_signs_and_is_verified(
-    server: LiveServer, team_a: NewKey, tmp_path: Path
-) -> None:
+def test_aws_cli_signs_and_is_verified(server: LiveServer, team_a: NewKey, tmp_path: Path) -> None:
     args = ["list-hyper-parameter-tuning-jobs", "--endpoint-url", server.url]
     env = hermetic_aws_env(
         tmp_path / "home",
@@ -185,7 +183,10 @@ def test_aws_cli_signs_and_is_verified(
     env["AWS_ACCESS_KEY_ID"] = "AKIAIOSFODNN7EXAMPLE"
     unknown = run_aws(args, env, tmp_path)
     assert unknown.returncode != 0
-    assert f"(UnrecognizedClientException) when calling the ListHyperParameterTuningJobs operation: {UNRECOGNIZED}" in unknown.stderr
+    assert (
+        "(UnrecognizedClientException) when calling the ListHyperParameterTuningJobs "
+        f"operation: {UNRECOGNIZED}" in unknown.stderr
+    )
 
 
 def test_healthz_and_readyz_stay_open(server: LiveServer) -> None:

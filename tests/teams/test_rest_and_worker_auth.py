@@ -45,7 +45,9 @@ def test_botocore_signed_rest_requests_are_verified(server: LiveServer, team_a: 
     }
     listed = botocore_signed(server.url, "GET", "/v1/tuning-jobs", team_a, params=params)
     assert listed.status_code == 200, listed.text
-    names = [s["HyperParameterTuningJobName"] for s in listed.json()["HyperParameterTuningJobSummaries"]]
+    names = [
+        s["HyperParameterTuningJobName"] for s in listed.json()["HyperParameterTuningJobSummaries"]
+    ]
     assert names == ["signed"]
     wrong = botocore_signed(server.url, "GET", "/v1/tuning-jobs", team_a, secret="Q" * 40)
     assert wrong.status_code == 403
@@ -116,9 +118,7 @@ def test_the_sdk_client_signs(server: LiveServer, team_a: NewKey) -> None:
 
 
 @pytest.mark.parametrize("scheme", ["sigv4", "bearer"])
-def test_the_worker_protocol_signed(
-    server: LiveServer, team_a: NewKey, scheme: str
-) -> None:
+def test_the_worker_protocol_signed(server: LiveServer, team_a: NewKey, scheme: str) -> None:
     name = f"worked-{scheme}"
     boto3_for(server.url, team_a).create_hyper_parameter_tuning_job(
         **random_request(name, max_jobs=1, parallel=1)

@@ -103,10 +103,15 @@ def test_a_declared_payload_hash_must_be_the_real_one() -> None:
     ("header", "fragment"),
     [
         ("AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + "0" * 64, "'Credential'"),
-        (f"AWS4-HMAC-SHA256 Credential={KEY_ID}/20261128/us-east-1/sagemaker/aws4_request",
-         "'Signature'"),
-        (f"AWS4-HMAC-SHA256 Credential={KEY_ID}/20261128/us-east-1, SignedHeaders=host, "
-         f"Signature={'0' * 64}", "5 slash-delimited"),
+        (
+            f"AWS4-HMAC-SHA256 Credential={KEY_ID}/20261128/us-east-1/sagemaker/aws4_request",
+            "'Signature'",
+        ),
+        (
+            f"AWS4-HMAC-SHA256 Credential={KEY_ID}/20261128/us-east-1, SignedHeaders=host, "
+            f"Signature={'0' * 64}",
+            "5 slash-delimited",
+        ),
         ("AWS4-HMAC-SHA1 Credential=x", "algorithm"),
     ],
 )
@@ -122,7 +127,10 @@ def test_scope_must_name_this_service_day_and_host() -> None:
             f"Signature={'a' * 64}"
         )
         check_scope(
-            auth, "20261128T010203Z", region="us-east-1", service="sagemaker",
+            auth,
+            "20261128T010203Z",
+            region="us-east-1",
+            service="sagemaker",
             date_header="x-amz-date",
         )
 
@@ -150,5 +158,5 @@ def test_five_minutes_of_skew_either_way_and_no_more() -> None:
         "Signature expired: 20261128T115459Z is now earlier than 20261128T115500Z "
         "(20261128T120000Z - 5 min.)"
     )
-    with pytest.raises(InvalidSignature, match="^Signature not yet current: "):
+    with pytest.raises(InvalidSignature, match=r"^Signature not yet current: "):
         check_clock(now + five + dt.timedelta(seconds=1), now)

@@ -8,7 +8,9 @@ the AWS code a JSON client expects:
 
 * a body over :data:`MAX_BODY_BYTES` (1 MiB, judged by ``Content-Length`` before reading, or
   while reading a chunked body) -> HTTP 413, ``SerializationException``;
-* JSON nested deeper than :data:`MAX_JSON_DEPTH` -> HTTP 400, ``SerializationException``.
+* JSON nested deeper than :data:`MAX_JSON_DEPTH` -> HTTP 400, ``SerializationException``;
+* a body that is not UTF-8 (JSON must be, RFC 8259) -> HTTP 400, ``SerializationException``:
+  FastAPI would otherwise answer ``{"detail": ...}``, which no AWS client can read.
 
 The largest legitimate request, a CreateHyperParameterTuningJob with every field, is a few tens
 of KiB and nests about eight levels, so neither limit is near real use.
@@ -92,6 +94,10 @@ class RequestLimits:
         except _TooLarge:
             await self._refuse(scope, receive, send, 413, self._too_large(), media_type)
             return
+        if not _is_utf8(body):
+            message = "The request body is not valid UTF-8 JSON."
+            await self._refuse(scope, receive, send, 400, message, media_type)
+            return
         if json_depth_exceeds(body, self.max_json_depth):
             message = f"The request body nests JSON deeper than {self.max_json_depth} levels."
             await self._refuse(scope, receive, send, 400, message, media_type)
@@ -136,6 +142,16 @@ class RequestLimits:
         # The unread rest of the body is not worth reading: ask the client to close.
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
+
+
+def _is_utf8(body: bytes) -> bool:
+    if body.isascii():
+        return True
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -31,9 +31,9 @@ from .kernel import FloatArray
 N_SOBOL = 1024
 N_LOCAL = 512
 N_CENTRES = 5
-N_REFINE = 4
+N_REFINE = 10
 REFINE_MAXITER = 40
-LOCAL_SCALES = (0.01, 0.04, 0.12)
+LOCAL_SCALES = (0.005, 0.02, 0.08)
 
 
 @dataclass(frozen=True)

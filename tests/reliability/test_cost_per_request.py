@@ -1,0 +1,68 @@
+"""The work of one worker request must not grow with the size of the tuning job.
+
+Field notes item 14: suggest and report latency grew from 0.5 s to 5 s per trial as studies grew,
+because every call loaded every trial. Counted here without a stopwatch: the training-job rows
+the ORM loads to serve one claim, one metric report and one completion, once when the tuning job
+has 10 training jobs and again when it has 50.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from amtune.app.service import Claim, Tuner
+from amtune.store.models import TrainingJobRow
+from tests.reliability.support import random_tuning_job
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def counting_loads() -> Iterator[list[int]]:
+    count = [0]
+
+    def loaded(_target: Any, _context: Any) -> None:
+        count[0] += 1
+
+    event.listen(TrainingJobRow, "load", loaded)
+    try:
+        yield count
+    finally:
+        event.remove(TrainingJobRow, "load", loaded)
+
+
+def one_job(tuner: Tuner, index: int) -> None:
+    caller = tuner.default_caller()
+    claim = tuner.claim(caller, "growing", f"w{index}")
+    assert isinstance(claim, Claim), claim
+    name = claim.training_job_name
+    tuner.report_metrics(caller, name, [{"MetricName": "loss", "Value": 0.5}], f"w{index}")
+    tuner.complete(caller, name, None, f"w{index}")
+
+
+def rows_loaded_for_one_job(tuner: Tuner, index: int) -> int:
+    with counting_loads() as count:
+        one_job(tuner, index)
+    return count[0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (reported): claim and complete load every training job of the tuning job "
+    "(repository.training_jobs_of in claims._claim_step and lifecycle.settle), so their cost "
+    "grows linearly with the job; needs aggregate queries in store/repository.py",
+)
+def test_a_worker_request_loads_the_same_rows_in_a_big_tuning_job(tuner: Tuner) -> None:
+    tuner.create_tuning_job(tuner.default_caller(), random_tuning_job("growing", 10_000, 10))
+    for index in range(10):
+        one_job(tuner, index)
+    small = rows_loaded_for_one_job(tuner, 10)
+    for index in range(11, 51):
+        one_job(tuner, index)
+    big = rows_loaded_for_one_job(tuner, 51)
+    assert big <= small + 5, f"{small} rows loaded at 10 training jobs, {big} at 50"
