@@ -30,6 +30,8 @@ class Target:
 
     url: str
     tuning_job: str
+    #: ``Bearer <AccessKeyId>:<SecretAccessKey>`` of the team that owns the job, once teams exist.
+    authorization: str | None = None
 
 
 @dataclass
@@ -102,11 +104,17 @@ class _Run:
         self.seen: set[tuple[str, str]] = set()
 
     async def timed(
-        self, client: httpx.AsyncClient, operation: str, path: str, body: dict[str, Any]
+        self,
+        client: httpx.AsyncClient,
+        target: Target,
+        operation: str,
+        path: str,
+        body: dict[str, Any],
     ) -> httpx.Response | None:
+        headers = {"Authorization": target.authorization} if target.authorization else None
         start = time.perf_counter()
         try:
-            response = await client.post(path, json=body)
+            response = await client.post(path, json=body, headers=headers)
         except httpx.HTTPError as exc:
             self.result.errors.append(f"{operation} {path}: {type(exc).__name__}: {exc}")
             return None
@@ -121,7 +129,9 @@ class _Run:
         rng = random.Random(worker_id)
         claim_path = f"/v1/tuning-jobs/{target.tuning_job}/claims"
         while self.deadline is None or time.monotonic() < self.deadline:
-            response = await self.timed(client, "claim", claim_path, {"WorkerId": worker_id})
+            response = await self.timed(
+                client, target, "claim", claim_path, {"WorkerId": worker_id}
+            )
             if response is None:
                 return
             if response.status_code == 409 and self.deadline is None:
@@ -141,12 +151,13 @@ class _Run:
             self.seen.add(key)
             self.result.claimed.append(name)
             metric = job["HyperParameters"]["_tuning_objective_metric"]
-            if not await self.train(client, name, metric, worker_id, rng):
+            if not await self.train(client, target, name, metric, worker_id, rng):
                 return
 
     async def train(
         self,
         client: httpx.AsyncClient,
+        target: Target,
         name: str,
         metric: str,
         worker_id: str,
@@ -158,13 +169,15 @@ class _Run:
                 "WorkerId": worker_id,
                 "Metrics": [{"MetricName": metric, "Value": rng.random(), "Step": step}],
             }
-            response = await self.timed(client, "metrics", base + "/metrics", body)
+            response = await self.timed(client, target, "metrics", base + "/metrics", body)
             if response is None:
                 return False
             if response.status_code != 200:
                 self.error("metrics", response)
                 return False
-        response = await self.timed(client, "complete", base + "/complete", {"WorkerId": worker_id})
+        response = await self.timed(
+            client, target, "complete", base + "/complete", {"WorkerId": worker_id}
+        )
         if response is None:
             return False
         if response.status_code != 200:

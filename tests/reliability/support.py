@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root ho
 
 from bench.load.generator import aws_call, random_tuning_job, training_jobs_of
 
+from tests.service.processes import ServerProcess
+
 T = TypeVar("T")
 
 __all__ = [
@@ -21,9 +23,19 @@ __all__ = [
     "describe_tuning_job",
     "max_overlap",
     "random_tuning_job",
+    "started",
     "training_jobs_of",
     "wait_for",
 ]
+
+
+def started(server: ServerProcess) -> ServerProcess:
+    """Start a server process; if it does not come up, make sure it is not left running."""
+    try:
+        return server.start()
+    except BaseException:
+        server.stop()
+        raise
 
 
 def create_tuning_job(

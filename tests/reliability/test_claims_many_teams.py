@@ -1,105 +1,126 @@
-"""64 workers, 8 tuning jobs, 4 accounts, one database: exact accounting, and the load smoke.
+"""64 workers, 8 tuning jobs, 4 teams, one database: exact accounting under contention.
 
 Field notes items 4, 5 and 7: the same training job handed to two workers, numbers issued twice,
-limits overshot. Four accounts each run a server of their own (its ``account_id`` setting;
-teams and SigV4 are being built alongside, so an account per server stands in for a team) and
-each owns two tuning jobs with the *same* names as the others'. 64 simulated workers (the load
-generator of ``bench/load``) claim until every tuning job is over. Then every count must be
-exact, no job may have been handed out twice, and no more than MaxParallelTrainingJobs of a
-tuning job may ever have run at once, by the service's own timestamps.
+limits overshot. Four teams (``amtune teams create``, each with its own access key, requests in
+the bearer form the REST face takes) each own two tuning jobs with the *same* names as the
+others'. 64 simulated workers (the load generator of ``bench/load``) claim through two server
+replicas until every tuning job is over. Then every count must be exact, no job may have been
+handed out twice, no more than MaxParallelTrainingJobs of a tuning job may ever have run at once
+(by the service's own timestamps), and each team must see only its own jobs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from amtune.app import teams
+from amtune.app.service import Tuner
 from amtune.settings import Settings
-from tests.conftest import LiveServer, new_account_id
-from tests.reliability.support import (
-    create_tuning_job,
-    describe_tuning_job,
-    max_overlap,
-    training_jobs_of,
-)
+from tests.conftest import LiveServer
+from tests.reliability.support import max_overlap, random_tuning_job
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
 
-from bench.load.__main__ import create_jobs, verify
 from bench.load.generator import Target, run_load
 
 pytestmark = pytest.mark.slow
-ACCOUNTS = 4
+TEAMS = 4
 NAMES = ("sweep-a", "sweep-b")
 MAX_JOBS = 16
 MAX_PARALLEL = 4
 WORKERS = 64
 
 
-@pytest.fixture(scope="module")
-def servers(own_database: str) -> Iterator[list[LiveServer]]:
-    """One in-process server per account: a server process takes seconds to import on this
-    machine, and multi-process replicas are covered by tests/service/test_concurrency.py.
+@pytest.fixture
+def replicas(own_database: str) -> Iterator[tuple[list[LiveServer], list[dict[str, str]]]]:
+    """Two in-process replicas (a server process takes seconds to import on this machine;
+    multi-process replicas are covered by tests/service/test_concurrency.py) and four teams.
 
     Leases are the default minute: on SQLite, 64 workers behind one write lock see tail
     latencies of seconds on this shared machine, and a lapsed lease is not what is tested here.
     """
+    settings = Settings(database_url=own_database, secret_key=secrets.token_urlsafe(32))
+    admin = Tuner(settings)
+    try:
+        keys = [teams.create_team(admin.ctx, f"team-{i}").render() for i in range(TEAMS)]
+    finally:
+        admin.close()
     with contextlib.ExitStack() as stack:
-        yield [
-            stack.enter_context(
-                LiveServer(
-                    Settings(
-                        database_url=own_database, account_id=new_account_id(), lease_seconds=60
-                    )
-                )
-            )
-            for _ in range(ACCOUNTS)
-        ]
+        servers = [stack.enter_context(LiveServer(settings)) for _ in range(2)]
+        yield servers, keys
 
 
-def test_64_workers_on_8_tuning_jobs_of_4_accounts_count_exactly(
-    servers: list[LiveServer],
+def bearer(key: dict[str, str]) -> str:
+    return f"Bearer {key['AccessKeyId']}:{key['SecretAccessKey']}"
+
+
+def rest(url: str, key: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
+    response = httpx.request(
+        method, url + path, headers={"Authorization": bearer(key)}, timeout=60, **kwargs
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def summaries_of(url: str, key: dict[str, str], name: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"MaxResults": 100}
+    while True:
+        page = rest(url, key, "GET", f"/v1/tuning-jobs/{name}/training-jobs", params=params)
+        found.extend(page["TrainingJobSummaries"])
+        if not page.get("NextToken"):
+            return found
+        params["NextToken"] = page["NextToken"]
+
+
+def test_64_workers_on_8_tuning_jobs_of_4_teams_count_exactly(
+    replicas: tuple[list[LiveServer], list[dict[str, str]]],
 ) -> None:
-    targets = []
-    for server in servers:
+    servers, keys = replicas
+    targets: list[Target] = []
+    for index, key in enumerate(keys):
         for name in NAMES:
-            create_tuning_job(server.url, name, max_jobs=MAX_JOBS, max_parallel=MAX_PARALLEL)
-            targets.append(Target(server.url, name))
+            body = random_tuning_job(name, MAX_JOBS, MAX_PARALLEL)
+            rest(servers[0].url, key, "POST", "/v1/tuning-jobs", json=body)
+            # Each tuning job's workers go through one replica or the other, alternately.
+            url = servers[(index + len(targets)) % 2].url
+            targets.append(Target(url, name, bearer(key)))
 
     result = asyncio.run(run_load(targets, WORKERS, duration=None, reports=1))
 
     assert result.errors == []
     assert result.duplicates == 0
     assert len(result.claimed) == len(result.completed) == len(targets) * MAX_JOBS
-    for target in targets:
-        described = describe_tuning_job(target.url, target.tuning_job)
-        assert described["HyperParameterTuningJobStatus"] == "Completed"
-        assert described["TrainingJobStatusCounters"] == {
-            "Completed": MAX_JOBS,
-            "InProgress": 0,
-            "RetryableError": 0,
-            "NonRetryableError": 0,
-            "Stopped": 0,
-        }
-        summaries = training_jobs_of(target.url, target.tuning_job)
-        names = {s["TrainingJobName"] for s in summaries}
-        assert len(summaries) == len(names) == MAX_JOBS
-        assert max_overlap(summaries) <= MAX_PARALLEL
-    # Each account saw only its own two tuning jobs, though all share the names.
-    for server in servers:
-        listed = describe_tuning_job(server.url, NAMES[0])
-        assert listed["HyperParameterTuningJobArn"].split(":")[4] == server.settings.account_id
-
-
-def test_load_smoke_8_workers_for_5_seconds(servers: list[LiveServer]) -> None:
-    """The bench/load run in miniature: no error, no duplicate, the server agrees job for job."""
-    targets = create_jobs([servers[0].url], 2, max_parallel=4)
-    result = asyncio.run(run_load(targets, 8, duration=5.0, reports=3))
-    assert result.errors == [] and result.duplicates == 0
-    assert result.completed and result.operations >= 5 * len(result.completed)
-    assert verify(targets, result) == []
+    every_name: set[str] = set()
+    for key in keys:
+        for name in NAMES:
+            described = rest(servers[1].url, key, "GET", f"/v1/tuning-jobs/{name}")
+            assert described["HyperParameterTuningJobArn"].split(":")[4] == key["AccountId"]
+            assert described["HyperParameterTuningJobStatus"] == "Completed"
+            assert described["TrainingJobStatusCounters"] == {
+                "Completed": MAX_JOBS,
+                "InProgress": 0,
+                "RetryableError": 0,
+                "NonRetryableError": 0,
+                "Stopped": 0,
+            }
+            summaries = summaries_of(servers[0].url, key, name)
+            names = {s["TrainingJobName"] for s in summaries}
+            assert len(summaries) == len(names) == MAX_JOBS
+            assert max_overlap(summaries) <= MAX_PARALLEL
+            every_name |= names
+        listed = rest(servers[0].url, key, "GET", "/v1/tuning-jobs")
+        assert sorted(
+            s["HyperParameterTuningJobName"] for s in listed["HyperParameterTuningJobSummaries"]
+        ) == sorted(NAMES)
+    # The teams' training jobs never mix: 128 distinct jobs, each listed by its owner only.
+    assert len(every_name) == TEAMS * len(NAMES) * MAX_JOBS

@@ -18,7 +18,7 @@ import pytest
 from amtune.store.migrate import upgrade
 from tests.conftest import new_account_id
 from tests.reliability.acked import assert_nothing_lost, run_workers, stop_workers
-from tests.reliability.support import create_tuning_job, describe_tuning_job, wait_for
+from tests.reliability.support import create_tuning_job, describe_tuning_job, started, wait_for
 from tests.service.processes import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -34,7 +34,7 @@ def restart_on_same_port(old: ServerProcess, database_url: str, account: str) ->
     new = ServerProcess(database_url, account)
     new.port, new.url = old.port, old.url
     new.env["AMTUNE_PORT"] = str(old.port)
-    return new.start()
+    return started(new)
 
 
 def assert_integrity(database_url: str) -> None:
@@ -48,7 +48,7 @@ def test_a_killed_api_process_on_sqlite_loses_no_acknowledged_write(tmp_path: Pa
     database_url = f"sqlite:///{tmp_path / 'amtune.db'}"
     upgrade(database_url)
     account = new_account_id()
-    server = ServerProcess(database_url, account).start()
+    server = started(ServerProcess(database_url, account))
     restarted: ServerProcess | None = None
     try:
         create_tuning_job(server.url, "survivor", max_jobs=10_000, max_parallel=8)
@@ -71,10 +71,11 @@ def test_a_killed_api_process_on_sqlite_loses_no_acknowledged_write(tmp_path: Pa
 
 def test_two_replicas_on_postgres_one_killed_lose_nothing(postgres_url: str) -> None:
     account = new_account_id()
-    one = ServerProcess(postgres_url, account).start()
-    two = ServerProcess(postgres_url, account).start()
+    one = started(ServerProcess(postgres_url, account))
+    two: ServerProcess | None = None
     restarted: ServerProcess | None = None
     try:
+        two = started(ServerProcess(postgres_url, account))
         create_tuning_job(one.url, "shared", max_jobs=10_000, max_parallel=8)
         acks, stop, workers = run_workers([one.url, two.url], "shared", 8)
         wait_for("writes before the kill", lambda: len(acks.metrics) >= 25)

@@ -22,6 +22,7 @@ from tests.reliability.support import (
     create_tuning_job,
     describe_training_job,
     describe_tuning_job,
+    started,
     wait_for,
 )
 from tests.service.processes import ServerProcess
@@ -63,8 +64,11 @@ def train_slowly(url: str, tuning_job: str, out: Path, seconds: float) -> None:
 @pytest.fixture(scope="module")
 def server(own_database: str) -> Iterator[ServerProcess]:
     """One server per backend for the module (starting one costs seconds); own job names."""
-    with ServerProcess(own_database, new_account_id(), **LEASE) as running:
+    running = started(ServerProcess(own_database, new_account_id(), **LEASE))
+    try:
         yield running
+    finally:
+        running.stop()
 
 
 def claimed_name(path: Path) -> str:

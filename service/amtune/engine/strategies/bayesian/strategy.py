@@ -8,8 +8,8 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
    (:mod:`.transforms`; failed trials get the worst warped value), fit MAP hyperparameters
    (:mod:`.gp`) on at most ``MAX_FIT`` trials and condition on at most ``MAX_MODEL``.
 3. Pending trials (running on other workers) are added as *kriging believers* (:mod:`.batch`):
-   the GP treats them as observed at their predicted mean, so their neighbourhood loses
-   its variance and with it its expected improvement.
+   the GP treats them as observed at their predicted mean and the EI incumbent includes those
+   beliefs, so their neighbourhood loses its expected improvement.
 4. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
    finished nor pending; ``None`` only when a discrete space has no unused config left.
 5. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
@@ -54,7 +54,10 @@ MAX_ENUMERATE = 8192
 
 
 def initial_design_size(dim: int) -> int:
-    """Quasi-random trials before the GP takes over: 5 in 1-3 dims, up to 10 in 8+ dims."""
+    """Quasi-random trials before the GP takes over: ``min(10, max(5, dim + 2))``, i.e. 5 in
+    1-3 dims, up to 10 in 8+ dims (between pip-HEBO's ``1 + dim`` and Optuna's 10; the priors
+    keep a GP on 5 points sane). Counted in finished trials with an objective, so a batch of 8
+    parallel workers gets 8 Sobol points first and failures do not shorten the design."""
     return int(min(10, max(5, dim + 2)))
 
 

@@ -1,0 +1,34 @@
+"""The bench/load run in miniature: 8 workers for 5 seconds, on both backends.
+
+It asserts the benchmark's pass condition (no error, no duplicate claim, the server's records
+equal to what the workers were told, job for job) and never a speed: figures go to
+bench/LOAD_RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from amtune.settings import Settings
+from tests.conftest import LiveServer, new_account_id
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
+
+from bench.load.__main__ import create_jobs, verify
+from bench.load.generator import run_load
+
+pytestmark = pytest.mark.slow
+
+
+def test_load_smoke_8_workers_for_5_seconds(own_database: str) -> None:
+    settings = Settings(database_url=own_database, account_id=new_account_id())
+    with LiveServer(settings) as live:
+        targets = create_jobs([live.url], 2, max_parallel=4)
+        result = asyncio.run(run_load(targets, 8, duration=5.0, reports=3))
+        assert result.errors == [] and result.duplicates == 0
+        assert result.completed and result.operations >= 5 * len(result.completed)
+        assert verify(targets, result) == []
