@@ -43,7 +43,7 @@ import psycopg
 import pytest
 import yaml
 
-from tests.conftest import POSTGRES_ADMIN_URL, boto3_client, free_port
+from tests.conftest import POSTGRES_ADMIN_URL, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -486,6 +486,31 @@ class Serving:
         return self.process.returncode, self.log.read_text()
 
 
+#: Secrets at rest are encrypted with it; the development default is refused for keys.
+SERVER_KEY = "container-tests-server-key-5b1e9d"
+
+
+def create_team(installed: Installed, env: Mapping[str, str]) -> dict[str, str]:
+    """What an operator does once before serving on a network address (the image listens on
+    0.0.0.0): ``docker compose run --rm api amtune teams create NAME``."""
+    result = installed.run(["amtune", "teams", "create", "ci"], env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    key: dict[str, str] = json.loads(result.stdout)
+    return key
+
+
+def signed_client(url: str, key: Mapping[str, str]) -> Any:
+    import boto3
+
+    return boto3.client(
+        "sagemaker",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+
+
 @pytest.mark.slow
 def test_the_images_commands_run_from_the_installed_wheel(
     installed: Installed,
@@ -514,12 +539,20 @@ def test_the_images_commands_run_from_the_installed_wheel(
     again = installed.run(migrate, env, timeout=120)
     assert (again.returncode, again.stdout.strip()) == (0, "already at head")
 
+    # Secure by default: on the image's 0.0.0.0 with no team, serve refuses to start.
+    refused = installed.run(exec_form(api.last("CMD")), env, timeout=120)
+    assert refused.returncode != 0
+    assert "refusing to listen on 0.0.0.0 with no team" in refused.stdout + refused.stderr
+    env["AMTUNE_SECRET_KEY"] = SERVER_KEY
+    key = create_team(installed, env)
+
     health = healthcheck_command(api)
     server = Serving(installed, exec_form(api.last("CMD")), env)
     try:
         assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
         assert installed.run(health, env, timeout=30).returncode == 0
-        sm = boto3_client(server.url)
+        assert httpx.get(f"{server.url}/v1/tuning-jobs").status_code == 403
+        sm = signed_client(server.url, key)
         sm.create_hyper_parameter_tuning_job(**demo_request("from-the-wheel", max_jobs=2))
         listed = sm.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
         assert [job["HyperParameterTuningJobName"] for job in listed] == ["from-the-wheel"]
@@ -561,10 +594,14 @@ def test_the_compose_worker_command_tunes_the_example(
         api,
         AMTUNE_PORT=str(free_port()),
         AMTUNE_DATABASE_URL=f"sqlite:///{installed.data}/worker-{uuid.uuid4().hex[:8]}.db",
+        AMTUNE_SECRET_KEY=SERVER_KEY,
     )
+    key = create_team(installed, server_env)
+    # The worker signs with the team's key from the usual AWS variables.
+    env.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
     server = Serving(installed, exec_form(api.last("CMD")), server_env)
     try:
-        sm = boto3_client(server.url)
+        sm = signed_client(server.url, key)
         # The job compose's worker works for by default (${AMTUNE_TUNING_JOB:-demo}).
         sm.create_hyper_parameter_tuning_job(**demo_request("demo", max_jobs=3))
         command = [

@@ -71,7 +71,7 @@ def test_bad_metric_values_are_refused_by_name(live_server: LiveServer) -> None:
     worker = RestWorker(live_server.url)
     name = worker.claim_job("nan")["TrainingJobName"]
     for raw in ("NaN", "Infinity", "-Infinity", '"abc"', "null", "1e999"):
-        body = '{"Metrics": [{"MetricName": "%s", "Value": %s}]}' % (OBJECTIVE, raw)
+        body = '{"Metrics": [{"MetricName": "' + OBJECTIVE + '", "Value": ' + raw + "}]}"
         response = worker.http.post(
             f"/v1/training-jobs/{name}/metrics",
             content=body,

@@ -21,6 +21,7 @@ import logging
 import os
 from pathlib import Path
 
+from amtune.sdk.sigv4 import SigV4Auth
 from amtune.worker.agent import Agent, AgentConfig
 
 
@@ -93,8 +94,24 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         if not sep or not name:
             raise ValueError(f"--channel wants NAME=PATH, got {item!r}")
         channels[name] = Path(path)
+    # A closed service (teams exist) wants every request signed: the team's key from the
+    # usual AWS variables, as boto3 and the AWS CLI read them.
+    key_id, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    auth = (
+        SigV4Auth(
+            key_id,
+            secret,
+            region=os.environ.get("AWS_REGION")
+            or os.environ.get("AWS_DEFAULT_REGION")
+            or "us-east-1",
+            session_token=os.environ.get("AWS_SESSION_TOKEN"),
+        )
+        if key_id and secret
+        else None
+    )
     return AgentConfig(
         endpoint_url=args.endpoint,
+        auth=auth,
         tuning_job_name=args.tuning_job,
         command=command,
         concurrency=args.concurrency,
