@@ -132,11 +132,6 @@ def test_every_protocol_error_has_an_aws_code_and_message(http: httpx.Client) ->
         assert response.headers.get("x-amzn-ErrorType") == body["__type"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: unknown paths and methods answer FastAPI's {'detail': ...} without __type; "
-    "needs a StarletteHTTPException handler in api/app.py (reported to the lead)",
-)
 def test_unknown_routes_and_methods_answer_with_an_aws_code(http: httpx.Client) -> None:
     for response in (http.get("/v2/nothing"), http.delete("/v1/training-jobs")):
         assert 400 <= response.status_code < 500

@@ -51,12 +51,6 @@ def rows_loaded_for_one_job(tuner: Tuner, index: int) -> int:
     return count[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (reported): claim and complete load every training job of the tuning job "
-    "(repository.training_jobs_of in claims._claim_step and lifecycle.settle), so their cost "
-    "grows linearly with the job; needs aggregate queries in store/repository.py",
-)
 def test_a_worker_request_loads_the_same_rows_in_a_big_tuning_job(tuner: Tuner) -> None:
     tuner.create_tuning_job(tuner.default_caller(), random_tuning_job("growing", 10_000, 10))
     for index in range(10):

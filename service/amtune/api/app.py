@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amtune import __version__
 from amtune.api import aws_json, limits, rest
-from amtune.api.errors import rest_error_handler, rest_validation_handler
+from amtune.api.errors import http_error_handler, rest_error_handler, rest_validation_handler
+from amtune.api.openapi import documented_openapi
 from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
 from amtune.settings import Settings
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     # AmtuneError is an answer, not a crash: handled without the traceback Starlette logs
     # (and re-raises) for the catch-all Exception handler.
     app.add_exception_handler(AmtuneError, rest_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, rest_error_handler)
     app.add_middleware(limits.RequestLimits)
     app.include_router(aws_json.router)
@@ -61,4 +64,5 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "database unavailable"}, status_code=503)
 
+    app.openapi = lambda: documented_openapi(app)  # type: ignore[method-assign]
     return app

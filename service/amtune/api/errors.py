@@ -103,3 +103,10 @@ async def rest_validation_handler(_request: Request, exc: Exception) -> Response
     assert isinstance(exc, RequestValidationError)
     error = ValidationError(validation_message(exc))
     return error_response(error.code, error.message, 400)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods get an AWS-style code too, not FastAPI's ``detail``."""
+    status = getattr(exc, "status_code", 404)
+    message = f"No operation at {request.method} {request.url.path}."
+    return error_response("UnknownOperationException", message, status)

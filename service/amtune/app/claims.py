@@ -139,8 +139,7 @@ def _claim_step(
     lifecycle.settle(session, tuning, now)
     if tuning.status != TuningStatus.IN_PROGRESS:
         return _Ended(tuning.status)
-    jobs = list(repository.training_jobs_of(session, tuning.id))
-    active = [j for j in jobs if j.status in ACTIVE_TRAINING]
+    active = repository.active_training_jobs(session, tuning.id)
     awaiting_retry = [j for j in active if j.worker_id is None and not j.stop_requested]
     if awaiting_retry:
         return _start(ctx, awaiting_retry[0], worker_id, now)
@@ -156,7 +155,9 @@ def _claim_step(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
         space=SearchSpace.from_parameter_ranges(definition.parameter_ranges),
-        history=_history(jobs, definition.name, definition.objective_type),
+        history=_history(
+            repository.history(session, tuning.id), definition.name, definition.objective_type
+        ),
         seed=tuning.random_seed,
     )
     if suggestion is not None and suggestion.created_count == tuning.created_count:
@@ -179,22 +180,17 @@ def _claim_step(
 
 
 def _history(
-    jobs: list[TrainingJobRow], definition: str | None, objective_type: str | None
+    rows: list[tuple[str | None, str, dict[str, Any], float | None]],
+    definition: str | None,
+    objective_type: str | None,
 ) -> History:
-    mine = [j for j in jobs if j.definition_name == definition]
+    mine = [(status, tuned, value) for name, status, tuned, value in rows if name == definition]
     finished = tuple(
-        Trial(
-            config=dict(j.tuned_hyperparameters),
-            objective=(
-                minimised(j.objective_value, objective_type)
-                if j.objective_value is not None
-                else None
-            ),
-        )
-        for j in mine
-        if j.status in ENDED_TRAINING
+        Trial(config=tuned, objective=None if value is None else minimised(value, objective_type))
+        for status, tuned, value in mine
+        if status in ENDED_TRAINING
     )
-    pending = tuple(dict(j.tuned_hyperparameters) for j in mine if j.status in ACTIVE_TRAINING)
+    pending = tuple(tuned for status, tuned, _ in mine if status in ACTIVE_TRAINING)
     return History(finished=finished, pending=pending)
 
 

@@ -97,12 +97,10 @@ def fail_or_retry(
 
 
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
-    expired = 0
-    for job in repository.active_training_jobs(session, tuning.id):
-        if job.lease_expires_at is not None and job.lease_expires_at < now:
-            fail_or_retry(job, tuning, now, LEASE_EXPIRED, retryable=True)
-            expired += 1
-    return expired
+    lapsed = repository.active_training_jobs(session, tuning.id, lapsed_before=now, for_update=True)
+    for job in lapsed:
+        fail_or_retry(job, tuning, now, LEASE_EXPIRED, retryable=True)
+    return len(lapsed)
 
 
 def begin_stopping(session: Session, tuning: TuningJobRow, now: float) -> None:
@@ -121,10 +119,13 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> None:
     if tuning.status == TuningStatus.IN_PROGRESS and _runtime_exceeded(tuning, now):
         begin_stopping(session, tuning, now)
         session.flush()
-    jobs = repository.training_jobs_of(session, tuning.id)
-    active = [j for j in jobs if j.status in ACTIVE_TRAINING]
-    if tuning.status == TuningStatus.IN_PROGRESS and _first_jobs_all_failed(tuning, jobs):
-        for job in active:
+    active, failed_or_completed, succeeded = repository.outcomes(session, tuning.id)
+    # AMT fails the tuning job when its first training jobs all end without an objective.
+    all_failed = succeeded == 0 and failed_or_completed >= min(
+        FIRST_FAILURES_LIMIT, tuning.max_jobs
+    )
+    if tuning.status == TuningStatus.IN_PROGRESS and all_failed:
+        for job in repository.active_training_jobs(session, tuning.id):
             request_training_stop(job, now)
         _finish(tuning, TuningStatus.FAILED, now)
         tuning.failure_reason = ALL_FAILED_REASON.format(
@@ -153,11 +154,3 @@ def _finish(tuning: TuningJobRow, status: TuningStatus, now: float) -> None:
 def _runtime_exceeded(tuning: TuningJobRow, now: float) -> bool:
     limit = tuning.max_runtime_seconds
     return limit is not None and now - tuning.created_at >= limit
-
-
-def _first_jobs_all_failed(tuning: TuningJobRow, jobs: list[TrainingJobRow] | Any) -> bool:
-    """AMT fails the tuning job when its first training jobs all fail to give an objective."""
-    ended = [j for j in jobs if j.status in (TrainingStatus.FAILED, TrainingStatus.COMPLETED)]
-    if any(j.objective_value is not None for j in jobs if j.status not in ACTIVE_TRAINING):
-        return False
-    return len(ended) >= min(FIRST_FAILURES_LIMIT, tuning.max_jobs)

@@ -84,6 +84,40 @@ def classified(reason: str, retryable: bool) -> str:
     return reason[:MAX_FAILURE_REASON]
 
 
+def _on_held_job(
+    ctx: Context,
+    caller: Caller,
+    name: str,
+    worker_id: str | None,
+    act: Callable[[Session, TrainingJobRow], dict[str, Any]],
+) -> dict[str, Any]:
+    """Heartbeats and metrics touch one training job: they lock only its row.
+
+    Every worker of a tuning job reports often, so taking the tuning job's lock here would
+    queue them all behind each other. Only a job that is no longer plainly held (lease
+    lapsed, stopped, re-issued) takes the slow path, which settles the tuning job first.
+    """
+
+    def fast(session: Session) -> dict[str, Any] | None:
+        job = load_training_job(ctx, session, caller, name, for_update=True)
+        held = (
+            job.status in ACTIVE_TRAINING
+            and job.worker_id is not None
+            and worker_id in (None, job.worker_id)
+            and job.lease_expires_at is not None
+            and job.lease_expires_at >= ctx.now()
+        )
+        return act(session, job) if held else None
+
+    result = ctx.run(fast)
+    if result is not None:
+        return result
+    return _committed(
+        ctx,
+        lambda session: act(session, _locked_active_job(ctx, session, caller, name, worker_id)[0]),
+    )
+
+
 def _locked_active_job(
     ctx: Context, session: Session, caller: Caller, name: str, worker_id: str | None
 ) -> tuple[TrainingJobRow, TuningJobRow | None]:
@@ -108,12 +142,11 @@ def _locked_active_job(
 def heartbeat(
     ctx: Context, caller: Caller, name: str, worker_id: str | None = None
 ) -> dict[str, Any]:
-    def work(session: Session) -> dict[str, Any]:
-        job, _ = _locked_active_job(ctx, session, caller, name, worker_id)
+    def beat(_session: Session, job: TrainingJobRow) -> dict[str, Any]:
         job.lease_expires_at = ctx.now() + ctx.settings.lease_seconds
         return {"StopRequested": job.stop_requested, "LeaseExpiresAt": job.lease_expires_at}
 
-    return _committed(ctx, work)
+    return _on_held_job(ctx, caller, name, worker_id, beat)
 
 
 def report_metrics(
@@ -121,8 +154,7 @@ def report_metrics(
 ) -> dict[str, Any]:
     parsed = parse_metrics(metrics, "metrics", ctx.now())
 
-    def work(session: Session) -> dict[str, Any]:
-        job, _ = _locked_active_job(ctx, session, caller, name, worker_id)
+    def record(session: Session, job: TrainingJobRow) -> dict[str, Any]:
         now = ctx.now()
         for metric, value, timestamp, step in parsed:
             session.add(
@@ -141,7 +173,7 @@ def report_metrics(
         job.last_modified_at = now
         return {"StopRequested": job.stop_requested}
 
-    return _committed(ctx, work)
+    return _on_held_job(ctx, caller, name, worker_id, record)
 
 
 def complete(

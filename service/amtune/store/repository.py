@@ -49,20 +49,62 @@ def training_job(
     return session.scalars(query).one_or_none()
 
 
-def training_jobs_of(session: Session, tuning_job_id: int) -> Sequence[TrainingJobRow]:
+def history(
+    session: Session, tuning_job_id: int
+) -> list[tuple[str | None, str, dict[str, Any], float | None]]:
+    """(definition, status, tuned hyperparameters, objective) of every job, in creation order.
+
+    Only the columns a strategy needs: a claim on a big tuning job must not decode every
+    job's definition and transitions.
+    """
     query = (
-        select(TrainingJobRow)
+        select(
+            TrainingJobRow.definition_name,
+            TrainingJobRow.status,
+            TrainingJobRow.tuned_hyperparameters,
+            TrainingJobRow.objective_value,
+        )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
     )
-    return session.scalars(query).all()
+    return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
 
 
-def active_training_jobs(session: Session, tuning_job_id: int) -> Sequence[TrainingJobRow]:
+def active_training_jobs(
+    session: Session,
+    tuning_job_id: int,
+    *,
+    lapsed_before: float | None = None,
+    for_update: bool = False,
+) -> Sequence[TrainingJobRow]:
+    """Jobs in progress; with ``lapsed_before``, only those whose lease ended before then.
+
+    Locked rows are re-checked against the condition after the lock is granted (PostgreSQL
+    READ COMMITTED), so a heartbeat that just extended a lease keeps its job.
+    """
     query = select(TrainingJobRow).where(
         TrainingJobRow.tuning_job_id == tuning_job_id, TrainingJobRow.status.in_(ACTIVE)
     )
-    return session.scalars(query).all()
+    if lapsed_before is not None:
+        query = query.where(
+            TrainingJobRow.lease_expires_at.is_not(None),
+            TrainingJobRow.lease_expires_at < lapsed_before,
+        )
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query.order_by(TrainingJobRow.seq)).all()
+
+
+def outcomes(session: Session, tuning_job_id: int) -> tuple[int, int, int]:
+    """(in progress, ended Failed or Completed, ended with an objective) counts."""
+    ended = TrainingJobRow.status.not_in(ACTIVE)
+    query = select(
+        func.count().filter(TrainingJobRow.status.in_(ACTIVE)),
+        func.count().filter(TrainingJobRow.status.in_(("Failed", "Completed"))),
+        func.count().filter(ended, TrainingJobRow.objective_value.is_not(None)),
+    ).where(TrainingJobRow.tuning_job_id == tuning_job_id)
+    active, failed_or_completed, succeeded = session.execute(query).one()
+    return int(active), int(failed_or_completed), int(succeeded)
 
 
 def tuning_jobs_needing_attention(session: Session, now: float) -> Sequence[int]:
