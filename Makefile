@@ -51,6 +51,7 @@ openapi: $(STAMP)
 	$(BIN)/amtune openapi --output openapi/openapi.json
 
 bench-quick: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench,bench-peers]"
 	$(BIN)/python -m bench.bayes --profile quick
 
 demo: $(STAMP)

@@ -1,8 +1,9 @@
 """Named benchmark configurations.
 
-``quick`` is sized for about ten minutes on the 2-core machine with every peer and one amtune
-strategy, at the evaluation counts the targets are stated at (64 and 128): few problems and
-seeds, so its standard errors are wide. ``full`` is the one to quote: every synthetic problem,
+``quick`` runs every peer and amtune's Bayesian strategy at the evaluation counts the targets
+are stated at (64 and 128) on few problems and seeds, so its standard errors are wide. Its first
+run used about 2,500 CPU-seconds (about 21 minutes on an idle 2-core machine, the GP peers on
+``mixed_revlog`` being the largest share). ``full`` is the one to quote: every synthetic problem,
 one Bayesmark problem per model (data sets and metrics rotated), 10 seeds; it takes hours.
 """
 
