@@ -33,8 +33,10 @@ postgres:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1
 
+# Three test processes: most tests wait on servers, subprocesses and databases, not the CPU,
+# so on 2 cores this takes about a third of the serial time.
 test: $(STAMP) postgres lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 3 --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench migrations
