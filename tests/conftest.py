@@ -53,21 +53,28 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def migrated_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database of ``backend`` at the head revision, removed when the generator closes."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'amtune.db'}"
+        upgrade(url)
+        yield url
+        return
+    databases = postgres_database()
+    url = next(databases)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        databases.close()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A migrated database of each backend, shared by the session (tests use own accounts)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'amtune.db'}"
-        upgrade(url)
-        yield url
-        return
-    generator = postgres_database()
-    url = next(generator)
-    upgrade(url)
-    yield url
-    generator.close()
+    yield from migrated_database(request.param, tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -7,23 +7,17 @@ tests may create teams).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
-from typing import cast
+from collections.abc import Iterator
 
 import pytest
 
-from amtune.store.migrate import upgrade
-from tests.conftest import BACKENDS, postgres_database
+from tests.conftest import BACKENDS, migrated_database
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh migrated database on the shared test cluster, dropped afterwards."""
-    generator = cast(Generator[str, None, None], postgres_database())
-    url = next(generator)
-    upgrade(url)
-    yield url
-    generator.close()
+    yield from migrated_database("postgres", tmp_path_factory)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -31,13 +25,4 @@ def own_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh migrated database of each backend for one test module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('own') / 'amtune.db'}"
-        upgrade(url)
-        yield url
-        return
-    generator = cast(Generator[str, None, None], postgres_database())
-    url = next(generator)
-    upgrade(url)
-    yield url
-    generator.close()
+    yield from migrated_database(request.param, tmp_path_factory)

@@ -17,8 +17,7 @@ from amtune.app.context import Context
 from amtune.app.teams import NewKey, create_team
 from amtune.settings import Settings
 from amtune.store.database import Database
-from amtune.store.migrate import upgrade
-from tests.conftest import BACKENDS, LiveServer, new_account_id, postgres_database
+from tests.conftest import BACKENDS, LiveServer, migrated_database, new_account_id
 
 SERVER_KEY = "teams-tests-server-key-7f3a9c2e"
 
@@ -28,16 +27,7 @@ def teams_database(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """A fresh migrated database of each backend, for this module only."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('teams') / 'teams.db'}"
-        upgrade(url)
-        yield url
-        return
-    databases = postgres_database()
-    url = next(databases)
-    upgrade(url)
-    yield url
-    databases.close()
+    yield from migrated_database(request.param, tmp_path_factory)
 
 
 def closed_settings(database_url: str, **overrides: object) -> Settings:
