@@ -114,7 +114,8 @@ def test_the_aws_face_takes_no_bearer_form(server: LiveServer, team_a: NewKey) -
     assert response.json()["__type"] == "IncompleteSignatureException"
 
 
-def test_a_tampered_body_breaks_the_signature(server: LiveServer, team_a: NewKey) -> None:
+def _signed_list(server: LiveServer, key: NewKey) -> dict[str, str]:
+    """The headers of a signed ListHyperParameterTuningJobs with an empty body."""
     request = httpx.Request(
         "POST",
         server.url + "/",
@@ -124,8 +125,12 @@ def test_a_tampered_body_breaks_the_signature(server: LiveServer, team_a: NewKey
             "Content-Type": "application/x-amz-json-1.1",
         },
     )
-    SigV4Auth(team_a.access_key_id, team_a.secret_access_key).sign(request)
-    headers = {k: v for k, v in request.headers.items() if k != "content-length"}
+    SigV4Auth(key.access_key_id, key.secret_access_key).sign(request)
+    return dict(request.headers)
+
+
+def test_a_tampered_body_breaks_the_signature(server: LiveServer, team_a: NewKey) -> None:
+    headers = {k: v for k, v in _signed_list(server, team_a).items() if k != "content-length"}
     ok = httpx.post(server.url + "/", content=b"{}", headers=headers)
     assert ok.status_code == 200, ok.text
     tampered = httpx.post(server.url + "/", content=b'{"MaxResults": 1}', headers=headers)
@@ -134,17 +139,7 @@ def test_a_tampered_body_breaks_the_signature(server: LiveServer, team_a: NewKey
 
 
 def test_an_unsigned_security_token_is_refused(server: LiveServer, team_a: NewKey) -> None:
-    request = httpx.Request(
-        "POST",
-        server.url + "/",
-        content=b"{}",
-        headers={
-            "X-Amz-Target": "SageMaker.ListHyperParameterTuningJobs",
-            "Content-Type": "application/x-amz-json-1.1",
-        },
-    )
-    SigV4Auth(team_a.access_key_id, team_a.secret_access_key).sign(request)
-    headers = {**dict(request.headers), "X-Amz-Security-Token": "added-after-signing"}
+    headers = {**_signed_list(server, team_a), "X-Amz-Security-Token": "added-after-signing"}
     response = httpx.post(server.url + "/", content=b"{}", headers=headers)
     assert response.status_code == 400
     assert response.json()["__type"] == "InvalidSignatureException"
