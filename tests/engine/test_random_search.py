@@ -173,3 +173,15 @@ def test_log_integer_draws_favour_small_values_by_log_share() -> None:
     # P(n <= 10) = log(10.5/0.5) / log(1000.5/0.5) ~ 0.40 (a linear sampler: 0.01)
     expected = math.log(10.5 / 0.5) / math.log(1000.5 / 0.5)
     assert abs(np.mean(values <= 10) - expected) < 0.04
+
+
+def test_only_discrete_spaces_need_the_history() -> None:
+    """The service skips loading a big job's history when a draw cannot depend on it."""
+    continuous = SearchSpace.from_parameter_ranges(
+        {"ContinuousParameterRanges": [{"Name": "lr", "MinValue": "0.1", "MaxValue": "1"}]}
+    )
+    discrete = SearchSpace.from_parameter_ranges(
+        {"CategoricalParameterRanges": [{"Name": "opt", "Values": ["adam", "sgd"]}]}
+    )
+    assert RandomSearch().needs_history(continuous) is False
+    assert RandomSearch().needs_history(discrete) is True

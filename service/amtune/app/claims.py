@@ -151,13 +151,16 @@ def _claim_step(
     definitions = definitions_of(tuning.request)
     definition_index = tuning.created_count % len(definitions)
     definition = definitions[definition_index]
+    space = SearchSpace.from_parameter_ranges(definition.parameter_ranges)
+    history = History()
+    if get_strategy(tuning.strategy).needs_history(space):
+        rows = repository.history(session, tuning.id)
+        history = _history(rows, definition.name, definition.objective_type)
     request = _Request(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
-        space=SearchSpace.from_parameter_ranges(definition.parameter_ranges),
-        history=_history(
-            repository.history(session, tuning.id), definition.name, definition.objective_type
-        ),
+        space=space,
+        history=history,
         seed=tuning.random_seed,
     )
     if suggestion is not None and suggestion.created_count == tuning.created_count:

@@ -50,6 +50,13 @@ class Strategy(Protocol):
         suggest (grid or discrete space exhausted)."""
         ...
 
+    def needs_history(self, space: SearchSpace) -> bool:
+        """Whether ``suggest`` reads the history for this space at all.
+
+        The service skips loading a big tuning job's history when the answer is no.
+        """
+        ...
+
 
 def used_ranks(space: SearchSpace, history: History) -> set[int]:
     """Grid positions (:meth:`SearchSpace.rank`) of every used config of a discrete space.

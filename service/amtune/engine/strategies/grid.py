@@ -14,6 +14,9 @@ from amtune.engine.strategies.base import History, used_ranks
 class GridSearch:
     """``Grid`` strategy (discrete spaces only; ``ValueError`` for a continuous range)."""
 
+    def needs_history(self, space: SearchSpace) -> bool:
+        return True
+
     def suggest(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:

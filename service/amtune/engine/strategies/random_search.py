@@ -43,6 +43,10 @@ def _nth_free(sorted_used: list[int], n: int) -> int:
 class RandomSearch:
     """``Random`` strategy."""
 
+    def needs_history(self, space: SearchSpace) -> bool:
+        """Only discrete spaces avoid repeats; a continuous draw depends on seed and index."""
+        return space.cardinality() is not None
+
     def suggest(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:

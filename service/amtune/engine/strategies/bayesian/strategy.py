@@ -82,6 +82,9 @@ def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> In
 class BayesianStrategy:
     """Gaussian-process Bayesian optimisation (see the module docstring)."""
 
+    def needs_history(self, space: SearchSpace) -> bool:
+        return True
+
     def suggest(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:
