@@ -1,0 +1,75 @@
+"""CPU cost of the worker path in the application layer alone (no HTTP, no generator).
+
+``python -m bench.load.app_cost [--cycles N] [--profile]``: on a fresh PostgreSQL database of
+the test cluster, one Random tuning job with continuous ranges; each cycle is a claim, three
+metric reports and a completion (five operations), as the load generator's workers do. Prints
+the process CPU per operation; with ``--profile``, the top of a cProfile by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import time
+
+from tests.app.requests import sdk_style_request
+from tests.conftest import postgres_database
+
+from amtune.app.claims import Claim
+from amtune.app.service import Tuner
+from amtune.settings import Settings
+from amtune.store.migrate import upgrade
+
+OPERATIONS_PER_CYCLE = 5
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cycles", type=int, default=300)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    databases = postgres_database()
+    url = next(databases)
+    try:
+        upgrade(url)
+        tuner = Tuner(Settings(database_url=url))
+        caller = tuner.default_caller()
+        request = sdk_style_request()
+        request["HyperParameterTuningJobName"] = "cost"
+        request["HyperParameterTuningJobConfig"].update(
+            Strategy="Random",
+            ResourceLimits={"MaxNumberOfTrainingJobs": 10000, "MaxParallelTrainingJobs": 10},
+        )
+        tuner.create_tuning_job(caller, request)
+
+        def cycle() -> None:
+            job = tuner.claim(caller, "cost", "w")
+            assert isinstance(job, Claim)
+            for _ in range(3):
+                metric = [{"MetricName": "validation:accuracy", "Value": 0.5}]
+                tuner.report_metrics(caller, job.training_job_name, metric)
+            tuner.complete(caller, job.training_job_name)
+
+        for _ in range(20):
+            cycle()
+        profiler = cProfile.Profile() if args.profile else None
+        started = time.process_time()
+        if profiler:
+            profiler.enable()
+        for _ in range(args.cycles):
+            cycle()
+        if profiler:
+            profiler.disable()
+        spent = time.process_time() - started
+        per_op = spent * 1000 / (args.cycles * OPERATIONS_PER_CYCLE)
+        print(f"application-layer CPU per operation: {per_op:.2f} ms over {args.cycles} cycles")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        tuner.db.dispose()
+    finally:
+        databases.close()
+
+
+if __name__ == "__main__":
+    main()
