@@ -203,7 +203,8 @@ def run_service_suite(
 ) -> tuple[list[RunResult], str]:
     """Every problem x seed through the service, as ``amtune-service`` runs with batch=workers.
 
-    Uses Strategy=Bayesian when the service accepts it, else Random (and says so)."""
+    Always Strategy=Bayesian: a service that refuses it is an error in the run, never a reason
+    to score another strategy under this name."""
     results: list[RunResult] = []
     strategy = "Bayesian"
     for problem_name in problems:
@@ -222,24 +223,7 @@ def run_service_suite(
                     strategy=strategy,
                 )
             except Exception as exc:  # report, keep going
-                text = str(exc)
-                if strategy == "Bayesian" and "Bayesian" in text:
-                    strategy = "Random"
-                    spec = RunSpec("service-random", problem_name, seed, workers, n_evals)
-                    res = RunResult(spec=spec)
-                    try:
-                        res.losses = run_service_job(
-                            endpoint,
-                            problem,
-                            n_evals=n_evals,
-                            workers=workers,
-                            seed=seed,
-                            strategy=strategy,
-                        )
-                    except Exception as exc2:
-                        res.error = repr(exc2)
-                else:
-                    res.error = repr(exc)
+                res.error = repr(exc)
             res.wall_s = time.perf_counter() - start
             res.cpu_s = math.nan  # the work happens in the service, not in this process
             results.append(res)

@@ -162,3 +162,17 @@ def multi_definition_request() -> dict[str, Any]:
     )
     request["TrainingJobDefinitions"] = [first, second]
     return request
+
+
+def random_request(name: str, max_jobs: int = 4, parallel: int = 2) -> dict[str, Any]:
+    """The SDK-style request as a seeded Random job with the given name and limits."""
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = name
+    config = request["HyperParameterTuningJobConfig"]
+    config["Strategy"] = "Random"
+    config["RandomSeed"] = 7
+    config["ResourceLimits"] = {
+        "MaxNumberOfTrainingJobs": max_jobs,
+        "MaxParallelTrainingJobs": parallel,
+    }
+    return request

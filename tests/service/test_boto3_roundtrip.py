@@ -8,23 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.app.requests import sdk_style_request
+from tests.app.requests import random_request
 from tests.service.protocol import RestWorker
 
 OBJECTIVE = "validation:accuracy"
-
-
-def random_request(name: str, max_jobs: int = 4, parallel: int = 2) -> dict[str, Any]:
-    request = sdk_style_request()
-    request["HyperParameterTuningJobName"] = name
-    config = request["HyperParameterTuningJobConfig"]
-    config["Strategy"] = "Random"
-    config["RandomSeed"] = 7
-    config["ResourceLimits"] = {
-        "MaxNumberOfTrainingJobs": max_jobs,
-        "MaxParallelTrainingJobs": parallel,
-    }
-    return request
 
 
 def test_nine_operations_round_trip(sm: Any, live_server: Any) -> None:

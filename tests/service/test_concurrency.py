@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.requests import grid_request, sdk_style_request
+from tests.app.requests import grid_request, random_request
 from tests.conftest import boto3_client, new_account_id
 from tests.service.processes import ServerProcess, worker_loop
 
@@ -56,13 +56,7 @@ def test_32_workers_never_overshoot_the_limits(database_url: str, tmp_path: Path
     account = new_account_id()
     with ServerProcess(database_url, account) as one, ServerProcess(database_url, account) as two:
         sm = boto3_client(one.url)
-        request = sdk_style_request()
-        request["HyperParameterTuningJobName"] = "crowd"
-        request["HyperParameterTuningJobConfig"].update(
-            Strategy="Random",
-            ResourceLimits={"MaxNumberOfTrainingJobs": 60, "MaxParallelTrainingJobs": 4},
-        )
-        sm.create_hyper_parameter_tuning_job(**request)
+        sm.create_hyper_parameter_tuning_job(**random_request("crowd", 60, 4))
         claimed = tmp_path / "claimed.txt"
         run_workers([one.url, two.url], "crowd", 32, claimed)
 
@@ -112,13 +106,7 @@ def test_a_killed_worker_fails_its_job_after_the_lease(database_url: str, tmp_pa
     account = new_account_id()
     with ServerProcess(database_url, account, AMTUNE_LEASE_SECONDS="2") as server:
         sm = boto3_client(server.url)
-        request = sdk_style_request()
-        request["HyperParameterTuningJobName"] = "victim"
-        request["HyperParameterTuningJobConfig"].update(
-            Strategy="Random",
-            ResourceLimits={"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 2},
-        )
-        sm.create_hyper_parameter_tuning_job(**request)
+        sm.create_hyper_parameter_tuning_job(**random_request("victim", 6, 2))
         hung_log = tmp_path / "hung.txt"
         hung = CONTEXT.Process(
             target=worker_loop, args=([server.url], "victim", "hung", hung_log, True)

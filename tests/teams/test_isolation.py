@@ -17,8 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from amtune.app.teams import NewKey
+from tests.app.requests import random_request
 from tests.conftest import LiveServer
-from tests.service.test_boto3_roundtrip import random_request
 from tests.teams.signing import bearer, boto3_for
 
 OBJECTIVE = "validation:accuracy"

@@ -7,8 +7,8 @@ import pytest
 from amtune.app.context import Context
 from amtune.app.errors import ValidationError
 from amtune.app.teams import update_team
+from tests.app.requests import random_request
 from tests.conftest import LiveServer
-from tests.service.test_boto3_roundtrip import random_request
 from tests.teams.conftest import new_team
 from tests.teams.signing import aws_error, boto3_for
 

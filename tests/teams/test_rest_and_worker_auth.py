@@ -13,8 +13,8 @@ from amtune.app.context import Context
 from amtune.app.teams import NewKey, create_key, revoke_key
 from amtune.sdk import SigV4Auth, WorkerProtocol
 from amtune.sdk.errors import ClientError as SdkClientError
+from tests.app.requests import random_request
 from tests.conftest import LiveServer
-from tests.service.test_boto3_roundtrip import random_request
 from tests.teams.conftest import new_team
 from tests.teams.signing import BearerAuth, bearer, boto3_for, botocore_signed
 
