@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
     parser.add_argument("--tuning-jobs", type=int, default=8, help="tuning jobs to spread over")
     parser.add_argument("--reports", type=int, default=3, help="metric reports per job (3)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=500.0,
+        help="operations/s offered over all workers (500, the target); 0: as fast as answered",
+    )
     parser.add_argument("--max-parallel", type=int, default=10, help="per tuning job (10)")
     parser.add_argument("--out", type=Path, help="write the summary JSON here too")
     return parser.parse_args(argv)
@@ -208,7 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         busy0, total0 = machine_busy()
         server0 = cpu_ticks(server_pids) if server_pids else 0.0
         result = asyncio.run(
-            run_load(targets, args.workers, duration=args.duration, reports=args.reports)
+            run_load(
+                targets,
+                args.workers,
+                duration=args.duration,
+                reports=args.reports,
+                rate=args.rate or None,
+            )
         )
         busy1, total1 = machine_busy()
         server_cpu = (cpu_ticks(server_pids) - server0) if server_pids else None

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the lease reaper runs; default a quarter of the lease, 0.25-5 s.",
     )
+    request_threads: int = Field(
+        default=12,
+        ge=1,
+        le=256,
+        description="threads per process running requests (and database connections pooled)",
+    )
     log_level: str = "INFO"
 
     @field_validator("database_url")

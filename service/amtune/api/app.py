@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,6 +26,10 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Requests run their database work on threads. Many more threads than pooled
+        # connections only queue on the pool, and under load they fight over the GIL while
+        # holding row locks, which stretches every lock wait behind them.
+        to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         service.start_background()
         try:
             yield

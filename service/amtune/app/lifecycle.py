@@ -19,6 +19,7 @@ from amtune.app.domain import (
 )
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.repository import Progress
 
 LEASE_EXPIRED = "RetryableError: the worker stopped sending heartbeats (lease expired)."
 
@@ -110,18 +111,27 @@ def begin_stopping(session: Session, tuning: TuningJobRow, now: float) -> None:
         request_training_stop(job, now)
 
 
-def settle(session: Session, tuning: TuningJobRow, now: float) -> None:
-    """Move a tuning job on after anything happened to it: leases, limits, endings."""
+def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | None:
+    """Move a tuning job on after anything happened to it: leases, limits, endings.
+
+    Returns where its training jobs then stand (None once it has ended). The counts come from
+    one statement; lapsed leases and runtime limits, rare, cost a second one.
+    """
     if tuning.status not in (TuningStatus.IN_PROGRESS, TuningStatus.STOPPING):
-        return
-    expire_leases(session, tuning, now)
-    session.flush()
+        return None
+    progress = repository.progress(session, tuning.id, now)
+    changed = False
+    if progress.lapsed:
+        expire_leases(session, tuning, now)
+        changed = True
     if tuning.status == TuningStatus.IN_PROGRESS and _runtime_exceeded(tuning, now):
         begin_stopping(session, tuning, now)
+        changed = True
+    if changed:
         session.flush()
-    active, failed_or_completed, succeeded = repository.outcomes(session, tuning.id)
+        progress = repository.progress(session, tuning.id, now)
     # AMT fails the tuning job when its first training jobs all end without an objective.
-    all_failed = succeeded == 0 and failed_or_completed >= min(
+    all_failed = progress.succeeded == 0 and progress.failed_or_completed >= min(
         FIRST_FAILURES_LIMIT, tuning.max_jobs
     )
     if tuning.status == TuningStatus.IN_PROGRESS and all_failed:
@@ -131,13 +141,25 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> None:
         tuning.failure_reason = ALL_FAILED_REASON.format(
             n=min(FIRST_FAILURES_LIMIT, tuning.max_jobs)
         )
-        return
-    if active:
-        return
+        return None
+    if progress.active:
+        return progress
     if tuning.status == TuningStatus.STOPPING:
         _finish(tuning, TuningStatus.STOPPED, now)
-    elif tuning.created_count >= tuning.max_jobs:
+        return None
+    if tuning.created_count >= tuning.max_jobs:
         _finish(tuning, TuningStatus.COMPLETED, now)
+        return None
+    return progress
+
+
+def runs_on_plainly(tuning: TuningJobRow, now: float) -> bool:
+    """In progress with budget and time left: a successful ending cannot move it on."""
+    return (
+        tuning.status == TuningStatus.IN_PROGRESS
+        and tuning.created_count < tuning.max_jobs
+        and not _runtime_exceeded(tuning, now)
+    )
 
 
 def complete_exhausted(tuning: TuningJobRow, now: float) -> None:

@@ -19,7 +19,8 @@ from amtune.app.domain import ACTIVE_TRAINING, TrainingStatus
 from amtune.app.errors import Conflict, ValidationError
 from amtune.app.training_jobs import load as load_training_job
 from amtune.store import repository
-from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
+from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.repository import Lock
 
 MAX_METRICS_PER_REQUEST = 1000
 MAX_FAILURE_REASON = 1024
@@ -89,26 +90,17 @@ def _on_held_job(
     caller: Caller,
     name: str,
     worker_id: str | None,
+    fast: Callable[[Session], dict[str, Any] | None],
     act: Callable[[Session, TrainingJobRow], dict[str, Any]],
 ) -> dict[str, Any]:
     """Heartbeats and metrics touch one training job: they lock only its row.
 
     Every worker of a tuning job reports often, so taking the tuning job's lock here would
-    queue them all behind each other. Only a job that is no longer plainly held (lease
-    lapsed, stopped, re-issued) takes the slow path, which settles the tuning job first.
+    queue them all behind each other. ``fast`` does the whole report in a statement or two
+    while the job is plainly held (see :func:`repository.update_if_held`) and returns None
+    otherwise; only then does ``act`` run on the slow path, which settles the tuning job
+    first (lease lapsed, stopped, re-issued) and answers 409 when the job is gone.
     """
-
-    def fast(session: Session) -> dict[str, Any] | None:
-        job = load_training_job(ctx, session, caller, name, for_update=True)
-        held = (
-            job.status in ACTIVE_TRAINING
-            and job.worker_id is not None
-            and worker_id in (None, job.worker_id)
-            and job.lease_expires_at is not None
-            and job.lease_expires_at >= ctx.now()
-        )
-        return act(session, job) if held else None
-
     result = ctx.run(fast)
     if result is not None:
         return result
@@ -118,13 +110,24 @@ def _on_held_job(
     )
 
 
+def _held(job: TrainingJobRow, worker_id: str | None, now: float) -> bool:
+    """A worker plainly holds the job: the condition ``repository.update_if_held`` checks."""
+    return (
+        job.status in ACTIVE_TRAINING
+        and job.worker_id is not None
+        and worker_id in (None, job.worker_id)
+        and job.lease_expires_at is not None
+        and job.lease_expires_at >= now
+    )
+
+
 def _locked_active_job(
     ctx: Context, session: Session, caller: Caller, name: str, worker_id: str | None
 ) -> tuple[TrainingJobRow, TuningJobRow | None]:
     job = load_training_job(ctx, session, caller, name)
     tuning = None
     if job.tuning_job_id is not None:
-        tuning = repository.tuning_job_by_id(session, job.tuning_job_id, for_update=True)
+        tuning = repository.tuning_job_by_id(session, job.tuning_job_id, lock=Lock.UPDATE)
         session.refresh(job)
         lifecycle.expire_leases(session, tuning, ctx.now())
     owner_changed = worker_id is not None and job.worker_id not in (None, worker_id)
@@ -142,11 +145,24 @@ def _locked_active_job(
 def heartbeat(
     ctx: Context, caller: Caller, name: str, worker_id: str | None = None
 ) -> dict[str, Any]:
+    def fast(session: Session) -> dict[str, Any] | None:
+        now = ctx.now()
+        lease = now + ctx.settings.lease_seconds
+        held = repository.update_if_held(
+            session,
+            caller.account_id,
+            name,
+            worker_id=worker_id,
+            now=now,
+            values={"lease_expires_at": lease},
+        )
+        return None if held is None else {"StopRequested": held[1], "LeaseExpiresAt": lease}
+
     def beat(_session: Session, job: TrainingJobRow) -> dict[str, Any]:
         job.lease_expires_at = ctx.now() + ctx.settings.lease_seconds
         return {"StopRequested": job.stop_requested, "LeaseExpiresAt": job.lease_expires_at}
 
-    return _on_held_job(ctx, caller, name, worker_id, beat)
+    return _on_held_job(ctx, caller, name, worker_id, fast, beat)
 
 
 def report_metrics(
@@ -154,26 +170,47 @@ def report_metrics(
 ) -> dict[str, Any]:
     parsed = parse_metrics(metrics, "metrics", ctx.now())
 
+    def rows(job_id: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "training_job_id": job_id,
+                "metric_name": metric,
+                "value": value,
+                "timestamp": timestamp,
+                "step": step,
+            }
+            for metric, value, timestamp, step in parsed
+        ]
+
+    def fast(session: Session) -> dict[str, Any] | None:
+        now = ctx.now()
+        # A report is a sign of life too: it extends the lease.
+        held = repository.update_if_held(
+            session,
+            caller.account_id,
+            name,
+            worker_id=worker_id,
+            now=now,
+            values={"lease_expires_at": now + ctx.settings.lease_seconds, "last_modified_at": now},
+            # The last value of each metric in the report; the objective's becomes the job's.
+            objective_from={metric: value for metric, value, _, _ in parsed},
+        )
+        if held is None:
+            return None
+        repository.add_metrics(session, rows(held[0]))
+        return {"StopRequested": held[1]}
+
     def record(session: Session, job: TrainingJobRow) -> dict[str, Any]:
         now = ctx.now()
-        for metric, value, timestamp, step in parsed:
-            session.add(
-                MetricRow(
-                    training_job_id=job.id,
-                    metric_name=metric,
-                    value=value,
-                    timestamp=timestamp,
-                    step=step,
-                )
-            )
+        repository.add_metrics(session, rows(job.id))
+        for metric, value, _timestamp, _step in parsed:
             if metric == job.objective_metric:
                 job.objective_value = value
-        # A report is a sign of life too.
         job.lease_expires_at = now + ctx.settings.lease_seconds
         job.last_modified_at = now
         return {"StopRequested": job.stop_requested}
 
-    return _on_held_job(ctx, caller, name, worker_id, record)
+    return _on_held_job(ctx, caller, name, worker_id, fast, record)
 
 
 def complete(
@@ -185,10 +222,13 @@ def complete(
 ) -> dict[str, Any]:
     given = parse_metrics(final_metrics or [], "finalMetricDataList", ctx.now())
 
-    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
+    def final(session: Session, job: TrainingJobRow) -> dict[str, tuple[float, float]]:
         latest = repository.last_metric_values(session, job.id)
         for metric, value, timestamp, _step in given:
             latest[metric] = (value, timestamp)
+        return latest
+
+    def finish(job: TrainingJobRow, latest: dict[str, tuple[float, float]], now: float) -> None:
         job.final_metrics = [
             {"MetricName": metric, "Value": value, "Timestamp": timestamp}
             for metric, (value, timestamp) in sorted(latest.items())
@@ -198,7 +238,32 @@ def complete(
         status = TrainingStatus.STOPPED if job.stop_requested else TrainingStatus.COMPLETED
         lifecycle.end_training_job(job, status, now, message="Training job ended")
 
-    return _ended(ctx, caller, name, worker_id, end)
+    def fast(session: Session) -> dict[str, Any] | None:
+        """A job that succeeds while its tuning job plainly runs on moves nothing else.
+
+        Its tuning job is only share-locked, so completions never queue behind claims.
+        Anything else (no objective, which counts toward AMT's first-failures rule; a stop;
+        the last of the budget; a lapsed lease) returns None, untouched, for the slow path.
+        """
+        now = ctx.now()
+        tuning = repository.tuning_job_of_training_job(
+            session, caller.account_id, name, lock=Lock.KEY_SHARE
+        )
+        if tuning is None or not lifecycle.runs_on_plainly(tuning, now):
+            return None
+        job = load_training_job(ctx, session, caller, name, for_update=True)
+        if not _held(job, worker_id, now) or job.stop_requested:
+            return None
+        latest = final(session, job)
+        if job.objective_metric not in latest:
+            return None
+        finish(job, latest, now)
+        return {"TrainingJobStatus": job.status}
+
+    def end(session: Session, job: TrainingJobRow, _: TuningJobRow | None, now: float) -> None:
+        finish(job, final(session, job), now)
+
+    return ctx.run(fast) or _ended(ctx, caller, name, worker_id, end)
 
 
 def fail(

@@ -29,7 +29,7 @@ class Tuner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self.db = db or Database(settings.database_url)
+        self.db = db or Database(settings.database_url, pool_size=settings.request_threads)
         self.ctx = Context(db=self.db, settings=settings, clock=clock)
         self._sweeper: Sweeper | None = None
 

@@ -15,6 +15,7 @@ from amtune.app import lifecycle
 from amtune.app.context import Context
 from amtune.app.errors import ServiceUnavailable
 from amtune.store import repository
+from amtune.store.repository import Lock
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def sweep(ctx: Context) -> int:
     for tuning_id in ids:
 
         def work(session: Session, tuning_id: int = tuning_id) -> None:
-            tuning = repository.tuning_job_by_id(session, tuning_id, for_update=True)
+            tuning = repository.tuning_job_by_id(session, tuning_id, lock=Lock.UPDATE)
             lifecycle.settle(session, tuning, ctx.now())
 
         ctx.run(work)

@@ -22,6 +22,7 @@ from amtune.app.validation import (
 )
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.repository import Lock
 
 NAME_FIELD = "trainingJobName"
 
@@ -56,7 +57,7 @@ def stop(ctx: Context, caller: Caller, name: str) -> None:
     def work(session: Session) -> None:
         job = load(ctx, session, caller, name)
         tuning = (
-            repository.tuning_job_by_id(session, job.tuning_job_id, for_update=True)
+            repository.tuning_job_by_id(session, job.tuning_job_id, lock=Lock.UPDATE)
             if job.tuning_job_id is not None
             else None
         )

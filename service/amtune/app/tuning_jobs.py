@@ -32,6 +32,7 @@ from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import SUPPORTED
 from amtune.store import repository
 from amtune.store.models import TuningJobRow
+from amtune.store.repository import Lock
 
 NAME_FIELD = "hyperParameterTuningJobName"
 
@@ -40,8 +41,17 @@ def not_found(name: str) -> ResourceNotFound:
     return ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
 
 
-def load(session: Session, caller: Caller, name: str, *, for_update: bool = False) -> TuningJobRow:
-    row = repository.tuning_job(session, caller.account_id, name, for_update=for_update)
+def load(
+    session: Session,
+    caller: Caller,
+    name: str,
+    *,
+    lock: Lock | None = None,
+    with_request: bool = True,
+) -> TuningJobRow:
+    row = repository.tuning_job(
+        session, caller.account_id, name, lock=lock, with_request=with_request
+    )
     if row is None:
         raise not_found(name)
     return row
@@ -229,7 +239,7 @@ def stop(ctx: Context, caller: Caller, name: str) -> None:
     validate_tuning_job_name(name, NAME_FIELD)
 
     def work(session: Session) -> None:
-        tuning = load(session, caller, name, for_update=True)
+        tuning = load(session, caller, name, lock=Lock.UPDATE)
         now = ctx.now()
         lifecycle.settle(session, tuning, now)
         if tuning.status in TERMINAL_TUNING:
@@ -250,7 +260,7 @@ def delete(ctx: Context, caller: Caller, name: str) -> None:
     validate_tuning_job_name(name, NAME_FIELD)
 
     def work(session: Session) -> None:
-        tuning = load(session, caller, name, for_update=True)
+        tuning = load(session, caller, name, lock=Lock.UPDATE)
         lifecycle.settle(session, tuning, ctx.now())
         if tuning.status not in TERMINAL_TUNING:
             raise ValidationError(

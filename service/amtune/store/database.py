@@ -3,7 +3,14 @@
 SQLite: WAL, a busy timeout and ``BEGIN IMMEDIATE`` for every writing transaction, so that
 writers queue on the database lock instead of failing with "database is locked" halfway
 through. PostgreSQL: READ COMMITTED, row locks where a rule needs them, and a bounded retry
-of serialization failures and deadlocks so clients never see them.
+of serialization failures and deadlocks so clients never see them. Reads run in autocommit:
+under READ COMMITTED every statement takes its own snapshot anyway, so a BEGIN/COMMIT around
+them would cost two round trips and buy nothing.
+
+Pooled connections are not pinged before use: that would be a round trip on every
+transaction of the worker path. A connection that died meanwhile (PostgreSQL restarted)
+fails its first statement; SQLAlchemy then invalidates the whole pool and the request is
+answered 503 (retryable), and the next ones get fresh connections.
 """
 
 from __future__ import annotations
@@ -60,7 +67,6 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=10,
-        pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},
     )
@@ -81,9 +87,10 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._readonly = sessionmaker(
-            self.engine.execution_options(**{READONLY: True}), expire_on_commit=False
-        )
+        reads = self.engine.execution_options(**{READONLY: True})
+        if not self.is_sqlite:
+            reads = reads.execution_options(isolation_level="AUTOCOMMIT")
+        self._readonly = sessionmaker(reads, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

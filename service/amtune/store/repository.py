@@ -2,33 +2,120 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import enum
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
 
 ACTIVE = ("InProgress", "Stopping")
+# The tables themselves, for the statements the worker path runs without the ORM.
+TRAINING_JOBS = cast(Table, TrainingJobRow.__table__)
+METRICS = cast(Table, MetricRow.__table__)
+
+
+class Lock(enum.Enum):
+    """Row locks on a tuning job (PostgreSQL; SQLite serialises every writer anyway).
+
+    ``UPDATE`` for anything that may change the tuning job's status; ``CLAIM`` (FOR NO KEY
+    UPDATE) serialises claims with each other and with ``UPDATE`` but not with ``KEY_SHARE``,
+    which a worker ending a job takes while the tuning job plainly runs on: endings then never
+    wait behind claims, yet a Stop (``UPDATE``) waits for them and they for it.
+    """
+
+    KEY_SHARE = "key_share"
+    CLAIM = "claim"
+    UPDATE = "update"
+
+
+def _locked(query: Select[Any], lock: Lock | None) -> Select[Any]:
+    if lock is Lock.UPDATE:
+        return query.with_for_update()
+    if lock is Lock.CLAIM:
+        return query.with_for_update(key_share=True)
+    if lock is Lock.KEY_SHARE:
+        return query.with_for_update(read=True, key_share=True)
+    return query
+
+
+# The worker path's queries are built once, with bound parameters, and reused: building a
+# statement cost more CPU than the round trip that runs it.
+
+
+@functools.cache
+def _tuning_job_query(lock: Lock | None, with_request: bool) -> Select[Any]:
+    query = select(TuningJobRow).where(
+        TuningJobRow.account_id == bindparam("account"),
+        TuningJobRow.name_key == bindparam("name_key"),
+    )
+    if not with_request:
+        query = query.options(defer(TuningJobRow.request))
+    return _locked(query, lock)
 
 
 def tuning_job(
-    session: Session, account_id: str, name: str, *, for_update: bool = False
+    session: Session,
+    account_id: str,
+    name: str,
+    *,
+    lock: Lock | None = None,
+    with_request: bool = True,
 ) -> TuningJobRow | None:
-    query = select(TuningJobRow).where(
-        TuningJobRow.account_id == account_id, TuningJobRow.name_key == name.lower()
-    )
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    """``with_request=False`` leaves the stored request (the biggest column) unread until used."""
+    query = _tuning_job_query(lock, with_request)
+    params = {"account": account_id, "name_key": name.lower()}
+    return session.scalars(query, params).one_or_none()
 
 
-def tuning_job_by_id(session: Session, row_id: int, *, for_update: bool = False) -> TuningJobRow:
+def tuning_job_by_id(session: Session, row_id: int, *, lock: Lock | None = None) -> TuningJobRow:
     query = select(TuningJobRow).where(TuningJobRow.id == row_id)
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one()
+    row: TuningJobRow = session.scalars(_locked(query, lock)).one()
+    return row
+
+
+def tuning_job_of_training_job(
+    session: Session, account_id: str, name: str, *, lock: Lock | None = None
+) -> TuningJobRow | None:
+    """The tuning job a training job belongs to, locked before the training job itself.
+
+    Every path that locks both takes the tuning job first: no two transactions can then wait
+    on each other's rows.
+    """
+    params = {"account": account_id, "name": name}
+    return session.scalars(_owner_query(lock), params).one_or_none()
+
+
+@functools.cache
+def _owner_query(lock: Lock | None) -> Select[Any]:
+    owner = select(TrainingJobRow.tuning_job_id).where(
+        TrainingJobRow.account_id == bindparam("account"),
+        TrainingJobRow.name == bindparam("name"),
+    )
+    query = (
+        select(TuningJobRow)
+        .where(TuningJobRow.id == owner.scalar_subquery())
+        .options(defer(TuningJobRow.request))
+    )
+    return _locked(query, lock)
 
 
 def count_tuning_jobs_in_status(session: Session, account_id: str, statuses: Sequence[str]) -> int:
@@ -38,15 +125,20 @@ def count_tuning_jobs_in_status(session: Session, account_id: str, statuses: Seq
     return session.scalar(query) or 0
 
 
+@functools.cache
+def _training_job_query(for_update: bool) -> Select[Any]:
+    query = select(TrainingJobRow).where(
+        TrainingJobRow.account_id == bindparam("account"),
+        TrainingJobRow.name == bindparam("name"),
+    )
+    return query.with_for_update() if for_update else query
+
+
 def training_job(
     session: Session, account_id: str, name: str, *, for_update: bool = False
 ) -> TrainingJobRow | None:
-    query = select(TrainingJobRow).where(
-        TrainingJobRow.account_id == account_id, TrainingJobRow.name == name
-    )
-    if for_update:
-        query = query.with_for_update()
-    return session.scalars(query).one_or_none()
+    params = {"account": account_id, "name": name}
+    return session.scalars(_training_job_query(for_update), params).one_or_none()
 
 
 def history(
@@ -95,16 +187,128 @@ def active_training_jobs(
     return session.scalars(query.order_by(TrainingJobRow.seq)).all()
 
 
-def outcomes(session: Session, tuning_job_id: int) -> tuple[int, int, int]:
-    """(in progress, ended Failed or Completed, ended with an objective) counts."""
-    ended = TrainingJobRow.status.not_in(ACTIVE)
-    query = select(
-        func.count().filter(TrainingJobRow.status.in_(ACTIVE)),
-        func.count().filter(TrainingJobRow.status.in_(("Failed", "Completed"))),
-        func.count().filter(ended, TrainingJobRow.objective_value.is_not(None)),
-    ).where(TrainingJobRow.tuning_job_id == tuning_job_id)
-    active, failed_or_completed, succeeded = session.execute(query).one()
-    return int(active), int(failed_or_completed), int(succeeded)
+@dataclass(frozen=True)
+class Progress:
+    """Where a tuning job's training jobs stand, counted in one statement."""
+
+    active: int
+    #: Active, handed to no worker and not told to stop: a retry waiting for a claim.
+    awaiting_retry: int
+    #: Active with a lease that ended before ``now``.
+    lapsed: int
+    failed_or_completed: int
+    #: Ended with an objective value.
+    succeeded: int
+
+
+def _progress_query() -> Select[int, int, int, int, int]:
+    job = TRAINING_JOBS.c
+    active = job.status.in_(ACTIVE)
+    now = bindparam("now", type_=Float)
+    return select(
+        func.count().filter(active),
+        func.count().filter(active, job.worker_id.is_(None), job.stop_requested.is_(False)),
+        func.count().filter(active, job.lease_expires_at.is_not(None), job.lease_expires_at < now),
+        func.count().filter(job.status.in_(("Failed", "Completed"))),
+        func.count().filter(job.status.not_in(ACTIVE), job.objective_value.is_not(None)),
+    ).where(job.tuning_job_id == bindparam("tuning_job_id"))
+
+
+_PROGRESS = _progress_query()
+
+
+def progress(session: Session, tuning_job_id: int, now: float) -> Progress:
+    params = {"tuning_job_id": tuning_job_id, "now": now}
+    return Progress(*(int(n) for n in session.connection().execute(_PROGRESS, params).one()))
+
+
+def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | None:
+    """The oldest job waiting to be handed out again, locked."""
+    query = (
+        select(TrainingJobRow)
+        .where(
+            TrainingJobRow.tuning_job_id == tuning_job_id,
+            TrainingJobRow.status.in_(ACTIVE),
+            TrainingJobRow.worker_id.is_(None),
+            TrainingJobRow.stop_requested.is_(False),
+        )
+        .order_by(TrainingJobRow.seq)
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(query).first()
+
+
+@functools.cache
+def _held_update(columns: tuple[str, ...], by_worker: bool, objectives: int) -> Update:
+    """The statement of :func:`update_if_held`, built once per shape and then reused.
+
+    A metric report runs it on every call; building and ORM-executing it each time cost
+    more CPU than the round trip it makes.
+    """
+    job = TRAINING_JOBS.c
+    conditions = [
+        job.account_id == bindparam("h_account"),
+        job.name == bindparam("h_name"),
+        job.status.in_(ACTIVE),
+        job.worker_id.is_not(None),
+        job.lease_expires_at >= bindparam("h_now"),
+    ]
+    if by_worker:
+        conditions.append(job.worker_id == bindparam("h_worker"))
+    changes: dict[str, Any] = {column: bindparam(f"v_{column}") for column in columns}
+    if objectives:
+        changes["objective_value"] = case(
+            *(
+                (job.objective_metric == bindparam(f"o_name{i}"), bindparam(f"o_value{i}"))
+                for i in range(objectives)
+            ),
+            else_=job.objective_value,
+        )
+    return (
+        update(TRAINING_JOBS)
+        .where(*conditions)
+        .values(changes)
+        .returning(job.id, job.stop_requested)
+    )
+
+
+def update_if_held(
+    session: Session,
+    account_id: str,
+    name: str,
+    *,
+    worker_id: str | None,
+    now: float,
+    values: Mapping[str, Any],
+    objective_from: Mapping[str, float] | None = None,
+) -> tuple[int, bool] | None:
+    """Update a training job in one statement, only while a worker plainly holds it.
+
+    Held means what ``app.reports`` means by it: in progress or stopping, handed to a worker
+    (to ``worker_id`` when given), lease not yet lapsed at ``now``. ``objective_from`` maps
+    metric names to values; the one named by the job's objective metric becomes its
+    objective value. Returns (id, stop_requested), or None when the job is not held.
+    """
+    objectives = list((objective_from or {}).items())
+    statement = _held_update(tuple(values), worker_id is not None, len(objectives))
+    params: dict[str, Any] = {"h_account": account_id, "h_name": name, "h_now": now}
+    if worker_id is not None:
+        params["h_worker"] = worker_id
+    params.update({f"v_{column}": value for column, value in values.items()})
+    for i, (metric, value) in enumerate(objectives):
+        params[f"o_name{i}"] = metric
+        params[f"o_value{i}"] = value
+    row = session.connection().execute(statement, params).first()
+    return None if row is None else (int(row[0]), bool(row[1]))
+
+
+_INSERT_METRICS = insert(METRICS)
+
+
+def add_metrics(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(_INSERT_METRICS, list(rows))
 
 
 def tuning_jobs_needing_attention(session: Session, now: float) -> Sequence[int]:
@@ -169,17 +373,23 @@ def best_training_job(
     return session.scalars(query).first()
 
 
+def _last_metrics_query() -> Select[Any]:
+    metric = METRICS.c
+    latest = (
+        select(func.max(metric.id))
+        .where(metric.training_job_id == bindparam("training_job_id"))
+        .group_by(metric.metric_name)
+    )
+    return select(metric.metric_name, metric.value, metric.timestamp).where(metric.id.in_(latest))
+
+
+_LAST_METRICS = _last_metrics_query()
+
+
 def last_metric_values(session: Session, training_job_id: int) -> dict[str, tuple[float, float]]:
     """The latest (value, timestamp) of each metric a training job reported."""
-    latest = (
-        select(func.max(MetricRow.id))
-        .where(MetricRow.training_job_id == training_job_id)
-        .group_by(MetricRow.metric_name)
-    )
-    query = select(MetricRow.metric_name, MetricRow.value, MetricRow.timestamp).where(
-        MetricRow.id.in_(latest)
-    )
-    return {name: (value, ts) for name, value, ts in session.execute(query)}
+    rows = session.connection().execute(_LAST_METRICS, {"training_job_id": training_job_id})
+    return {name: (value, ts) for name, value, ts in rows}
 
 
 def page(

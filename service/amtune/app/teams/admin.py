@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from amtune.app.context import Context
 from amtune.app.errors import ResourceInUse, ResourceNotFound, ValidationError
+from amtune.app.teams.authentication import OPEN_RECHECK_SECONDS
 from amtune.app.teams.credentials import (
     new_access_key_id,
     new_account_id,
@@ -103,7 +105,11 @@ def create_team(
         raise ValidationError(f"Account id '{account_id}' must be exactly 12 digits.")
     _check_quotas(max_concurrent_tuning_jobs, max_parallel_training_jobs)
 
+    first = False
+
     def work(session: Session) -> NewKey:
+        nonlocal first
+        first = not accounts.any_account(session)
         if accounts.account_named(session, name) is not None:
             raise ResourceInUse(f"A team named '{name}' already exists.")
         chosen = account_id or new_account_id()
@@ -124,6 +130,10 @@ def create_team(
 
     key = _retrying_collisions(ctx, work, explicit=account_id is not None, name=name)
     log.info("created team %s (account %s), key %s", name, key.account_id, key.access_key_id)
+    if first:
+        # Replicas running open re-check for teams once a second: the key is handed over
+        # only when every one of them has closed.
+        time.sleep(OPEN_RECHECK_SECONDS + 0.2)
     return key
 
 

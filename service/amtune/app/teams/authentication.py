@@ -12,12 +12,19 @@ left open by mistake:
 
 Keys are looked up on every request, never cached, so a revoked key stops working at once on
 every replica.
+
+Whether a team exists is asked at most once a second while the answer is "no". An unsigned
+request in that second acts for the single open account, never for a team, so it can reach
+no team's jobs; and ``create_team`` returns the first team's key only after that second, so
+by the time anyone holds a key every replica has closed. Asking on every request was one
+database round trip of the five that a worker's metric report costs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hmac
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -42,6 +49,8 @@ from amtune.app.teams.secret_box import SecretBox
 from amtune.store import accounts
 
 SERVICE = "sagemaker"
+#: How long a replica trusts "no team exists" before asking the database again.
+OPEN_RECHECK_SECONDS = 1.0
 BEARER = "Bearer"
 
 
@@ -56,12 +65,26 @@ class Authenticator:
         self.ctx = ctx
         self._box = SecretBox(ctx.settings.secret_key)
         self._closed = False
+        self._open_until = 0.0
 
     def is_closed(self) -> bool:
         """Whether any team exists (sticky once true: closing is one-way)."""
+        if self._closed:
+            return True
+        now = time.monotonic()
+        if now < self._open_until:
+            return False
+        self._closed = self.ctx.run(accounts.any_account, readonly=True)
         if not self._closed:
-            self._closed = self.ctx.run(accounts.any_account, readonly=True)
+            self._open_until = now + OPEN_RECHECK_SECONDS
         return self._closed
+
+    def known_open(self) -> Caller | None:
+        """The open account's caller while "no team" is still trusted; no I/O, so the event
+        loop may ask before handing the request to a thread."""
+        if self._closed or time.monotonic() >= self._open_until:
+            return None
+        return Caller(account_id=self.ctx.settings.account_id)
 
     def caller(self, request: HttpRequest, *, allow_bearer: bool) -> Caller:
         """The caller a request proves to be; raises an AuthenticationError otherwise.
