@@ -47,6 +47,10 @@ class Target:
 class LoadResult:
     started: float = 0.0
     elapsed: float = 0.0
+    #: Seconds of load asked for; the workers then finish the jobs in hand.
+    duration: float | None = None
+    #: When each answer arrived, in seconds since the run began.
+    answered_at: list[float] = field(default_factory=list)
     #: Operations per second the workers were paced at (None: as fast as answered).
     offered_rate: float | None = None
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
@@ -65,6 +69,10 @@ class LoadResult:
 
     @property
     def throughput(self) -> float:
+        """Answers per second while the load ran: the wind-down after ``duration``, when the
+        workers only finish the jobs in hand, would otherwise dilute the figure."""
+        if self.duration:
+            return sum(t <= self.duration for t in self.answered_at) / self.duration
         return self.operations / self.elapsed if self.elapsed else 0.0
 
     def percentiles(self, operation: str) -> dict[str, float]:
@@ -125,6 +133,7 @@ class _Run:
         #: Seconds between one worker's operations when paced.
         self.interval = interval
         self.seen: set[tuple[str, str]] = set()
+        self.began = time.perf_counter()
 
     async def timed(
         self,
@@ -155,7 +164,9 @@ class _Run:
             return None
         # Paced: from when the operation was due, so a backlog shows as latency.
         started = min(due, sent) if self.interval is not None else sent
-        self.result.latencies[operation].append(time.perf_counter() - started)
+        answered = time.perf_counter()
+        self.result.latencies[operation].append(answered - started)
+        self.result.answered_at.append(answered - self.began)
         self.result.statuses[f"{operation} {answer.status}"] += 1
         return answer
 
@@ -267,7 +278,7 @@ async def run_load(
     without one, each works until its tuning job is over (409 on claim). With a ``rate`` the
     workers together are paced at that many operations per second, their phases spread evenly.
     """
-    result = LoadResult(offered_rate=rate)
+    result = LoadResult(offered_rate=rate, duration=duration)
     cpu_start = time.process_time()
     result.started = time.time()
     start = time.monotonic()

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from amtune.api.deps import aws_caller_of, tuner_of
+from amtune.api.deps import aws_caller_of, the_tuner
 from amtune.api.errors import AWS_JSON, aws_status, error_response, map_exception, request_id
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
@@ -82,7 +82,7 @@ async def aws_json_rpc(
     if not isinstance(body, dict):
         return _aws_error("SerializationException", "The request body must be a JSON object.")
     try:
-        tuner = tuner_of(request)
+        tuner = the_tuner(request)
         caller = await aws_caller_of(request)
         result = await _in_thread(operation, tuner, caller, body)
     except Exception as exc:

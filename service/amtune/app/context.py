@@ -35,10 +35,12 @@ class Context:
     def __post_init__(self) -> None:
         self.tokens = TokenCodec(self.settings.secret_key)
 
-    def run(self, work: Callable[[Session], T], *, readonly: bool = False) -> T:
+    def run(
+        self, work: Callable[[Session], T], *, readonly: bool = False, one_statement: bool = False
+    ) -> T:
         """One committed transaction; an unreachable database becomes a retryable 503."""
         try:
-            return self.db.run(work, readonly=readonly)
+            return self.db.run(work, readonly=readonly, one_statement=one_statement)
         except (DatabaseUnavailable, PoolTimeout) as exc:
             raise ServiceUnavailable("The database is unavailable; retry the request.") from exc
 

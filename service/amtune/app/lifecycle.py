@@ -119,7 +119,7 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     """
     if tuning.status not in (TuningStatus.IN_PROGRESS, TuningStatus.STOPPING):
         return None
-    progress = repository.progress(session, tuning.id, now)
+    progress = repository.progress(session, tuning.id, now, count_up_to=FIRST_FAILURES_LIMIT)
     changed = False
     if progress.lapsed:
         expire_leases(session, tuning, now)
@@ -129,9 +129,9 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
         changed = True
     if changed:
         session.flush()
-        progress = repository.progress(session, tuning.id, now)
+        progress = repository.progress(session, tuning.id, now, count_up_to=FIRST_FAILURES_LIMIT)
     # AMT fails the tuning job when its first training jobs all end without an objective.
-    all_failed = progress.succeeded == 0 and progress.failed_or_completed >= min(
+    all_failed = not progress.any_succeeded and progress.failed_or_completed >= min(
         FIRST_FAILURES_LIMIT, tuning.max_jobs
     )
     if tuning.status == TuningStatus.IN_PROGRESS and all_failed:

@@ -97,11 +97,12 @@ def _on_held_job(
 
     Every worker of a tuning job reports often, so taking the tuning job's lock here would
     queue them all behind each other. ``fast`` does the whole report in a statement or two
-    while the job is plainly held (see :func:`repository.update_if_held`) and returns None
+    while the job is plainly held (see :func:`repository.update_if_held`), in autocommit
+    on PostgreSQL where it is one statement, and returns None
     otherwise; only then does ``act`` run on the slow path, which settles the tuning job
     first (lease lapsed, stopped, re-issued) and answers 409 when the job is gone.
     """
-    result = ctx.run(fast)
+    result = ctx.run(fast, one_statement=True)
     if result is not None:
         return result
     return _committed(
@@ -170,39 +171,23 @@ def report_metrics(
 ) -> dict[str, Any]:
     parsed = parse_metrics(metrics, "metrics", ctx.now())
 
-    def rows(job_id: int) -> list[dict[str, Any]]:
-        return [
-            {
-                "training_job_id": job_id,
-                "metric_name": metric,
-                "value": value,
-                "timestamp": timestamp,
-                "step": step,
-            }
-            for metric, value, timestamp, step in parsed
-        ]
-
     def fast(session: Session) -> dict[str, Any] | None:
         now = ctx.now()
         # A report is a sign of life too: it extends the lease.
-        held = repository.update_if_held(
+        held = repository.report_if_held(
             session,
             caller.account_id,
             name,
             worker_id=worker_id,
             now=now,
-            values={"lease_expires_at": now + ctx.settings.lease_seconds, "last_modified_at": now},
-            # The last value of each metric in the report; the objective's becomes the job's.
-            objective_from={metric: value for metric, value, _, _ in parsed},
+            lease_until=now + ctx.settings.lease_seconds,
+            metrics=parsed,
         )
-        if held is None:
-            return None
-        repository.add_metrics(session, rows(held[0]))
-        return {"StopRequested": held[1]}
+        return None if held is None else {"StopRequested": held[1]}
 
     def record(session: Session, job: TrainingJobRow) -> dict[str, Any]:
         now = ctx.now()
-        repository.add_metrics(session, rows(job.id))
+        repository.add_metrics(session, [repository.metric_row(job.id, *m) for m in parsed])
         for metric, value, _timestamp, _step in parsed:
             if metric == job.objective_metric:
                 job.objective_value = value

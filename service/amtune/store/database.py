@@ -88,9 +88,12 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         reads = self.engine.execution_options(**{READONLY: True})
+        single = self.engine
         if not self.is_sqlite:
             reads = reads.execution_options(isolation_level="AUTOCOMMIT")
+            single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._readonly = sessionmaker(reads, expire_on_commit=False)
+        self._single = sessionmaker(single, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -100,20 +103,35 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def _session(self, readonly: bool) -> Iterator[Session]:
-        factory = self._readonly if readonly else self._sessions
+    def _session(self, readonly: bool, one_statement: bool = False) -> Iterator[Session]:
+        factory = self._sessions
+        if one_statement:
+            factory = self._single
+        elif readonly:
+            factory = self._readonly
         with factory() as session, session.begin():
             yield session
 
-    def run(self, work: Callable[[Session], T], *, readonly: bool = False, attempts: int = 8) -> T:
+    def run(
+        self,
+        work: Callable[[Session], T],
+        *,
+        readonly: bool = False,
+        one_statement: bool = False,
+        attempts: int = 8,
+    ) -> T:
         """Run ``work`` in one transaction, committed before this returns.
+
+        ``one_statement``: on PostgreSQL ``work`` issues a single statement, atomic by
+        itself, so it runs in autocommit, without the BEGIN and COMMIT round trips (SQLite
+        keeps its transaction: there the work may take two statements).
 
         Serialization failures and deadlocks roll back and run again with jittered backoff;
         a lost connection becomes :class:`DatabaseUnavailable` (HTTP 503, retryable).
         """
         for attempt in range(1, attempts + 1):
             try:
-                with self._session(readonly) as session:
+                with self._session(readonly, one_statement) as session:
                     return work(session)
             except DBAPIError as exc:
                 if is_retryable(exc) and attempt < attempts:

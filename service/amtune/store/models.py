@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,7 +74,15 @@ class TrainingJobRow(Base):
         UniqueConstraint("tuning_job_id", "seq", name="uq_training_jobs_tuning_seq"),
         Index("ix_training_jobs_tuning_status", "tuning_job_id", "status"),
         Index("ix_training_jobs_account_created", "account_id", "created_at"),
-        Index("ix_training_jobs_lease", "status", "lease_expires_at"),
+        # The reaper's lapsed-lease search scans the jobs in progress. The lease itself is in
+        # no index, so the heartbeats and reports that move it update the row in place
+        # (migration 0003).
+        Index(
+            "ix_training_jobs_active",
+            "tuning_job_id",
+            postgresql_where=text("status IN ('InProgress', 'Stopping')"),
+            sqlite_where=text("status IN ('InProgress', 'Stopping')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

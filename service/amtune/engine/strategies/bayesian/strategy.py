@@ -49,6 +49,8 @@ INPUT_WARPING = False
 Off by default: on the quick benchmark (4 synthetic, 5 Bayesmark problems, 5 seeds) it won
 nothing measurable, lost on the mixed problem, and doubles the hyperparameters to fit."""
 WARP_MIN_TRIALS = 10
+EI_XI = 0.0
+PRIOR_QUANTILE = 0.5
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
@@ -137,6 +139,8 @@ class BayesianStrategy:
         keep = _subsample(objectives, MAX_MODEL, rng)
         u_obs = u_all[keep]
         y = warp_targets(objectives[keep])
+        if PRIOR_QUANTILE != 0.5:
+            y = y - float(np.quantile(y, PRIOR_QUANTILE))
         x = encoder.features(u_obs)
         fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
         n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
@@ -146,7 +150,7 @@ class BayesianStrategy:
         posterior, best = condition_on_pending(
             posterior, encoder, history.pending, float(np.min(y[ok]))
         )
-        acq = Acquisition(encoder, posterior, best)
+        acq = Acquisition(encoder, posterior, best - EI_XI)
         card = space.cardinality()
         if card is not None and card <= MAX_ENUMERATE:
             u = encoder.discrete_grid()

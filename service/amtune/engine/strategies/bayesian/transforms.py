@@ -90,6 +90,10 @@ def standardise(y: FloatArray) -> FloatArray:
     return centred / sd if sd > 0.0 and np.isfinite(sd) else np.zeros_like(y)
 
 
+HALF_RANK = True
+YEO_JOHNSON = False
+
+
 def warp_targets(objectives: FloatArray) -> FloatArray:
     """Warped, standardised targets; NaN entries (failures) get the worst warped value."""
     finite = np.isfinite(objectives)
@@ -100,8 +104,8 @@ def warp_targets(objectives: FloatArray) -> FloatArray:
     if np.ptp(y) <= 0.0:
         out[~finite] = 1.0
         return out
-    z = standardise(half_rank_warp(y))
-    if len(z) >= 4:
+    z = standardise(half_rank_warp(y) if HALF_RANK else y)
+    if YEO_JOHNSON and len(z) >= 4:
         t = yeo_johnson(z, fit_yeo_johnson(z))
         if np.all(np.isfinite(t)) and np.std(t) > 0.0:
             z = t
