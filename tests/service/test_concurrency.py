@@ -104,7 +104,9 @@ def test_grid_of_100_points_with_16_workers_runs_each_point_once(
 
 def test_a_killed_worker_fails_its_job_after_the_lease(database_url: str, tmp_path: Path) -> None:
     account = new_account_id()
-    with ServerProcess(database_url, account, AMTUNE_LEASE_SECONDS="2") as server:
+    # Short enough to wait out, long enough that a healthy worker on a loaded CI machine
+    # (its jobs last milliseconds, with no heartbeat) never lapses: at 2 s one once did.
+    with ServerProcess(database_url, account, AMTUNE_LEASE_SECONDS="3") as server:
         sm = boto3_client(server.url)
         sm.create_hyper_parameter_tuning_job(**random_request("victim", 6, 2))
         hung_log = tmp_path / "hung.txt"

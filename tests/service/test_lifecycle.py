@@ -177,6 +177,39 @@ def test_final_metric_list_overrides_the_last_report(tuner: Tuner) -> None:
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.95
 
 
+def test_a_report_batch_records_every_metric_and_its_last_objective(tuner: Tuner) -> None:
+    """The report path is one statement on PostgreSQL: every metric of a batch is stored,
+    the objective becomes the batch's last value for it, and another worker changes nothing."""
+    make_job(tuner, "batch", max_jobs=1, parallel=1)
+    caller = tuner.default_caller()
+    job = claim(tuner, "batch", "w")
+    batch = [
+        {"MetricName": OBJECTIVE, "Value": 0.3, "Step": 1},
+        {"MetricName": "train:loss", "Value": 7.0},
+        {"MetricName": OBJECTIVE, "Value": 0.4, "Timestamp": 1_700_000_000.5},
+    ]
+    assert tuner.report_metrics(caller, job.training_job_name, batch, "w") == {
+        "StopRequested": False
+    }
+    assert tuner.report_metrics(caller, job.training_job_name, [], "w") == {"StopRequested": False}
+    with pytest.raises(Conflict):
+        tuner.report_metrics(
+            caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.9}], "intruder"
+        )
+    tuner.complete(caller, job.training_job_name, None, "w")
+    described = tuner.describe_training_job(caller, job.training_job_name)
+    assert described["FinalMetricDataList"] == [
+        {
+            "MetricName": "train:loss",
+            "Value": 7.0,
+            "Timestamp": described["FinalMetricDataList"][0]["Timestamp"],
+        },
+        {"MetricName": OBJECTIVE, "Value": 0.4, "Timestamp": 1_700_000_000.5},
+    ]
+    best = describe(tuner, "batch")["BestTrainingJob"]
+    assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.4
+
+
 def test_minimize_picks_the_lowest(tuner: Tuner) -> None:
     request = sdk_style_request()
     request["HyperParameterTuningJobName"] = "mini"
