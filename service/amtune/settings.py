@@ -50,9 +50,9 @@ class Settings(BaseSettings):
         description="How often the lease reaper runs; default a quarter of the lease, 0.25-5 s.",
     )
     request_threads: int = Field(
-        # On 2 cores, 6 per process gave the lowest p99 under bench/load (3, 4, 6, 12, 24
+        # On 2 cores, 4 per process gave the lowest p99 under bench/load (3, 4, 6, 8, 12, 24
         # tried): more threads fight over the GIL while they hold row locks.
-        default=6,
+        default=4,
         ge=1,
         le=256,
         description="threads per process running requests (and database connections pooled)",
