@@ -130,11 +130,7 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     if changed:
         session.flush()
         progress = repository.progress(session, tuning.id, now, count_up_to=FIRST_FAILURES_LIMIT)
-    # AMT fails the tuning job when its first training jobs all end without an objective.
-    all_failed = not progress.any_succeeded and progress.failed_or_completed >= min(
-        FIRST_FAILURES_LIMIT, tuning.max_jobs
-    )
-    if tuning.status == TuningStatus.IN_PROGRESS and all_failed:
+    if tuning.status == TuningStatus.IN_PROGRESS and first_jobs_all_failed(tuning, progress):
         for job in repository.active_training_jobs(session, tuning.id):
             request_training_stop(job, now)
         _finish(tuning, TuningStatus.FAILED, now)
@@ -151,6 +147,13 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
         _finish(tuning, TuningStatus.COMPLETED, now)
         return None
     return progress
+
+
+def first_jobs_all_failed(tuning: TuningJobRow, progress: Progress) -> bool:
+    """AMT fails the tuning job when its first training jobs all end without an objective."""
+    return not progress.any_succeeded and progress.failed_or_completed >= min(
+        FIRST_FAILURES_LIMIT, tuning.max_jobs
+    )
 
 
 def runs_on_plainly(tuning: TuningJobRow, now: float) -> bool:

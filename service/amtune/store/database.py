@@ -122,9 +122,10 @@ class Database:
     ) -> T:
         """Run ``work`` in one transaction, committed before this returns.
 
-        ``one_statement``: on PostgreSQL ``work`` issues a single statement, atomic by
-        itself, so it runs in autocommit, without the BEGIN and COMMIT round trips (SQLite
-        keeps its transaction: there the work may take two statements).
+        ``one_statement``: on PostgreSQL ``work`` writes with a single statement, atomic by
+        itself (reads before it need no transaction under READ COMMITTED), so it runs in
+        autocommit, without the BEGIN and COMMIT round trips. SQLite keeps its transaction:
+        there the write may take two statements.
 
         Serialization failures and deadlocks roll back and run again with jittered backoff;
         a lost connection becomes :class:`DatabaseUnavailable` (HTTP 503, retryable).

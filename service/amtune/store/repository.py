@@ -11,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Insert,
     Integer,
     Select,
     Table,
@@ -265,6 +266,99 @@ def progress(session: Session, tuning_job_id: int, now: float, *, count_up_to: i
         session.connection().execute(_PROGRESS, params).one()
     )
     return Progress(int(active), int(awaiting), int(lapsed), bool(succeeded), int(ended))
+
+
+_TAKE_JOB_NUMBER = (
+    update(TuningJobRow)
+    .where(
+        TuningJobRow.id == bindparam("tuning_job_id"),
+        TuningJobRow.status == literal_column("'InProgress'"),
+        TuningJobRow.created_count == bindparam("seq") - 1,
+    )
+    .values(created_count=bindparam("seq"), last_modified_at=bindparam("now"))
+)
+
+
+def insert_if_number_free(
+    session: Session, tuning_job_id: int, seq: int, now: float, job: Mapping[str, Any]
+) -> bool:
+    """Insert training job number ``seq`` if no other claim took that number first.
+
+    The number is taken by a conditional UPDATE of the tuning job (still in progress, count
+    unchanged); PostgreSQL re-checks the condition once a concurrent holder of the row
+    commits, so of two claims that read the same count one wins. On PostgreSQL the UPDATE
+    feeds the INSERT in one statement, run in autocommit; SQLite runs the two in its
+    transaction. ``job`` maps every column but ``id`` to its value.
+    """
+    params = {"tuning_job_id": tuning_job_id, "seq": seq, "now": now}
+    if session.get_bind().dialect.name != "postgresql":
+        if session.connection().execute(_TAKE_JOB_NUMBER, params).rowcount != 1:
+            return False
+        session.connection().execute(insert(TRAINING_JOBS), dict(job))
+        return True
+    columns = tuple(job)
+    params.update({f"j_{column}": value for column, value in job.items()})
+    return session.connection().execute(_numbered_insert(columns), params).first() is not None
+
+
+@functools.cache
+def _numbered_insert(columns: tuple[str, ...]) -> Insert:
+    taken = _TAKE_JOB_NUMBER.returning(TuningJobRow.id).cte("taken")
+    values = [bindparam(f"j_{c}", type_=TRAINING_JOBS.c[c].type) for c in columns]
+    return (
+        insert(TRAINING_JOBS)
+        .from_select(list(columns), select(*values).select_from(taken))
+        .add_cte(taken)
+        .returning(TRAINING_JOBS.c.id)
+    )
+
+
+@functools.cache
+def _tuning_with_progress_query() -> Select[Any]:
+    job = TRAINING_JOBS.c
+    now = bindparam("now", type_=Float)
+    mine = job.tuning_job_id == TuningJobRow.id
+    active = _among(job.status, ACTIVE)
+
+    def count(*conditions: ColumnElement[bool]) -> Any:
+        return select(func.count()).where(mine, *conditions).scalar_subquery()
+
+    succeeded = exists().where(mine, ~active, job.objective_value.is_not(None))
+    # Counted only while nothing has succeeded, when AMT's first-failures rule can apply and
+    # the count is small; otherwise it would read every ended job.
+    unsuccessful = case((succeeded, 0), else_=count(_among(job.status, ENDED_COUNTED)))
+    return (
+        select(
+            TuningJobRow,
+            count(active),
+            count(active, job.worker_id.is_(None), job.stop_requested.is_(False)),
+            count(active, job.lease_expires_at.is_not(None), job.lease_expires_at < now),
+            succeeded,
+            unsuccessful,
+        )
+        .where(
+            TuningJobRow.account_id == bindparam("account"),
+            TuningJobRow.name_key == bindparam("name_key"),
+        )
+        .options(defer(TuningJobRow.request))
+    )
+
+
+def tuning_job_with_progress(
+    session: Session, account_id: str, name: str, now: float
+) -> tuple[TuningJobRow, Progress] | None:
+    """A tuning job (request unread) and its :class:`Progress`, unlocked, in one statement.
+
+    ``Progress.failed_or_completed`` is exact while no job has succeeded and 0 after, which is
+    all AMT's first-failures rule needs.
+    """
+    params = {"account": account_id, "name_key": name.lower(), "now": now}
+    row = session.execute(_tuning_with_progress_query(), params).first()
+    if row is None:
+        return None
+    tuning, active, awaiting, lapsed, succeeded, unsuccessful = row
+    counts = Progress(int(active), int(awaiting), int(lapsed), bool(succeeded), int(unsuccessful))
+    return tuning, counts
 
 
 def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | None:
