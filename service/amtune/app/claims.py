@@ -150,11 +150,13 @@ def _quick_claim(
     autocommit. A tuning job's claims then stop queueing behind each other's reads. Anything
     else, or a lost race, returns None and the claim takes the locked path.
     """
-    now = ctx.now()
-    found = repository.tuning_job_with_progress(session, caller.account_id, name, now)
+    found = repository.tuning_job_with_progress(session, caller.account_id, name, ctx.now())
     if found is None:
         return None  # the locked path answers ResourceNotFound
     tuning, progress = found
+    # The job's times come after that read: on SQLite it waited for the write lock there, and
+    # a job that ended meanwhile, freeing the slot, must not seem to overlap this one.
+    now = ctx.now()
     if tuning.strategy not in CHEAP_STRATEGIES or not lifecycle.runs_on_plainly(tuning, now):
         return None
     if (

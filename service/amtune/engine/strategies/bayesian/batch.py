@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from amtune.engine.spaces import Config
 
 from .encoding import Encoder
@@ -39,5 +37,4 @@ def condition_on_pending(
     if len(u) == 0:
         return posterior, best
     x = encoder.features(u)
-    believed, _ = posterior.predict(x)
-    return posterior.with_inputs(x), min(best, float(np.min(believed)))
+    return posterior.with_inputs(x), best
