@@ -8,6 +8,7 @@ Examples::
         --seeds 10 --batch 1,8
     python -m bench.bayes --calibrate-only --problems all
     python -m bench.bayes --service http://127.0.0.1:8765 --problems branin --seeds 2
+    python -m bench.bayes --merge peers.json amtune.json --out merged.json --no-markdown
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from . import baselines, report  # noqa: E402
+from .merge import Selection, merge, sources_json, sources_note  # noqa: E402
 from .optimizers import OPTIMIZERS, amtune_strategies, bayesian_available  # noqa: E402
 from .problems import all_problem_names  # noqa: E402
 from .profiles import PROFILES, Profile  # noqa: E402
@@ -55,7 +57,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ap.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    ap.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="default quick; with --merge: the RESULTS.md section to write (default merged)",
+    )
     ap.add_argument(
         "--optimizers",
         help=f"comma list; known: {', '.join(OPTIMIZERS)} "
@@ -88,11 +94,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     ap.add_argument("--service-workers", type=int, default=8)
     ap.add_argument("--list", action="store_true", help="list problems and optimizers")
+    ap.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="RESULTS",
+        help="run nothing: score the runs of these results files together (a later file wins "
+        "on equal runs); --optimizers/--problems/--seeds/--batch/--evals filter the runs",
+    )
     return ap.parse_args(argv)
 
 
 def resolve(args: argparse.Namespace) -> Profile:
-    prof = PROFILES[args.profile]
+    profile = args.profile or "quick"
+    prof = PROFILES[profile]
     problems = prof.problems
     if args.problems:
         problems = (
@@ -108,9 +123,9 @@ def resolve(args: argparse.Namespace) -> Profile:
     batches = tuple(int(b) for b in _csv(args.batch)) if args.batch else prof.batches
     optimizers = tuple(_csv(args.optimizers)) if args.optimizers else tuple(default_optimizers())
     return Profile(
-        name=args.profile
+        name=profile
         if not (args.problems or args.seeds or args.batch or args.optimizers or args.evals)
-        else f"{args.profile}-custom",
+        else f"{profile}-custom",
         problems=problems,
         seeds=seeds,
         batches=batches,
@@ -138,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         print("problems:", ", ".join(all_problem_names()))
         print("optimizers:", ", ".join(default_optimizers()))
         return 0
+    if args.merge:
+        return _merge(args, command)
     prof = resolve(args)
     started = time.time()
     print(
@@ -167,13 +184,63 @@ def main(argv: list[str] | None = None) -> int:
         results.extend(service_results)
         notes.append(service_note)
     curves = [(r.spec.problem, r.losses) for r in results if r.error is None]
-    refs = baselines.references(data, curves)
     baselines.record_best(data, curves)
-    summary = report.summarise(results, refs)
-    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     elapsed = time.time() - started
     notes.append(f"Wall time {elapsed / 60:.1f} min with {args.jobs} worker processes.")
     out = args.out or RESULTS_DIR / f"{prof.name}.json"
+    _write(args, command, prof, results, notes, out, {"elapsed_s": elapsed})
+    return 0
+
+
+def _merge(args: argparse.Namespace, command: str) -> int:
+    """``--merge``: one report from the runs already in several results files."""
+    selection = Selection(
+        optimizers=_csv(args.optimizers) if args.optimizers else (),
+        problems=_csv(args.problems) if args.problems else (),
+        seeds=resolve(args).seeds if args.seeds else (),
+        batches=[int(b) for b in _csv(args.batch)] if args.batch else (),
+        n_evals=args.evals,
+    )
+    results, sources = merge(args.merge, selection)
+    if not results:
+        print("no runs left to merge", file=sys.stderr)
+        return 1
+    specs = [r.spec for r in results]
+    prof = Profile(
+        name=args.profile or "merged",
+        problems=tuple(dict.fromkeys(s.problem for s in specs)),
+        seeds=tuple(sorted({s.seed for s in specs})),
+        batches=tuple(sorted({s.batch for s in specs})),
+        n_evals=max(s.n_evals for s in specs),
+        optimizers=tuple(dict.fromkeys(s.optimizer for s in specs)),
+    )
+    out = args.out or RESULTS_DIR / f"{prof.name}.json"
+    _write(
+        args,
+        command,
+        prof,
+        results,
+        [sources_note(sources)],
+        out,
+        {"merged_from": sources_json(sources)},
+    )
+    return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    command: str,
+    prof: Profile,
+    results: list[RunResult],
+    notes: list[str],
+    out: Path,
+    extra: dict[str, Any],
+) -> None:
+    """Score ``results``, write the results JSON and print (and maybe record) the Markdown."""
+    curves = [(r.spec.problem, r.losses) for r in results if r.error is None]
+    refs = baselines.references(baselines.load(), curves)
+    summary = report.summarise(results, refs)
+    date = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "command": command,
@@ -187,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": _versions(),
         "references": {p: vars(r) for p, r in refs.items()},
         "summary": summary,
-        "elapsed_s": elapsed,
+        **extra,
         "runs": [r.to_json() for r in results],
     }
     out.write_text(json.dumps(_strict(payload), separators=(",", ":"), allow_nan=False) + "\n")
@@ -205,7 +272,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_markdown:
         report.write_section(prof.name, md)
     print(f"results: {out}", file=sys.stderr)
-    return 0
 
 
 def _strict(value: Any) -> Any:

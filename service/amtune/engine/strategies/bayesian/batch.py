@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from amtune.engine.spaces import Config
 
 from .encoding import Encoder
@@ -37,4 +39,5 @@ def condition_on_pending(
     if len(u) == 0:
         return posterior, best
     x = encoder.features(u)
-    return posterior.with_inputs(x), best
+    believed, _ = posterior.predict(x)
+    return posterior.with_inputs(x), min(best, float(np.min(believed)))

@@ -49,7 +49,6 @@ INPUT_WARPING = False
 Off by default: on the quick benchmark (4 synthetic, 5 Bayesmark problems, 5 seeds) it won
 nothing measurable, lost on the mixed problem, and doubles the hyperparameters to fit."""
 WARP_MIN_TRIALS = 10
-PENDING_GAP = 0.02
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
@@ -162,26 +161,7 @@ class BayesianStrategy:
         else:
             centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
             u, scores = candidates(acq, centres, rng)
-            if history.pending:
-                scores = _apart_from_pending(encoder, u, scores, history.pending)
         return _best_unused(space, encoder, u, scores, used)
-
-
-def _apart_from_pending(
-    encoder: Encoder, u: FloatArray, scores: FloatArray, pending: tuple[Config, ...]
-) -> FloatArray:
-    """Scores with candidates within ``PENDING_GAP`` (L-inf, unit cube) of a pending config
-    dropped to ``-inf`` (kept as a last resort), so two workers never get nearly the same point."""
-    u_pend, _ = encoder.configs_to_unit(list(pending))
-    if len(u_pend) == 0 or len(u) == 0:
-        return scores
-    gap = np.min(np.max(np.abs(u[:, None, :] - u_pend[None, :, :]), axis=2), axis=1)
-    near = gap < PENDING_GAP
-    if near.all():
-        return scores
-    out = scores.copy()
-    out[near] = -np.inf
-    return out
 
 
 def _best_unused(

@@ -1,0 +1,88 @@
+"""``python -m bench.bayes --merge``: one report from several results files.
+
+Peers are measured once and engine changes are compared against their stored runs, so the merge
+must keep every run exactly once (a later file replacing an earlier one with the same spec),
+rescore from the losses, and name the files behind the table.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
+
+from bench.bayes.__main__ import main
+from bench.bayes.merge import Selection, merge
+from bench.bayes.runner import RunResult, RunSpec
+
+
+def _results_file(path: Path, command: str, runs: list[RunResult]) -> Path:
+    payload = {
+        "command": command,
+        "date": "2026-11-28 00:00 UTC",
+        "runs": [r.to_json() for r in runs],
+    }
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def _run(optimizer: str, seed: int, losses: list[float], batch: int = 1) -> RunResult:
+    return RunResult(spec=RunSpec(optimizer, "branin", seed, batch, len(losses)), losses=losses)
+
+
+def test_later_file_replaces_equal_runs_and_sources_are_counted(tmp_path: Path) -> None:
+    old = _results_file(
+        tmp_path / "old.json",
+        "old command",
+        [_run("amtune-bayesian", 0, [5.0, 4.0]), _run("random", 0, [9.0, 8.0])],
+    )
+    new = _results_file(
+        tmp_path / "new.json", "new command", [_run("amtune-bayesian", 0, [1.0, 0.5])]
+    )
+    runs, sources = merge([old, new])
+    by_opt = {r.spec.optimizer: r.losses for r in runs}
+    assert by_opt == {"amtune-bayesian": [1.0, 0.5], "random": [9.0, 8.0]}
+    assert [(s.command, s.runs_used, s.runs_replaced) for s in sources] == [
+        ("old command", 1, 1),
+        ("new command", 1, 0),
+    ]
+
+
+def test_selection_filters_runs(tmp_path: Path) -> None:
+    f = _results_file(
+        tmp_path / "a.json",
+        "cmd",
+        [_run("random", 0, [3.0]), _run("random", 1, [2.0]), _run("random", 1, [2.0], batch=8)],
+    )
+    runs, _ = merge([f], Selection(seeds=[1], batches=[8]))
+    assert [(r.spec.seed, r.spec.batch) for r in runs] == [(1, 8)]
+
+
+def test_cli_merge_scores_every_optimizer_and_names_its_sources(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evals = 16
+    peers = _results_file(
+        tmp_path / "peers.json",
+        "peer command",
+        [_run("random", s, [30.0] * evals) for s in (0, 1)],
+    )
+    engine = _results_file(
+        tmp_path / "engine.json",
+        "engine command",
+        [_run("amtune-bayesian", s, [0.5] * evals) for s in (0, 1)],
+    )
+    out = tmp_path / "merged.json"
+    assert main(["--merge", str(peers), str(engine), "--out", str(out), "--no-markdown"]) == 0
+    payload = json.loads(out.read_text())
+    rows = {r["optimizer"]: r for r in payload["summary"]["rows"]}
+    assert set(rows) == {"random", "amtune-bayesian"}
+    assert rows["amtune-bayesian"]["scores"]["16"]["mean"] > rows["random"]["scores"]["16"]["mean"]
+    assert [s["file"] for s in payload["merged_from"]] == [str(peers), str(engine)]
+    assert len(payload["runs"]) == 4
+    printed = capsys.readouterr().out
+    assert "peers.json" in printed and "engine command" in printed
