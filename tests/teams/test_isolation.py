@@ -231,15 +231,8 @@ def pages(fetch: Callable[..., dict[str, Any]], key: str, **request: Any) -> Ite
             return
 
 
-TUNING_FILTERS: list[dict[str, Any]] = [
-    {},
-    {"NameContains": "a-"},
-    {"NameContains": "sweep"},
-    {"NameContains": "only"},
-    {"StatusEquals": "InProgress"},
-    {"StatusEquals": "Stopped"},
-    {"StatusEquals": "Stopping"},
-    {"StatusEquals": "Completed"},
+# Filters both List operations take alike.
+TIME_AND_SORT_FILTERS: list[dict[str, Any]] = [
     {"CreationTimeAfter": 0},
     {"CreationTimeBefore": FUTURE},
     {"LastModifiedTimeAfter": 0},
@@ -249,6 +242,18 @@ TUNING_FILTERS: list[dict[str, Any]] = [
         for by in ("Name", "CreationTime", "Status")
         for order in ("Ascending", "Descending")
     ],
+]
+
+TUNING_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"NameContains": "a-"},
+    {"NameContains": "sweep"},
+    {"NameContains": "only"},
+    {"StatusEquals": "InProgress"},
+    {"StatusEquals": "Stopped"},
+    {"StatusEquals": "Stopping"},
+    {"StatusEquals": "Completed"},
+    *TIME_AND_SORT_FILTERS,
 ]
 
 
@@ -285,15 +290,7 @@ TRAINING_FILTERS: list[dict[str, Any]] = [
     {"NameContains": "a-only"},
     {"StatusEquals": "InProgress"},
     {"StatusEquals": "Completed"},
-    {"CreationTimeAfter": 0},
-    {"CreationTimeBefore": FUTURE},
-    {"LastModifiedTimeAfter": 0},
-    {"LastModifiedTimeBefore": FUTURE},
-    *[
-        {"SortBy": by, "SortOrder": order}
-        for by in ("Name", "CreationTime", "Status")
-        for order in ("Ascending", "Descending")
-    ],
+    *TIME_AND_SORT_FILTERS,
 ]
 
 

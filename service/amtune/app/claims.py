@@ -89,6 +89,12 @@ class _Request:
     history: History
     seed: int
 
+    def suggest(self) -> Config | None:
+        """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
+        return get_strategy(self.strategy).suggest(
+            self.space, self.history, seed=self.seed, index=self.created_count
+        )
+
 
 @dataclass(frozen=True)
 class _Suggestion:
@@ -123,10 +129,7 @@ def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) ->
             )
         )
         if isinstance(outcome, _Request):
-            config = get_strategy(outcome.strategy).suggest(
-                outcome.space, outcome.history, seed=outcome.seed, index=outcome.created_count
-            )
-            suggestion = _Suggestion(outcome.created_count, config)
+            suggestion = _Suggestion(outcome.created_count, outcome.suggest())
             continue
         if isinstance(outcome, _Ended):
             raise Conflict(
@@ -166,23 +169,12 @@ def _quick_claim(
         or lifecycle.first_jobs_all_failed(tuning, progress)
     ):
         return None
-    plan = _plan_of(tuning)
-    index = tuning.created_count % len(plan.definitions)
-    definition, space = plan.definitions[index], plan.spaces[index]
-    history = History()
-    if get_strategy(tuning.strategy).needs_history(space):
-        rows = repository.history(session, tuning.id)
-        history = _history(rows, definition.name, definition.objective_type)
-    config = get_strategy(tuning.strategy).suggest(
-        space, history, seed=tuning.random_seed, index=tuning.created_count
-    )
+    definition, request = _next_request(session, tuning)
+    config = request.suggest()
     if config is None:
         return None
-    seq = tuning.created_count + 1
-    job = _new_job(ctx, caller, tuning, definition, config=config, seq=seq, now=now)
-    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
-    values = {c.key: getattr(job, c.key) for c in TrainingJobRow.__table__.columns if c.key != "id"}
-    if not repository.insert_if_number_free(session, tuning.id, seq, now, values):
+    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    if not repository.insert_if_number_free(session, job):
         return None
     return _claim_of(ctx, job)
 
@@ -215,10 +207,30 @@ def _claim_step(
     if tuning.created_count >= tuning.max_jobs:
         return Wait(_retry_after(ctx), "MaxNumberOfTrainingJobs created; waiting for them to end")
 
+    definition, request = _next_request(session, tuning)
+    if suggestion is not None and suggestion.created_count == tuning.created_count:
+        config = suggestion.config
+    elif tuning.strategy in CHEAP_STRATEGIES:
+        config = request.suggest()
+    else:
+        return request
+    if config is None:
+        if progress.active:
+            return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
+        lifecycle.complete_exhausted(tuning, now)
+        return _Ended(tuning.status)
+    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    tuning.created_count = job.seq
+    tuning.last_modified_at = now
+    session.add(job)
+    return _claim_of(ctx, job)
+
+
+def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _Request]:
+    """The definition the next training job runs and what its strategy needs to choose."""
     plan = _plan_of(tuning)
-    definition_index = tuning.created_count % len(plan.definitions)
-    definition = plan.definitions[definition_index]
-    space = plan.spaces[definition_index]
+    index = tuning.created_count % len(plan.definitions)
+    definition, space = plan.definitions[index], plan.spaces[index]
     history = History()
     if get_strategy(tuning.strategy).needs_history(space):
         rows = repository.history(session, tuning.id)
@@ -230,26 +242,7 @@ def _claim_step(
         history=history,
         seed=tuning.random_seed,
     )
-    if suggestion is not None and suggestion.created_count == tuning.created_count:
-        config = suggestion.config
-    elif tuning.strategy in CHEAP_STRATEGIES:
-        config = get_strategy(tuning.strategy).suggest(
-            request.space, request.history, seed=request.seed, index=request.created_count
-        )
-    else:
-        return request
-    if config is None:
-        if progress.active:
-            return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
-        lifecycle.complete_exhausted(tuning, now)
-        return _Ended(tuning.status)
-    seq = tuning.created_count + 1
-    job = _new_job(ctx, caller, tuning, definition, config=config, seq=seq, now=now)
-    tuning.created_count = seq
-    tuning.last_modified_at = now
-    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
-    session.add(job)
-    return _claim_of(ctx, job)
+    return definition, request
 
 
 @dataclass(frozen=True)
@@ -304,23 +297,23 @@ def _history(
     return History(finished=finished, pending=pending)
 
 
-def _new_job(
+def _started_job(
     ctx: Context,
     caller: Caller,
     tuning: TuningJobRow,
     definition: Definition,
-    *,
     config: Config,
-    seq: int,
+    worker_id: str,
     now: float,
 ) -> TrainingJobRow:
-    """Training job number ``seq``, not yet added: the claim starts it before the INSERT."""
+    """The tuning job's next training job, already handed to ``worker_id``, not yet stored."""
+    seq = tuning.created_count + 1
     name = training_job_name(tuning.name, seq)
     hyperparameters = {
         **with_objective_key(definition.static, definition.objective_metric),
         **config,
     }
-    return TrainingJobRow(
+    job = TrainingJobRow(
         account_id=caller.account_id,
         tuning_job_id=tuning.id,
         tuning_job_name=tuning.name,
@@ -341,6 +334,8 @@ def _new_job(
         created_at=now,
         last_modified_at=now,
     )
+    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
+    return job
 
 
 def _claim_of(ctx: Context, job: TrainingJobRow) -> Claim:

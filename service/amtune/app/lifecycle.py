@@ -119,7 +119,7 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     """
     if tuning.status not in (TuningStatus.IN_PROGRESS, TuningStatus.STOPPING):
         return None
-    progress = repository.progress(session, tuning.id, now, count_up_to=FIRST_FAILURES_LIMIT)
+    progress = repository.progress(session, tuning.id, now)
     changed = False
     if progress.lapsed:
         expire_leases(session, tuning, now)
@@ -129,7 +129,7 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
         changed = True
     if changed:
         session.flush()
-        progress = repository.progress(session, tuning.id, now, count_up_to=FIRST_FAILURES_LIMIT)
+        progress = repository.progress(session, tuning.id, now)
     if tuning.status == TuningStatus.IN_PROGRESS and first_jobs_all_failed(tuning, progress):
         for job in repository.active_training_jobs(session, tuning.id):
             request_training_stop(job, now)

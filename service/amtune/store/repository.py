@@ -206,8 +206,8 @@ def active_training_jobs(
 @dataclass(frozen=True)
 class Progress:
     """Where a tuning job's training jobs stand, in one statement whose cost does not grow
-    with the jobs that have ended: it reads the active ones (a partial index) and stops
-    early on the ended ones."""
+    with the jobs that have ended: it counts the active ones (a partial index) and looks at
+    the ended ones only until one has succeeded."""
 
     active: int
     #: Active, handed to no worker and not told to stop: a retry waiting for a claim.
@@ -216,56 +216,46 @@ class Progress:
     lapsed: int
     #: Whether any job ended with an objective value.
     any_succeeded: bool
-    #: Jobs ended Failed or Completed, counted up to the ``count_up_to`` asked for.
+    #: Jobs ended Failed or Completed: exact while none has succeeded, 0 after, which is all
+    #: AMT's first-failures rule needs.
     failed_or_completed: int
 
 
-def _progress_query() -> Select[Any]:
+def _progress_columns(mine: ColumnElement[bool]) -> list[Any]:
+    """The five counts of :class:`Progress` for the training jobs ``mine`` selects."""
     job = TRAINING_JOBS.c
-    tuning_job_id = bindparam("tuning_job_id", type_=Integer)
     now = bindparam("now", type_=Float)
-    active = (
-        select(
-            func.count().label("active"),
-            func.count()
-            .filter(job.worker_id.is_(None), job.stop_requested.is_(False))
-            .label("awaiting"),
-            func.count()
-            .filter(job.lease_expires_at.is_not(None), job.lease_expires_at < now)
-            .label("lapsed"),
-        )
-        .where(job.tuning_job_id == tuning_job_id, _among(job.status, ACTIVE))
-        .subquery()
-    )
-    succeeded = exists().where(
-        job.tuning_job_id == tuning_job_id,
-        ~_among(job.status, ACTIVE),
-        job.objective_value.is_not(None),
-    )
-    ended = (
-        select(job.id)
-        .where(job.tuning_job_id == tuning_job_id, _among(job.status, ENDED_COUNTED))
-        .limit(bindparam("cap"))
-        .subquery()
-    )
-    return select(
-        active.c.active,
-        active.c.awaiting,
-        active.c.lapsed,
-        succeeded.label("succeeded"),
-        select(func.count()).select_from(ended).scalar_subquery(),
-    )
+    active = _among(job.status, ACTIVE)
+
+    def count(*conditions: ColumnElement[bool]) -> Any:
+        return select(func.count()).where(mine, *conditions).scalar_subquery()
+
+    succeeded = exists().where(mine, ~active, job.objective_value.is_not(None))
+    # Counted only while nothing has succeeded, when the first-failures rule can apply and
+    # the count is small; otherwise it would read every ended job.
+    unsuccessful = case((succeeded, 0), else_=count(_among(job.status, ENDED_COUNTED)))
+    return [
+        count(active),
+        count(active, job.worker_id.is_(None), job.stop_requested.is_(False)),
+        count(active, job.lease_expires_at.is_not(None), job.lease_expires_at < now),
+        succeeded,
+        unsuccessful,
+    ]
 
 
-_PROGRESS = _progress_query()
+def _progress_of(counts: Sequence[Any]) -> Progress:
+    active, awaiting, lapsed, succeeded, unsuccessful = counts
+    return Progress(int(active), int(awaiting), int(lapsed), bool(succeeded), int(unsuccessful))
 
 
-def progress(session: Session, tuning_job_id: int, now: float, *, count_up_to: int) -> Progress:
-    params = {"tuning_job_id": tuning_job_id, "now": now, "cap": count_up_to}
-    active, awaiting, lapsed, succeeded, ended = (
-        session.connection().execute(_PROGRESS, params).one()
-    )
-    return Progress(int(active), int(awaiting), int(lapsed), bool(succeeded), int(ended))
+_PROGRESS = select(
+    *_progress_columns(TRAINING_JOBS.c.tuning_job_id == bindparam("tuning_job_id", type_=Integer))
+)
+
+
+def progress(session: Session, tuning_job_id: int, now: float) -> Progress:
+    params = {"tuning_job_id": tuning_job_id, "now": now}
+    return _progress_of(session.connection().execute(_PROGRESS, params).one())
 
 
 _TAKE_JOB_NUMBER = (
@@ -279,26 +269,26 @@ _TAKE_JOB_NUMBER = (
 )
 
 
-def insert_if_number_free(
-    session: Session, tuning_job_id: int, seq: int, now: float, job: Mapping[str, Any]
-) -> bool:
-    """Insert training job number ``seq`` if no other claim took that number first.
+def insert_if_number_free(session: Session, job: TrainingJobRow) -> bool:
+    """Insert a new training job (not added to the session) if no other claim took its
+    number first.
 
     The number is taken by a conditional UPDATE of the tuning job (still in progress, count
-    unchanged); PostgreSQL re-checks the condition once a concurrent holder of the row
-    commits, so of two claims that read the same count one wins. On PostgreSQL the UPDATE
-    feeds the INSERT in one statement, run in autocommit; SQLite runs the two in its
-    transaction. ``job`` maps every column but ``id`` to its value.
+    one below the job's ``seq``); PostgreSQL re-checks the condition once a concurrent holder
+    of the row commits, so of two claims that read the same count one wins. On PostgreSQL the
+    UPDATE feeds the INSERT in one statement, run in autocommit; SQLite runs the two in its
+    transaction.
     """
-    params = {"tuning_job_id": tuning_job_id, "seq": seq, "now": now}
+    values = {c.key: getattr(job, c.key) for c in TRAINING_JOBS.columns if c.key != "id"}
+    params = {"tuning_job_id": job.tuning_job_id, "seq": job.seq, "now": job.created_at}
     if session.get_bind().dialect.name != "postgresql":
         if session.connection().execute(_TAKE_JOB_NUMBER, params).rowcount != 1:
             return False
-        session.connection().execute(insert(TRAINING_JOBS), dict(job))
+        session.connection().execute(insert(TRAINING_JOBS), values)
         return True
-    columns = tuple(job)
-    params.update({f"j_{column}": value for column, value in job.items()})
-    return session.connection().execute(_numbered_insert(columns), params).first() is not None
+    params.update({f"j_{column}": value for column, value in values.items()})
+    statement = _numbered_insert(tuple(values))
+    return session.connection().execute(statement, params).first() is not None
 
 
 @functools.cache
@@ -313,52 +303,25 @@ def _numbered_insert(columns: tuple[str, ...]) -> Insert:
     )
 
 
-@functools.cache
-def _tuning_with_progress_query() -> Select[Any]:
-    job = TRAINING_JOBS.c
-    now = bindparam("now", type_=Float)
-    mine = job.tuning_job_id == TuningJobRow.id
-    active = _among(job.status, ACTIVE)
-
-    def count(*conditions: ColumnElement[bool]) -> Any:
-        return select(func.count()).where(mine, *conditions).scalar_subquery()
-
-    succeeded = exists().where(mine, ~active, job.objective_value.is_not(None))
-    # Counted only while nothing has succeeded, when AMT's first-failures rule can apply and
-    # the count is small; otherwise it would read every ended job.
-    unsuccessful = case((succeeded, 0), else_=count(_among(job.status, ENDED_COUNTED)))
-    return (
-        select(
-            TuningJobRow,
-            count(active),
-            count(active, job.worker_id.is_(None), job.stop_requested.is_(False)),
-            count(active, job.lease_expires_at.is_not(None), job.lease_expires_at < now),
-            succeeded,
-            unsuccessful,
-        )
-        .where(
-            TuningJobRow.account_id == bindparam("account"),
-            TuningJobRow.name_key == bindparam("name_key"),
-        )
-        .options(defer(TuningJobRow.request))
+_TUNING_WITH_PROGRESS = (
+    select(TuningJobRow, *_progress_columns(TRAINING_JOBS.c.tuning_job_id == TuningJobRow.id))
+    .where(
+        TuningJobRow.account_id == bindparam("account"),
+        TuningJobRow.name_key == bindparam("name_key"),
     )
+    .options(defer(TuningJobRow.request))
+)
 
 
 def tuning_job_with_progress(
     session: Session, account_id: str, name: str, now: float
 ) -> tuple[TuningJobRow, Progress] | None:
-    """A tuning job (request unread) and its :class:`Progress`, unlocked, in one statement.
-
-    ``Progress.failed_or_completed`` is exact while no job has succeeded and 0 after, which is
-    all AMT's first-failures rule needs.
-    """
+    """A tuning job (request unread) and its :class:`Progress`, unlocked, in one statement."""
     params = {"account": account_id, "name_key": name.lower(), "now": now}
-    row = session.execute(_tuning_with_progress_query(), params).first()
+    row = session.execute(_TUNING_WITH_PROGRESS, params).first()
     if row is None:
         return None
-    tuning, active, awaiting, lapsed, succeeded, unsuccessful = row
-    counts = Progress(int(active), int(awaiting), int(lapsed), bool(succeeded), int(unsuccessful))
-    return tuning, counts
+    return row[0], _progress_of(row[1:])
 
 
 def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | None:
