@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from amtune.app.claims import Claim, Wait
+from amtune.app.domain import TrainingStatus
 from amtune.app.errors import (
     AmtuneError,
     Conflict,
@@ -14,7 +15,9 @@ from amtune.app.errors import (
     TrainingJobNotFound,
     ValidationError,
 )
+from amtune.app.lifecycle import end_training_job
 from amtune.app.service import Tuner
+from amtune.store import repository
 from tests.app.requests import grid_request, sdk_style_request
 from tests.conftest import FakeClock
 
@@ -355,3 +358,52 @@ def test_tuning_jobs_in_progress_are_capped_per_account(tuner: Tuner) -> None:
         make_job(capped, "third")
     capped.stop_tuning_job(capped.default_caller(), "first")
     make_job(capped, "third")
+
+
+def _read_then_end(tuner: Tuner, name: str, clock: FakeClock) -> tuple[Any, dict[str, Any]]:
+    """What a completion's unlocked read sees, and the ending it decides on that copy."""
+    account = tuner.default_caller().account_id
+    found = tuner.db.run(lambda s: repository.job_and_tuning_unlocked(s, account, name))
+    assert found is not None
+    job, _tuning = found
+    seen = repository.guard_of(job)
+    end_training_job(job, TrainingStatus.COMPLETED, clock())
+    return job, seen
+
+
+def test_an_ending_decided_before_a_report_is_not_written_over_it(
+    tuner: Tuner, clock: FakeClock
+) -> None:
+    make_job(tuner, "race")
+    name = claim(tuner, "race").training_job_name
+    caller = tuner.default_caller()
+    tuner.report_metrics(caller, name, [{"MetricName": OBJECTIVE, "Value": 0.3}])
+    clock.advance(1)
+    job, seen = _read_then_end(tuner, name, clock)
+    clock.advance(1)
+    tuner.report_metrics(caller, name, [{"MetricName": OBJECTIVE, "Value": 0.9}])
+    assert not tuner.db.run(lambda s: repository.end_if_unchanged(s, job, seen))
+    assert training(tuner, name)["TrainingJobStatus"] == "InProgress"
+    # The completion itself then ends it with the report it would have missed.
+    tuner.complete(caller, name)
+    ended = training(tuner, name)
+    assert ended["TrainingJobStatus"] == "Completed"
+    final = {m["MetricName"]: m["Value"] for m in ended["FinalMetricDataList"]}
+    assert final[OBJECTIVE] == 0.9
+
+
+def test_an_ending_is_not_written_once_the_tuning_job_stops(tuner: Tuner, clock: FakeClock) -> None:
+    make_job(tuner, "halt")
+    name = claim(tuner, "halt").training_job_name
+    job, seen = _read_then_end(tuner, name, clock)
+    tuner.stop_tuning_job(tuner.default_caller(), "halt")
+    assert not tuner.db.run(lambda s: repository.end_if_unchanged(s, job, seen))
+    assert training(tuner, name)["TrainingJobStatus"] == "Stopping"
+
+
+def test_an_unchanged_job_of_a_running_tuning_job_is_ended(tuner: Tuner, clock: FakeClock) -> None:
+    make_job(tuner, "calm")
+    name = claim(tuner, "calm").training_job_name
+    job, seen = _read_then_end(tuner, name, clock)
+    assert tuner.db.run(lambda s: repository.end_if_unchanged(s, job, seen))
+    assert training(tuner, name)["TrainingJobStatus"] == "Completed"

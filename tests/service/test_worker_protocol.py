@@ -7,7 +7,10 @@ import time
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import APIRouter, Response
 
+from amtune.api.lean import lean_routes
 from tests.app.requests import sdk_style_request
 from tests.conftest import LiveServer
 from tests.service.protocol import RestWorker
@@ -146,3 +149,35 @@ def test_readiness_is_false_when_the_database_is_unreachable() -> None:
         assert answer.status_code == 503
         assert answer.json()["__type"] == "ServiceUnavailable"
         assert answer.headers["Retry-After"].isdigit()
+
+
+def test_malformed_worker_bodies_are_refused_by_name(live_server: LiveServer) -> None:
+    create(live_server, "malformed")
+    worker = RestWorker(live_server.url)
+    name = worker.claim_job("malformed")["TrainingJobName"]
+    json_headers = {"Content-Type": "application/json"}
+    cases = [
+        (f"/v1/training-jobs/{name}/metrics", '{"Metrics": [', "JSON decode error"),
+        ("/v1/tuning-jobs/malformed/claims", "", "at 'body' failed to satisfy constraint"),
+        ("/v1/tuning-jobs/malformed/claims", "null", "Field required"),
+        ("/v1/tuning-jobs/malformed/claims", '{"WorkerId": "w", "Extra": 1}', "'extra'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": ""}', "'workerId'"),
+    ]
+    for path, body, expected in cases:
+        response = worker.http.post(path, content=body, headers=json_headers)
+        assert response.status_code == 400, (path, body, response.text)
+        assert response.json()["__type"] == "ValidationException"
+        assert expected in response.json()["message"], (path, body, response.text)
+    # None of it touched the job: it still runs and completes normally.
+    assert worker.heartbeat(name).status_code == 200
+
+
+def test_a_worker_route_that_leaves_the_lean_shape_fails_at_start() -> None:
+    router = APIRouter()
+
+    @router.post("/v1/things/{Name}/poke", tags=["workers"])
+    def poke(Name: str, extra: int) -> Response:  # noqa: N803
+        return Response()
+
+    with pytest.raises(TypeError, match="poke"):
+        lean_routes(router.routes, "workers")

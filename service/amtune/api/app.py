@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from amtune import __version__
 from amtune.api import aws_json, limits, rest
 from amtune.api.errors import http_error_handler, rest_error_handler, rest_validation_handler
+from amtune.api.lean import LeanRoutes, lean_routes
 from amtune.api.openapi import documented_openapi
 from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     app.add_exception_handler(AmtuneError, rest_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, rest_error_handler)
+    # Innermost first: the worker routes are matched after the request limits are checked.
+    app.add_middleware(LeanRoutes, routes=lean_routes(rest.router.routes, "workers"))
     app.add_middleware(limits.RequestLimits)
     app.include_router(aws_json.router)
     app.include_router(rest.router)

@@ -129,9 +129,10 @@ def stop_training_job(
 
 
 # --- the worker protocol -------------------------------------------------------------------
-# The worker routes answer with a JSONResponse of what the application layer returned: its
-# dicts already have the documented shapes, and re-validating them through the response
-# model was an eighth of the service's CPU under load (bench/load).
+# Requests to these routes are served by ``api.lean`` (the same endpoints, without FastAPI's
+# per-request machinery); FastAPI documents them. They answer with a JSONResponse of what the
+# application layer returned: its dicts already have the documented shapes, and re-validating
+# them through the response model was an eighth of the service's CPU under load (bench/load).
 @router.post(
     "/tuning-jobs/{TuningJobName}/claims",
     tags=["workers"],
@@ -220,6 +221,7 @@ def complete(
     "/training-jobs/{TrainingJobName}/fail",
     tags=["workers"],
     operation_id="failTrainingJob",
+    response_model=schemas.EndResponse,
     responses=GONE,
 )
 def fail(
@@ -227,6 +229,6 @@ def fail(
     caller: CallerDep,
     TrainingJobName: str,  # noqa: N803
     body: schemas.FailRequest,
-) -> schemas.EndResponse:
+) -> Response:
     result = tuner.fail(caller, TrainingJobName, body.FailureReason, body.Retryable, body.WorkerId)
-    return schemas.EndResponse(**result)
+    return JSONResponse(result)

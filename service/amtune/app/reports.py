@@ -226,29 +226,36 @@ def complete(
     def fast(session: Session) -> dict[str, Any] | None:
         """A job that succeeds while its tuning job plainly runs on moves nothing else.
 
-        Its tuning job is only share-locked, so completions never queue behind claims.
-        Anything else (no objective, which counts toward AMT's first-failures rule; a stop;
-        the last of the budget; a lapsed lease) returns None, untouched, for the slow path.
+        So it is read unlocked, its ending decided here on detached copies, and written by
+        one statement that succeeds only if the job was not touched meanwhile and its tuning
+        job is still in progress (share-locked on PostgreSQL, so completions never queue
+        behind claims): on PostgreSQL three autocommit round trips, no transaction. Anything
+        else (no objective, which counts toward AMT's first-failures rule; a stop; the last
+        of the budget; a lapsed lease; a report or stop in between) returns None, nothing
+        written, for the locked path.
         """
         now = ctx.now()
-        tuning = repository.tuning_job_of_training_job(
-            session, caller.account_id, name, lock=Lock.KEY_SHARE
-        )
-        if tuning is None or not lifecycle.runs_on_plainly(tuning, now):
+        found = repository.job_and_tuning_unlocked(session, caller.account_id, name)
+        if found is None:
             return None
-        job = load_training_job(ctx, session, caller, name, for_update=True)
+        job, tuning = found
+        if not lifecycle.runs_on_plainly(tuning, now):
+            return None
         if not _held(job, worker_id, now) or job.stop_requested:
             return None
         latest = final(session, job)
         if job.objective_metric not in latest:
             return None
+        seen = repository.guard_of(job)
         finish(job, latest, now)
+        if not repository.end_if_unchanged(session, job, seen):
+            return None
         return {"TrainingJobStatus": job.status}
 
     def end(session: Session, job: TrainingJobRow, _: TuningJobRow | None, now: float) -> None:
         finish(job, final(session, job), now)
 
-    return ctx.run(fast) or _ended(ctx, caller, name, worker_id, end)
+    return ctx.run(fast, one_statement=True) or _ended(ctx, caller, name, worker_id, end)
 
 
 def fail(

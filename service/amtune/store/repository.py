@@ -46,6 +46,7 @@ def _among(column: Any, statuses: Sequence[str]) -> ColumnElement[bool]:
 
 # The tables themselves, for the statements the worker path runs without the ORM.
 TRAINING_JOBS = cast(Table, TrainingJobRow.__table__)
+TUNING_JOBS = cast(Table, TuningJobRow.__table__)
 METRICS = cast(Table, MetricRow.__table__)
 
 
@@ -322,6 +323,90 @@ def tuning_job_with_progress(
     if row is None:
         return None
     return row[0], _progress_of(row[1:])
+
+
+# What ending a job reads and writes: the columns ``lifecycle.end_training_job`` and the
+# completion set, and the job fields its held check and its guard compare.
+_JOB_SEEN = (
+    "id", "tuning_job_id", "status", "secondary_status", "worker_id", "lease_expires_at",
+    "stop_requested", "objective_metric", "objective_value", "transitions", "last_modified_at",
+)  # fmt: skip
+_TUNING_SEEN = ("status", "created_count", "max_jobs", "max_runtime_seconds", "created_at")
+ENDING_COLUMNS = (
+    "status", "secondary_status", "transitions", "final_metrics", "objective_value",
+    "failure_reason", "retryable", "lease_expires_at", "ended_at", "last_modified_at",
+)  # fmt: skip
+_GUARDED = ("status", "worker_id", "lease_expires_at", "last_modified_at")
+
+_JOB_AND_TUNING = (
+    select(
+        *(TRAINING_JOBS.c[c] for c in _JOB_SEEN),
+        *(TUNING_JOBS.c[c].label(f"t_{c}") for c in _TUNING_SEEN),
+    )
+    .select_from(TRAINING_JOBS.join(TUNING_JOBS, TUNING_JOBS.c.id == TRAINING_JOBS.c.tuning_job_id))
+    .where(
+        TRAINING_JOBS.c.account_id == bindparam("account"),
+        TRAINING_JOBS.c.name == bindparam("name"),
+    )
+)
+
+
+def job_and_tuning_unlocked(
+    session: Session, account_id: str, name: str
+) -> tuple[TrainingJobRow, TuningJobRow] | None:
+    """A training job and its tuning job as read now, unlocked, as detached copies.
+
+    The copies belong to no session: the application layer may apply its rules to them, and
+    :func:`end_if_unchanged` writes the result only if the job was not touched meanwhile.
+    None for a job with no tuning job (deleted) or no such job.
+    """
+    row = session.connection().execute(_JOB_AND_TUNING, {"account": account_id, "name": name})
+    found = row.first()
+    if found is None:
+        return None
+    values = found._mapping
+    job = TrainingJobRow(**{c: values[c] for c in _JOB_SEEN})
+    tuning = TuningJobRow(id=values["tuning_job_id"], **{c: values[f"t_{c}"] for c in _TUNING_SEEN})
+    return job, tuning
+
+
+@functools.cache
+def _guarded_ending(postgres: bool) -> Update:
+    job = TRAINING_JOBS.c
+    runs = select(TUNING_JOBS.c.id).where(
+        TUNING_JOBS.c.id == job.tuning_job_id,
+        TUNING_JOBS.c.status == literal_column("'InProgress'"),
+    )
+    if postgres:
+        # Waits for a Stop or a settle holding the tuning job (FOR UPDATE), then re-reads its
+        # status: the same ordering as the locked path, which takes this lock first.
+        runs = runs.with_for_update(read=True, key_share=True)
+    return (
+        update(TRAINING_JOBS)
+        .where(
+            job.id == bindparam("g_id"),
+            job.stop_requested.is_(False),
+            *(job[c] == bindparam(f"g_{c}") for c in _GUARDED),
+            exists(runs),
+        )
+        .values({c: bindparam(f"v_{c}") for c in ENDING_COLUMNS})
+        .returning(job.id)
+    )
+
+
+def end_if_unchanged(session: Session, job: TrainingJobRow, seen: Mapping[str, Any]) -> bool:
+    """Write a job's ending (its :data:`ENDING_COLUMNS`) in one statement, only if the job is
+    as ``seen`` (status, worker, lease, last change: any report or heartbeat moves one) and its
+    tuning job is still in progress. False: nothing was written."""
+    params = {"g_id": job.id, **{f"g_{c}": seen[c] for c in _GUARDED}}
+    params.update({f"v_{c}": getattr(job, c) for c in ENDING_COLUMNS})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return session.connection().execute(_guarded_ending(postgres), params).first() is not None
+
+
+def guard_of(job: TrainingJobRow) -> dict[str, Any]:
+    """The values :func:`end_if_unchanged` compares, taken before the job is changed."""
+    return {c: getattr(job, c) for c in _GUARDED}
 
 
 def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | None:

@@ -1,0 +1,147 @@
+"""The worker protocol's routes, served without FastAPI's per-request machinery.
+
+Why: workers call these routes hundreds of times a second, and under that load FastAPI's
+routing, dependency solving and body handling cost the service more CPU than the application
+layer's work behind them (py-spy of ``bench/load``). The routes stay declared on the FastAPI
+router, which documents them (OpenAPI) and owns their endpoint functions; this ASGI middleware
+matches those same routes first and calls the same endpoint with the same body model, the same
+authentication and the same error rendering, leaving out only the generic machinery.
+
+What a route must look like to be served here (checked when the app is built, so a route that
+drifts from it fails at start, not on a request): a POST whose endpoint takes ``tuner``,
+``caller``, its path parameters by name and optionally ``body`` (a pydantic model, or a model or
+None), and returns a :class:`Response`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from amtune.api.deps import caller_of, the_tuner
+from amtune.api.errors import rest_error_handler, rest_validation_handler
+from amtune.api.limits import ASGIApp, Receive, Scope, Send
+
+Endpoint = Callable[..., Response]
+_MISSING: list[dict[str, Any]] = [
+    {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}
+]
+
+
+@dataclass(frozen=True)
+class LeanRoute:
+    pattern: re.Pattern[str]
+    endpoint: Endpoint
+    body: TypeAdapter[Any] | None
+    body_required: bool
+
+
+def lean_routes(routes: Sequence[BaseRoute], tag: str) -> list[LeanRoute]:
+    """The POST routes carrying ``tag``, in the shape this middleware serves."""
+    lean = []
+    for route in routes:
+        if not isinstance(route, APIRoute) or tag not in route.tags:
+            continue
+        if route.methods != {"POST"}:
+            raise TypeError(f"{route.path}: only POST routes are served lean")
+        parameters = inspect.signature(route.endpoint).parameters
+        path_names = set(route.path_regex.groupindex)
+        expected = {"tuner", "caller", "body"} | path_names
+        if not {"tuner", "caller"} | path_names <= set(parameters) <= expected:
+            raise TypeError(f"{route.path}: endpoint parameters {list(parameters)}")
+        body = parameters.get("body")
+        adapter = None
+        if body is not None:
+            adapter = TypeAdapter(get_type_hints(route.endpoint)["body"])
+        lean.append(
+            LeanRoute(
+                pattern=route.path_regex,
+                endpoint=route.endpoint,
+                body=adapter,
+                body_required=body is not None and body.default is inspect.Parameter.empty,
+            )
+        )
+    return lean
+
+
+class LeanRoutes:
+    """ASGI middleware: serve the given routes directly, pass every other request on."""
+
+    def __init__(self, app: ASGIApp, *, routes: list[LeanRoute]) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path = scope["path"]
+            for route in self.routes:
+                match = route.pattern.fullmatch(path)
+                if match is not None:
+                    response = await self._serve(route, match.groupdict(), scope, receive)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _serve(
+        route: LeanRoute, path_params: dict[str, str], scope: Scope, receive: Receive
+    ) -> Response:
+        request = Request(scope, receive)
+        try:
+            caller = await caller_of(request)
+            arguments: dict[str, Any] = {
+                "tuner": the_tuner(request),
+                "caller": caller,
+                **path_params,
+            }
+            if route.body is not None:
+                arguments["body"] = _parsed_body(route, await request.body())
+            return await run_in_threadpool(route.endpoint, **arguments)
+        except RequestValidationError as exc:
+            return await rest_validation_handler(request, exc)
+        except Exception as exc:  # rendered as FastAPI's handlers would: an AWS-style error
+            return await rest_error_handler(request, exc)
+
+
+def _parsed_body(route: LeanRoute, raw: bytes) -> Any:
+    """The body as FastAPI gives it to an endpoint: JSON decoded by ``json``, then validated.
+
+    Decoding with ``json`` (not pydantic's parser) keeps FastAPI's reading of non-standard
+    numbers such as ``NaN``, so that they fail on the model's field and the error names it.
+    """
+    assert route.body is not None
+    if not raw:
+        if route.body_required:
+            raise RequestValidationError(_MISSING)
+        return None
+    try:
+        decoded = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        error = {
+            "type": "json_invalid",
+            "loc": ("body", exc.pos),
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": exc.msg},
+        }
+        raise RequestValidationError([error]) from None
+    if decoded is None and route.body_required:
+        raise RequestValidationError(_MISSING)
+    try:
+        return route.body.validate_python(decoded)
+    except PydanticValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
