@@ -3,7 +3,8 @@
 ``python -m bench.load.app_cost [--cycles N] [--profile]``: on a fresh PostgreSQL database of
 the test cluster, one Random tuning job with continuous ranges; each cycle is a claim, three
 metric reports and a completion (five operations), as the load generator's workers do. Prints
-the process CPU per operation; with ``--profile``, the top of a cProfile by cumulative time.
+the process CPU per operation, overall and per kind; with ``--profile``, the top of a
+cProfile of CPU time by cumulative time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import argparse
 import cProfile
 import pstats
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from tests.app.requests import sdk_style_request
 from tests.conftest import postgres_database
@@ -22,6 +25,7 @@ from amtune.settings import Settings
 from amtune.store.migrate import upgrade
 
 OPERATIONS_PER_CYCLE = 5
+T = TypeVar("T")
 
 
 def main() -> None:
@@ -43,16 +47,27 @@ def main() -> None:
         )
         tuner.create_tuning_job(caller, request)
 
+        spent_on: dict[str, float] = {"claim": 0.0, "report": 0.0, "complete": 0.0}
+
+        def timed(kind: str, call: Callable[[], T]) -> T:
+            started = time.process_time()
+            try:
+                return call()
+            finally:
+                spent_on[kind] += time.process_time() - started
+
         def cycle() -> None:
-            job = tuner.claim(caller, "cost", "w")
+            job = timed("claim", lambda: tuner.claim(caller, "cost", "w"))
             assert isinstance(job, Claim)
+            name = job.training_job_name
+            metric = [{"MetricName": "validation:accuracy", "Value": 0.5}]
             for _ in range(3):
-                metric = [{"MetricName": "validation:accuracy", "Value": 0.5}]
-                tuner.report_metrics(caller, job.training_job_name, metric)
-            tuner.complete(caller, job.training_job_name)
+                timed("report", lambda: tuner.report_metrics(caller, name, metric))
+            timed("complete", lambda: tuner.complete(caller, name))
 
         for _ in range(20):
             cycle()
+        spent_on.update(dict.fromkeys(spent_on, 0.0))
         # CPU time, not wall time: the wall clock would be mostly waits on PostgreSQL.
         profiler = cProfile.Profile(time.process_time) if args.profile else None
         started = time.process_time()
@@ -65,6 +80,8 @@ def main() -> None:
         spent = time.process_time() - started
         per_op = spent * 1000 / (args.cycles * OPERATIONS_PER_CYCLE)
         print(f"application-layer CPU per operation: {per_op:.2f} ms over {args.cycles} cycles")
+        counts = {"claim": args.cycles, "report": 3 * args.cycles, "complete": args.cycles}
+        print(", ".join(f"{k} {spent_on[k] * 1000 / counts[k]:.2f} ms" for k in counts))
         if profiler:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
         tuner.db.dispose()
