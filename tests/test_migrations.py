@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 
-from amtune.store.migrate import VERSION_TABLE, head_revision, upgrade
+from amtune.store.database import Database
+from amtune.store.migrate import VERSION_TABLE, alembic_config, head_revision, upgrade
 from amtune.store.models import Base
 from tests.conftest import postgres_database
 
@@ -61,4 +63,36 @@ def test_replicas_migrating_at_once_do_not_race_on_sqlite(tmp_path: Path) -> Non
 def test_replicas_migrating_at_once_do_not_race_on_postgres() -> None:
     databases = postgres_database()
     _migrate_three_at_once(next(databases))
+    databases.close()
+
+
+def _tuning_job_storage(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'tuning_jobs'")
+        ).scalar_one()
+    return set(options or ())
+
+
+def test_tuning_jobs_keep_small_row_versions_on_postgres_and_downgrade_cleanly() -> None:
+    """Migration 0004: the row every claim updates keeps its versions small and on one page."""
+    databases = postgres_database()
+    url = next(databases)
+    upgrade(url)
+    engine = create_engine(url)
+    assert {"fillfactor=50", "toast_tuple_target=128"} <= _tuning_job_storage(engine)
+    command.downgrade(alembic_config(url), "0003")
+    assert _tuning_job_storage(engine) == set()
+    engine.dispose()
+    databases.close()
+
+
+def test_postgres_connections_plan_each_statement_with_its_values() -> None:
+    """A plan cached while the tables were empty must not outlive their growth."""
+    databases = postgres_database()
+    database = Database(next(databases))
+    assert database.run(lambda s: s.execute(text("SHOW plan_cache_mode")).scalar_one()) == (
+        "force_custom_plan"
+    )
+    database.dispose()
     databases.close()
