@@ -109,32 +109,6 @@ def tuning_job_by_id(session: Session, row_id: int, *, lock: Lock | None = None)
     return row
 
 
-def tuning_job_of_training_job(
-    session: Session, account_id: str, name: str, *, lock: Lock | None = None
-) -> TuningJobRow | None:
-    """The tuning job a training job belongs to, locked before the training job itself.
-
-    Every path that locks both takes the tuning job first: no two transactions can then wait
-    on each other's rows.
-    """
-    params = {"account": account_id, "name": name}
-    return session.scalars(_owner_query(lock), params).one_or_none()
-
-
-@functools.cache
-def _owner_query(lock: Lock | None) -> Select[Any]:
-    owner = select(TrainingJobRow.tuning_job_id).where(
-        TrainingJobRow.account_id == bindparam("account"),
-        TrainingJobRow.name == bindparam("name"),
-    )
-    query = (
-        select(TuningJobRow)
-        .where(TuningJobRow.id == owner.scalar_subquery())
-        .options(defer(TuningJobRow.request))
-    )
-    return _locked(query, lock)
-
-
 def count_tuning_jobs_in_status(session: Session, account_id: str, statuses: Sequence[str]) -> int:
     query = select(func.count()).where(
         TuningJobRow.account_id == account_id, TuningJobRow.status.in_(statuses)
@@ -370,17 +344,18 @@ def job_and_tuning_unlocked(
     return job, tuning
 
 
-@functools.cache
-def _guarded_ending(postgres: bool) -> Update:
+def _guarded_ending() -> Update:
     job = TRAINING_JOBS.c
-    runs = select(TUNING_JOBS.c.id).where(
-        TUNING_JOBS.c.id == job.tuning_job_id,
-        TUNING_JOBS.c.status == literal_column("'InProgress'"),
+    # On PostgreSQL the share lock waits for a Stop or a settle holding the tuning job (FOR
+    # UPDATE), then re-reads its status: the same ordering as the locked path, which takes this
+    # lock first. SQLite renders no lock (its writers are serialised anyway).
+    runs = _locked(
+        select(TUNING_JOBS.c.id).where(
+            TUNING_JOBS.c.id == job.tuning_job_id,
+            TUNING_JOBS.c.status == literal_column("'InProgress'"),
+        ),
+        Lock.KEY_SHARE,
     )
-    if postgres:
-        # Waits for a Stop or a settle holding the tuning job (FOR UPDATE), then re-reads its
-        # status: the same ordering as the locked path, which takes this lock first.
-        runs = runs.with_for_update(read=True, key_share=True)
     return (
         update(TRAINING_JOBS)
         .where(
@@ -394,14 +369,16 @@ def _guarded_ending(postgres: bool) -> Update:
     )
 
 
+_GUARDED_ENDING = _guarded_ending()
+
+
 def end_if_unchanged(session: Session, job: TrainingJobRow, seen: Mapping[str, Any]) -> bool:
     """Write a job's ending (its :data:`ENDING_COLUMNS`) in one statement, only if the job is
     as ``seen`` (status, worker, lease, last change: any report or heartbeat moves one) and its
     tuning job is still in progress. False: nothing was written."""
     params = {"g_id": job.id, **{f"g_{c}": seen[c] for c in _GUARDED}}
     params.update({f"v_{c}": getattr(job, c) for c in ENDING_COLUMNS})
-    postgres = session.get_bind().dialect.name == "postgresql"
-    return session.connection().execute(_guarded_ending(postgres), params).first() is not None
+    return session.connection().execute(_GUARDED_ENDING, params).first() is not None
 
 
 def guard_of(job: TrainingJobRow) -> dict[str, Any]:
