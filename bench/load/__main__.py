@@ -53,6 +53,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn workers (2)")
     parser.add_argument("--workers", type=int, default=64, help="simulated workers (64)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (60)")
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds of load before the measured duration, not measured (10)",
+    )
     parser.add_argument("--tuning-jobs", type=int, default=8, help="tuning jobs to spread over")
     parser.add_argument("--reports", type=int, default=3, help="metric reports per job (3)")
     parser.add_argument(
@@ -221,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                 duration=args.duration,
                 reports=args.reports,
                 rate=args.rate or None,
+                warmup=args.warmup,
             )
         )
         busy1, total1 = machine_busy()
@@ -238,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine_cpu_busy_share": round((busy1 - busy0) / (total1 - total0), 2),
         "machine_cores": os.cpu_count(),
         "server_cpu_s": round(server_cpu, 1) if server_cpu is not None else None,
-        "server_cpu_ms_per_operation": round(server_cpu * 1000 / result.operations, 2)
-        if server_cpu is not None and result.operations
+        "server_cpu_ms_per_operation": round(server_cpu * 1000 / result.answered_total, 2)
+        if server_cpu is not None and result.answered_total
         else None,
         "postgres_backend_cpu_s": round(db_cpu, 1) if db_cpu is not None else None,
         "verification_problems": problems,

@@ -49,6 +49,10 @@ class LoadResult:
     elapsed: float = 0.0
     #: Seconds of load asked for; the workers then finish the jobs in hand.
     duration: float | None = None
+    #: Seconds of load before ``duration`` whose answers are not measured (errors still count).
+    warmup: float = 0.0
+    #: Every answer, the warm-up's included: what the service's CPU time is divided by.
+    answered_total: int = 0
     #: When each answer arrived, in seconds since the run began.
     answered_at: list[float] = field(default_factory=list)
     #: Operations per second the workers were paced at (None: as fast as answered).
@@ -98,6 +102,7 @@ class LoadResult:
     def summary(self) -> dict[str, Any]:
         return {
             "elapsed_s": round(self.elapsed, 2),
+            "warmup_s": self.warmup,
             "offered_operations_per_s": self.offered_rate,
             "operations": self.operations,
             "operations_per_s": round(self.throughput, 1),
@@ -125,7 +130,12 @@ class _Answer:
 
 class _Run:
     def __init__(
-        self, result: LoadResult, reports: int, deadline: float | None, interval: float | None
+        self,
+        result: LoadResult,
+        reports: int,
+        deadline: float | None,
+        interval: float | None,
+        warmup: float = 0.0,
     ) -> None:
         self.result = result
         self.reports = reports
@@ -134,6 +144,8 @@ class _Run:
         self.interval = interval
         self.seen: set[tuple[str, str]] = set()
         self.began = time.perf_counter()
+        #: Operations due (paced) or sent (unpaced) before this are the warm-up's.
+        self.measured_from = self.began + warmup
 
     async def timed(
         self,
@@ -165,9 +177,11 @@ class _Run:
         # Paced: from when the operation was due, so a backlog shows as latency.
         started = min(due, sent) if self.interval is not None else sent
         answered = time.perf_counter()
-        self.result.latencies[operation].append(answered - started)
-        self.result.answered_at.append(answered - self.began)
-        self.result.statuses[f"{operation} {answer.status}"] += 1
+        self.result.answered_total += 1
+        if started >= self.measured_from:
+            self.result.latencies[operation].append(answered - started)
+            self.result.answered_at.append(answered - self.measured_from)
+            self.result.statuses[f"{operation} {answer.status}"] += 1
         return answer
 
     def error(self, operation: str, answer: _Answer) -> None:
@@ -271,19 +285,24 @@ async def run_load(
     reports: int = 3,
     rate: float | None = None,
     timeout: float = 30.0,
+    warmup: float = 0.0,
 ) -> LoadResult:
     """Run ``workers`` simulated workers spread round-robin over ``targets``.
 
     With a ``duration`` each worker stops claiming when it is up (finishing the job in hand);
     without one, each works until its tuning job is over (409 on claim). With a ``rate`` the
     workers together are paced at that many operations per second, their phases spread evenly.
+    With a ``warmup`` the load runs that many seconds longer first, unmeasured: a service just
+    started opens its connections and fills its caches then, and on a fresh database the first
+    claims of every tuning job collide (``bench/LOAD_RESULTS.md``).
     """
-    result = LoadResult(offered_rate=rate, duration=duration)
+    result = LoadResult(offered_rate=rate, duration=duration, warmup=warmup)
     cpu_start = time.process_time()
     result.started = time.time()
     start = time.monotonic()
     interval = workers / rate if rate else None
-    run = _Run(result, reports, start + duration if duration is not None else None, interval)
+    deadline = start + warmup + duration if duration is not None else None
+    run = _Run(result, reports, deadline, interval, warmup)
     # Idle connections are dropped well before uvicorn's 5 s default would close them, so a
     # request is never sent on a connection the server is closing at that instant.
     sessions = {

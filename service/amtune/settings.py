@@ -55,7 +55,9 @@ class Settings(BaseSettings):
         default=4,
         ge=1,
         le=256,
-        description="threads per process running requests (and database connections pooled)",
+        description=(
+            "threads per process running the worker routes, and as many for the other routes"
+        ),
     )
     log_level: str = "INFO"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from amtune.app import claims
 from amtune.app.claims import Claim, Wait
 from amtune.app.domain import TrainingStatus
 from amtune.app.errors import (
@@ -407,3 +408,33 @@ def test_an_unchanged_job_of_a_running_tuning_job_is_ended(tuner: Tuner, clock: 
     job, seen = _read_then_end(tuner, name, clock)
     assert tuner.db.run(lambda s: repository.end_if_unchanged(s, job, seen))
     assert training(tuner, name)["TrainingJobStatus"] == "Completed"
+
+
+def test_a_claim_that_loses_its_job_number_tries_the_quick_path_again(
+    tuner: Tuner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another claim takes the number between this claim's read and its insert: this one
+    reads again and takes the next number, without the tuning job's lock."""
+    make_job(tuner, "contended", max_jobs=4, parallel=4)
+    if tuner.db.is_sqlite:
+        pytest.skip("SQLite runs the quick claim in one write transaction: nothing can race it")
+    real_insert = repository.insert_if_number_free
+    rival: list[Claim] = []
+    inserts: list[int] = []
+
+    def insert_after_a_rival(session: Any, job: Any) -> bool:
+        inserts.append(job.seq)
+        if len(inserts) == 1:  # the first insert is this claim's: a rival claims first
+            rival.append(claim(tuner, "contended", "rival"))
+        return real_insert(session, job)
+
+    def locked_path(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("the lost race fell back to the locked path")
+
+    monkeypatch.setattr(claims.repository, "insert_if_number_free", insert_after_a_rival)
+    monkeypatch.setattr(claims, "_claim_step", locked_path)
+    mine = claim(tuner, "contended", "me")
+    assert inserts == [1, 1, 2]  # mine lost number 1 to the rival, then took 2
+    assert rival[0].training_job_name.startswith("contended-001-")
+    assert mine.training_job_name.startswith("contended-002-")
+    assert describe(tuner, "contended")["TrainingJobStatusCounters"]["InProgress"] == 2

@@ -29,7 +29,10 @@ class Tuner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
-        self.db = db or Database(settings.database_url, pool_size=settings.request_threads)
+        # Each of the two request thread pools (worker routes, other routes) and the sweeper
+        # keep a connection: a pool that overflowed opened and closed one every second.
+        connections = 2 * settings.request_threads + 1
+        self.db = db or Database(settings.database_url, pool_size=connections)
         self.ctx = Context(db=self.db, settings=settings, clock=clock)
         self._sweeper: Sweeper | None = None
 

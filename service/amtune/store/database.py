@@ -65,12 +65,19 @@ def _sqlite_on_begin(conn: Connection) -> None:
 PLAN_CACHE_MODE = "force_custom_plan"
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> Engine:
+    """An engine with its own pool; ``autocommit`` (PostgreSQL only) makes its connections
+    autocommit for their whole life, so that a checkout neither switches the mode on and off
+    nor rolls back on return (about a third of a one-statement request's database-layer CPU)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
+    extra: dict[str, Any] = {}
+    if autocommit:
+        # Nothing outlives a statement on such a connection, so there is nothing to reset.
+        extra = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
     return create_engine(
         url,
         pool_size=pool_size,
@@ -78,6 +85,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         pool_timeout=10,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5, "options": f"-c plan_cache_mode={PLAN_CACHE_MODE}"},
+        **extra,
     )
 
 
@@ -96,11 +104,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        reads = self.engine.execution_options(**{READONLY: True})
+        self._engines = [self.engine]
+        reads: Engine = self.engine.execution_options(**{READONLY: True})
         single = self.engine
         if not self.is_sqlite:
-            reads = reads.execution_options(isolation_level="AUTOCOMMIT")
-            single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+            # Reads and one-statement writes: a pool of connections that stay in autocommit.
+            reads = single = make_engine(url, pool_size=pool_size, autocommit=True)
+            self._engines.append(single)
         self._readonly = sessionmaker(reads, expire_on_commit=False)
         self._single = sessionmaker(single, expire_on_commit=False)
 
@@ -109,7 +119,8 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     def dispose(self) -> None:
-        self.engine.dispose()
+        for engine in self._engines:
+            engine.dispose()
 
     @contextmanager
     def _session(self, readonly: bool, one_statement: bool = False) -> Iterator[Session]:
