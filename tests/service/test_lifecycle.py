@@ -410,14 +410,15 @@ def test_an_unchanged_job_of_a_running_tuning_job_is_ended(tuner: Tuner, clock: 
     assert training(tuner, name)["TrainingJobStatus"] == "Completed"
 
 
+# PostgreSQL only: SQLite runs the quick claim in one write transaction, so nothing races it.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_claim_that_loses_its_job_number_tries_the_quick_path_again(
     tuner: Tuner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another claim takes the number between this claim's read and its insert: this one
     reads again and takes the next number, without the tuning job's lock."""
+    assert not tuner.db.is_sqlite
     make_job(tuner, "contended", max_jobs=4, parallel=4)
-    if tuner.db.is_sqlite:
-        pytest.skip("SQLite runs the quick claim in one write transaction: nothing can race it")
     real_insert = repository.insert_if_number_free
     rival: list[Claim] = []
     inserts: list[int] = []
