@@ -1,8 +1,8 @@
 """Per-request overheads of the serving machinery, each against the alternative it replaced.
 
-``python -m bench.load.overheads [--admin-url URL] [--reps N]`` prints, as medians of
-``--rounds`` rounds run alternately in this one process (the machine is shared and noisy, so
-only the side-by-side ratio is worth quoting):
+``python -m bench.load.overheads [--admin-url URL] [--calls N] [--rounds N]`` prints, as
+medians of ``--rounds`` rounds run alternately in this one process (the machine is shared
+and noisy, so only the side-by-side ratio is worth quoting):
 
 * **thread hand-off**: process CPU per call of a trivial function sent to a worker thread and
   awaited, through anyio (Starlette's ``run_in_threadpool``) and through the event loop's
