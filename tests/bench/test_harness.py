@@ -272,3 +272,23 @@ def test_service_random_search_reproduces_the_engine_curve(service_url: str) -> 
         service_url, problem, n_evals=16, workers=4, seed=5, strategy="Random"
     )
     assert sorted(parallel) == sorted(engine)
+
+
+@pytest.mark.slow
+def test_service_bayesian_search_reproduces_the_engine_curve(service_url: str) -> None:
+    """Strategy=Bayesian through the service, one worker: the same configs in the same order as
+    the engine driven in-process, so the engine benchmark's scores hold for the service. With
+    four workers the service still runs every evaluation once, on distinct configs."""
+    from bench.bayes.service import run_service_job
+
+    problem = get_problem("hartmann6")  # 8 Sobol points, then 12 suggestions from the GP
+    engine = run_many([RunSpec("amtune-bayesian", "hartmann6", 3, 1, 20)], jobs=1)[0].losses
+    sequential = run_service_job(
+        service_url, problem, n_evals=20, workers=1, seed=3, strategy="Bayesian"
+    )
+    assert sequential == engine
+    parallel = run_service_job(
+        service_url, problem, n_evals=20, workers=4, seed=3, strategy="Bayesian"
+    )
+    assert len(parallel) == 20
+    assert len(set(parallel)) == 20
