@@ -256,21 +256,37 @@ def service_url(tmp_path: Path) -> Iterator[str]:
         proc.wait(timeout=30)
 
 
+def _engine_and_service_curves(
+    service_url: str, strategy: str, problem: str, seed: int, n_evals: int
+) -> tuple[list[float], list[float], list[float]]:
+    """The engine's batch-1 curve, then the service's with one worker and with four."""
+    from bench.bayes.service import run_service_job
+
+    name = "random" if strategy == "Random" else f"amtune-{strategy.lower()}"
+    engine = run_many([RunSpec(name, problem, seed, 1, n_evals)], jobs=1)[0].losses
+    service = [
+        run_service_job(
+            service_url,
+            get_problem(problem),
+            n_evals=n_evals,
+            workers=workers,
+            seed=seed,
+            strategy=strategy,
+        )
+        for workers in (1, 4)
+    ]
+    return engine, service[0], service[1]
+
+
 @pytest.mark.slow
 def test_service_random_search_reproduces_the_engine_curve(service_url: str) -> None:
     """Through boto3 + the REST worker protocol, Strategy=Random with RandomSeed=s gives the
     configs the engine gives for seed s, so the service can be scored like any engine run."""
-    from bench.bayes.service import run_service_job
-
-    problem = get_problem("hartmann6")  # a Maximize objective: the sign must survive the trip
-    engine = run_many([RunSpec("random", "hartmann6", 5, 1, 16)], jobs=1)[0].losses
-    sequential = run_service_job(
-        service_url, problem, n_evals=16, workers=1, seed=5, strategy="Random"
+    # hartmann6 is a Maximize objective: the sign must survive the trip
+    engine, sequential, parallel = _engine_and_service_curves(
+        service_url, "Random", "hartmann6", seed=5, n_evals=16
     )
     assert sequential == engine
-    parallel = run_service_job(
-        service_url, problem, n_evals=16, workers=4, seed=5, strategy="Random"
-    )
     assert sorted(parallel) == sorted(engine)
 
 
@@ -279,16 +295,10 @@ def test_service_bayesian_search_reproduces_the_engine_curve(service_url: str) -
     """Strategy=Bayesian through the service, one worker: the same configs in the same order as
     the engine driven in-process, so the engine benchmark's scores hold for the service. With
     four workers the service still runs every evaluation once, on distinct configs."""
-    from bench.bayes.service import run_service_job
-
-    problem = get_problem("hartmann6")  # 8 Sobol points, then 12 suggestions from the GP
-    engine = run_many([RunSpec("amtune-bayesian", "hartmann6", 3, 1, 20)], jobs=1)[0].losses
-    sequential = run_service_job(
-        service_url, problem, n_evals=20, workers=1, seed=3, strategy="Bayesian"
+    # hartmann6 (6 dimensions): 8 Sobol points, then 12 suggestions from the GP
+    engine, sequential, parallel = _engine_and_service_curves(
+        service_url, "Bayesian", "hartmann6", seed=3, n_evals=20
     )
     assert sequential == engine
-    parallel = run_service_job(
-        service_url, problem, n_evals=20, workers=4, seed=3, strategy="Bayesian"
-    )
     assert len(parallel) == 20
     assert len(set(parallel)) == 20
