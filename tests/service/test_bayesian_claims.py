@@ -85,3 +85,31 @@ def test_a_second_replica_suggests_what_the_first_would(tuner: Tuner, settings: 
 def _job(tuner: Tuner, name: str) -> str:
     bayesian_job(tuner, name, max_jobs=14, parallel=2)
     return name
+
+
+def test_concurrent_claims_of_one_process_compute_each_suggestion_once(
+    tuner: Tuner, monkeypatch: Any
+) -> None:
+    """Eight workers claim at once from one Bayesian tuning job past its initial design: every
+    claim gets a job, the configs are distinct, and the GP ran once per claim. Without turns,
+    all eight fitted from the same history and seven fits were thrown away, round after round,
+    until a claim could answer 503."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from amtune.engine.strategies.bayesian import BayesianStrategy
+
+    bayesian_job(tuner, "turns", max_jobs=30, parallel=8)
+    run(tuner, "turns", jobs=12, batch=4)  # past the initial design: the GP suggests from now on
+    suggest = BayesianStrategy.suggest
+    calls: list[int] = []
+
+    def counted(self: BayesianStrategy, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return suggest(self, *args, **kwargs)
+
+    monkeypatch.setattr(BayesianStrategy, "suggest", counted)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(lambda _: claim(tuner, "turns"), range(8)))
+    configs = {tuple(sorted(c.hyperparameters.items())) for c in claims}
+    assert len(configs) == 8
+    assert len(calls) == 8
