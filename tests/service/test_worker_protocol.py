@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 import time
 from typing import Any
 
@@ -194,3 +195,19 @@ def test_a_started_service_keeps_its_startup_heap_out_of_full_collections(
     assert gc.get_freeze_count() == 0
     with LiveServer(settings):
         assert gc.get_freeze_count() > 10_000
+
+
+def test_the_worker_routes_threads_end_with_the_service(settings: Settings) -> None:
+    """Each app owns a thread pool for the worker routes; an app that shut down must not leave
+    its threads behind in a process that goes on (an embedding program, a test run)."""
+
+    def lean_threads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("lean-route")}
+
+    before = lean_threads()
+    with LiveServer(settings) as server:
+        create(server, "threads")
+        assert RestWorker(server.url).claim("threads").status_code == 200
+        started = lean_threads() - before
+        assert started, "the claim did not run on the worker routes' pool"
+    assert not any(t.is_alive() for t in started)

@@ -35,7 +35,7 @@ from starlette.routing import BaseRoute
 
 from amtune.api.deps import caller_of, the_tuner
 from amtune.api.errors import rest_error_handler, rest_validation_handler
-from amtune.api.limits import ASGIApp, Receive, Scope, Send
+from amtune.api.limits import ASGIApp, Message, Receive, Scope, Send
 
 Endpoint = Callable[..., Response]
 _MISSING: list[dict[str, Any]] = [
@@ -94,6 +94,9 @@ class LeanRoutes:
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lean-route")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._releasing_threads_at_shutdown(send))
+            return
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
             for route in self.routes:
@@ -103,6 +106,19 @@ class LeanRoutes:
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+    def _releasing_threads_at_shutdown(self, send: Send) -> Send:
+        """The lifespan's ``send``, joining this middleware's threads once the app has shut down.
+
+        By then the server has drained every request, so the join is immediate; without it the
+        idle threads outlive the app until the process exits (tests start many apps)."""
+
+        async def send_then_release(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                self.executor.shutdown(wait=True)
+            await send(message)
+
+        return send_then_release
 
     async def _serve(
         self, route: LeanRoute, path_params: dict[str, str], scope: Scope, receive: Receive
