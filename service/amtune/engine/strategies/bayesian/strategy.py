@@ -47,6 +47,14 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   first fits decide it. Once trials cluster there the fit gives two coordinates lengthscales of
   5-7 (flat), and the global optimum, 0.55 from every trial, predicts worse than average.
   Capping lengthscales at 2 left the same seeds stuck (98.3 against 98.5).
+- *Hyperparameters integrated out* (a probe, not yet a verdict). The MAP fit plus 4 draws of
+  hit-and-run slice sampling started at it (thinning 3, step width 1 in log space), scored by the
+  log of the mean EI over the 5 posteriors (refinement still on the MAP posterior). Batch 1 at
+  128, this code -> the probe: DT_wine_nll 76.6 -> 81.6 (seeds 0-9), MLP-sgd_iris_nll 93.5 ->
+  95.7, RF_diabetes_mae 96.5 -> 97.7, Ackley-5 72.7 -> 72.3, linear_breast_nll 93.8 -> 93.0,
+  SVM_breast_nll 98.8 -> 98.4, mixed_offset 99.7 -> 99.7 (seeds 0-4); Hartmann-6 seeds 1, 2, 3
+  and 5 stayed stuck. Batch 8 (seeds 0-4): DT 77.4 -> 73.5, MLP-sgd 96.8 -> 96.5. A suggestion
+  costs about twice the CPU. Adopting it needs the whole profile at both batch sizes.
 
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
