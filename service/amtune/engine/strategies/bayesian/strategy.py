@@ -53,8 +53,11 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   128, this code -> the probe: DT_wine_nll 76.6 -> 81.6 (seeds 0-9), MLP-sgd_iris_nll 93.5 ->
   95.7, RF_diabetes_mae 96.5 -> 97.7, Ackley-5 72.7 -> 72.3, linear_breast_nll 93.8 -> 93.0,
   SVM_breast_nll 98.8 -> 98.4, mixed_offset 99.7 -> 99.7 (seeds 0-4); Hartmann-6 seeds 1, 2, 3
-  and 5 stayed stuck. Batch 8 (seeds 0-4): DT 77.4 -> 73.5, MLP-sgd 96.8 -> 96.5. A suggestion
-  costs about twice the CPU. Adopting it needs the whole profile at both batch sizes.
+  and 5 stayed stuck. At batch 8 it lost: over 8 problems 92.5 -> 91.2 (DT_wine_nll 78.6 ->
+  74.5 and MLP-sgd 96.3 -> 96.0 on seeds 0-9; Ackley-5 78.6 -> 73.4, RF, linear and SVM_breast
+  a little lower, Hartmann-6 and mixed_offset level on seeds 0-4). A suggestion costs about twice
+  the CPU. Worth trying next: the ensemble only for claims with no pending trial, then the whole
+  profile at both batch sizes.
 
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
