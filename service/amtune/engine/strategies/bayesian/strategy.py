@@ -47,17 +47,17 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   first fits decide it. Once trials cluster there the fit gives two coordinates lengthscales of
   5-7 (flat), and the global optimum, 0.55 from every trial, predicts worse than average.
   Capping lengthscales at 2 left the same seeds stuck (98.3 against 98.5).
-- *Hyperparameters integrated out* (a probe, not yet a verdict). The MAP fit plus 4 draws of
-  hit-and-run slice sampling started at it (thinning 3, step width 1 in log space), scored by the
-  log of the mean EI over the 5 posteriors (refinement still on the MAP posterior). Batch 1 at
-  128, this code -> the probe: DT_wine_nll 76.6 -> 81.6 (seeds 0-9), MLP-sgd_iris_nll 93.5 ->
-  95.7, RF_diabetes_mae 96.5 -> 97.7, Ackley-5 72.7 -> 72.3, linear_breast_nll 93.8 -> 93.0,
-  SVM_breast_nll 98.8 -> 98.4, mixed_offset 99.7 -> 99.7 (seeds 0-4); Hartmann-6 seeds 1, 2, 3
-  and 5 stayed stuck. At batch 8 it lost: over 8 problems 92.5 -> 91.2 (DT_wine_nll 78.6 ->
-  74.5 and MLP-sgd 96.3 -> 96.0 on seeds 0-9; Ackley-5 78.6 -> 73.4, RF, linear and SVM_breast
-  a little lower, Hartmann-6 and mixed_offset level on seeds 0-4). A suggestion costs about twice
-  the CPU. Worth trying next: the ensemble only for claims with no pending trial, then the whole
-  profile at both batch sizes.
+- *Hyperparameters integrated out.* A probe (the MAP fit plus 4 draws of hit-and-run slice
+  sampling started at it, thinning 3, step width 1 in log space; the log of the mean EI over the
+  5 posteriors; refinement on the MAP posterior) lifted DT_wine_nll from 76.6 to 81.6 at batch 1
+  and lost at batch 8 (over 8 problems 92.5 -> 91.2). Rebuilt cleanly on 2026-11-28 evening and
+  used only for claims with no pending trial (every claim at batch 1), it did not hold up on
+  seeds 0-9 at batch 1, 128 evaluations (this code -> ensemble): DT_wine_nll 76.6 -> 75.2,
+  MLP-sgd_iris_nll 93.9 -> 96.3, RF_diabetes_mae 97.0 -> 97.3, SVM_breast_nll 98.9 -> 98.6,
+  Ackley-5 73.2 -> 74.6, linear_breast_nll 94.1 -> 92.6, mixed_offset 99.7 -> 99.4, Hartmann-6
+  98.5 (same four seeds stuck); mean of the 8 problems 91.50 -> 91.56, and at 64 evaluations
+  88.70 -> 88.20. The probe's DT figure was seed luck on a step function. The suggestion cost
+  doubled (44 -> 82 ms of CPU with 100 trials in 10 dimensions on a quiet host), for nothing.
 
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
