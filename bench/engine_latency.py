@@ -21,6 +21,9 @@ import tracemalloc
 from typing import Any
 
 import numpy as np
+from bench.bayes.optimizers import AmtuneStrategy, AskTell, Param, _from_reverse
+from bench.bayes.problems.base import Problem
+from bench.bayes.runner import pin_threads
 
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies.base import History, Trial
@@ -37,6 +40,7 @@ RANGES: dict[str, Any] = {
     "CategoricalParameterRanges": [{"Name": "kind", "Values": ["a", "b", "c", "d"]}],
 }
 SPACE = SearchSpace.from_parameter_ranges(RANGES)
+PROBLEM = Problem("latency", RANGES, lambda config: 0.0, "loss")
 
 
 def objective(u: np.ndarray, rng: np.random.Generator) -> float:
@@ -53,74 +57,61 @@ def make_history(n: int, n_pending: int, seed: int = 0) -> History:
     return History(finished=tuple(trials), pending=pending)
 
 
-def amtune_ask_ms(
-    strategy: BayesianStrategy, history: History, reps: int
-) -> tuple[list[float], list[float]]:
-    """Wall and CPU ms of ``suggest``; each suggestion is evaluated and joins the history, as in
-    a run (the first call warms imports and is not timed; the last sees ``n + reps`` trials)."""
+def time_asks(opt: AskTell, reps: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU ms of ``ask(1)``; each config is evaluated and told, as in a run (the first
+    call warms imports and caches and is not timed; the last sees ``n + reps`` trials)."""
     rng = np.random.default_rng(99)
     times, cpu = [], []
     for r in range(reps + 1):
         t0, c0 = time.perf_counter(), time.process_time()
-        config = strategy.suggest(SPACE, history, seed=1, index=len(history.finished))
+        (config,) = opt.ask(1)
         if r:
             times.append(1000 * (time.perf_counter() - t0))
             cpu.append(1000 * (time.process_time() - c0))
-        assert config is not None
-        trial = Trial(config=config, objective=objective(SPACE.to_unit(config), rng))
-        history = History(finished=(*history.finished, trial), pending=history.pending)
+        opt.tell([config], [objective(SPACE.to_unit(config), rng)])
     return times, cpu
 
 
-def _optuna_value(dist: Any, value: str) -> Any:
-    from optuna.distributions import CategoricalDistribution, IntDistribution
+def amtune_from(history: History) -> AmtuneStrategy:
+    """The benchmark's adapter of the engine, as the claim flow drives it, holding ``history``."""
+    opt = AmtuneStrategy(PROBLEM, seed=1, strategy="Bayesian")
+    opt.finished.extend(history.finished)
+    opt.pending.extend(history.pending)
+    return opt
 
-    if isinstance(dist, CategoricalDistribution):
-        return value
-    return int(value) if isinstance(dist, IntDistribution) else float(value)
 
-
-def gpsampler_ask_ms(history: History, reps: int) -> tuple[list[float], list[float]]:
-    """Wall and CPU ms of Optuna GPSampler's ``ask`` with the same finished trials.
-
-    Each asked config is evaluated and told, as in a run (and as :func:`amtune_ask_ms` does),
-    and the sampler keeps whatever it caches between asks. Pending trials are not passed on.
-    Torch gets one thread, as in ``bench.bayes`` runs: amtune's engine runs its BLAS on one
-    thread too, so CPU times compare."""
+def gpsampler_from(history: History) -> AskTell:
+    """Optuna's GPSampler through the benchmark's adapter, holding the finished trials of
+    ``history`` (pending trials are not passed on). Torch gets one thread, as in ``bench.bayes``
+    runs: amtune's engine runs its BLAS on one thread too, so CPU times compare."""
     import torch
-    from bench.bayes.runner import pin_threads
+    from bench.bayes.optimizers import OptunaPeer
+    from optuna.trial import create_trial
 
     pin_threads()
     assert torch.get_num_threads() == 1
-    from bench.bayes.optimizers import OptunaPeer, format_value
-    from bench.bayes.problems.base import Problem
-    from optuna.trial import create_trial
-
-    problem = Problem("latency", RANGES, lambda c: 0.0, "loss")
-    peer = OptunaPeer(problem, seed=1, sampler="gp")
-    study, dists = peer.study, peer.dists
+    peer = OptunaPeer(PROBLEM, seed=1, sampler="gp")
     params = {p.name: p for p in peer.params}
-    study.add_trials(
+    peer.study.add_trials(
         [
             create_trial(
-                params={k: _optuna_value(dists[k], v) for k, v in t.config.items()},
-                distributions=dists,
+                params={k: _peer_value(params[k], v) for k, v in t.config.items()},
+                distributions=peer.dists,
                 value=t.objective,
             )
             for t in history.finished
         ]
     )
-    rng = np.random.default_rng(99)
-    times, cpu = [], []
-    for r in range(reps + 1):
-        t0, c0 = time.perf_counter(), time.process_time()
-        trial = study.ask(dists)
-        if r:
-            times.append(1000 * (time.perf_counter() - t0))
-            cpu.append(1000 * (time.process_time() - c0))
-        config = {k: format_value(p, trial.params[k]) for k, p in params.items()}
-        study.tell(trial, objective(SPACE.to_unit(config), rng))
-    return times, cpu
+    return peer
+
+
+def _peer_value(param: Param, text: str) -> Any:
+    """A config's string -> the value a peer's distribution holds (inverse of ``format_value``)."""
+    if param.kind == "categorical":
+        return text
+    if param.kind == "integer":
+        return int(text)
+    return _from_reverse(param, float(text))
 
 
 def main() -> None:
@@ -146,7 +137,7 @@ def main() -> None:
     print(rule)
     for n in args.sizes:
         history = make_history(n, args.pending)
-        times, cpu = amtune_ask_ms(strategy, history, args.reps)
+        times, cpu = time_asks(amtune_from(history), args.reps)
         tracemalloc.start()
         strategy.suggest(SPACE, history, seed=2, index=n)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -157,7 +148,7 @@ def main() -> None:
             f"| {statistics.median(cpu):.0f} | {peak:.1f} |"
         )
         if args.peer:
-            peer_times, peer_cpu = gpsampler_ask_ms(history, args.reps)
+            peer_times, peer_cpu = time_asks(gpsampler_from(history), args.reps)
             ratio = statistics.median(cpu) / statistics.median(peer_cpu)
             row += (
                 f" {statistics.median(peer_times):.0f} | {statistics.median(peer_cpu):.0f} "

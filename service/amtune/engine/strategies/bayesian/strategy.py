@@ -57,7 +57,8 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   Ackley-5 73.2 -> 74.6, linear_breast_nll 94.1 -> 92.6, mixed_offset 99.7 -> 99.4, Hartmann-6
   98.5 (same four seeds stuck); mean of the 8 problems 91.50 -> 91.56, and at 64 evaluations
   88.70 -> 88.20. The probe's DT figure was seed luck on a step function. The suggestion cost
-  doubled (44 -> 82 ms of CPU with 100 trials in 10 dimensions on a quiet host), for nothing.
+  rose to 82 ms of CPU with 100 trials in 10 dimensions on a quiet host (44 ms for this code in
+  the morning's run of the same command), for nothing.
 
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
