@@ -14,7 +14,8 @@ from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
 from amtune.engine.strategies.bayesian import strategy as strategy_module
 from amtune.engine.strategies.bayesian.design import exploration_step
-from amtune.engine.strategies.bayesian.gp import ModelError
+from amtune.engine.strategies.bayesian.gp import Hyper, ModelError, Posterior
+from amtune.engine.strategies.bayesian.strategy import incumbent
 
 BRANIN = SearchSpace.from_parameter_ranges(
     {
@@ -275,3 +276,26 @@ def test_degenerate_ranges_are_handled() -> None:
     history = random_history(space, 10, lambda c: (float(c["x"]) - 0.3) ** 2)
     config = suggest(space, history, index=10)
     assert config["k"] == "3" and config["fixed"] == "0.5" and config["only"] == "v"
+
+
+def _noisy_fit(noise_var: float) -> tuple[Posterior, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(7)
+    x = rng.random((30, 2))
+    y = np.sum((x - 0.4) ** 2, axis=1) + (0.3 * rng.standard_normal(30) if noise_var > 0.01 else 0)
+    y = (y - y.mean()) / y.std()
+    hyper = Hyper(np.array([0.3, 0.3]), signal_var=1.0, noise_var=noise_var)
+    return Posterior(x, y, hyper), x, y
+
+
+def test_exploiting_turns_measure_improvement_from_the_best_fitted_value() -> None:
+    """A noisy fit: the best observation is partly luck, so the exploiting turn asks EI to beat
+    the model's best prediction at a finished trial, a lower bar; other turns keep the lucky
+    value. With a near noise-free fit both bars are the same observation."""
+    noisy, x, y = _noisy_fit(noise_var=0.5)
+    plain = incumbent(noisy, x, y, exploit=False)
+    exploiting = incumbent(noisy, x, y, exploit=True)
+    assert plain == float(np.min(y))
+    assert exploiting > plain + 0.3
+    assert exploiting == pytest.approx(float(np.min(noisy.predict(x)[0])))
+    exact, x, y = _noisy_fit(noise_var=1e-6)
+    assert incumbent(exact, x, y, exploit=True) == pytest.approx(float(np.min(y)), abs=1e-3)
