@@ -278,10 +278,11 @@ def test_degenerate_ranges_are_handled() -> None:
     assert config["k"] == "3" and config["fixed"] == "0.5" and config["only"] == "v"
 
 
-def _noisy_fit(noise_var: float) -> tuple[Posterior, np.ndarray, np.ndarray]:
+def _fit(noise_var: float, noise_sd: float) -> tuple[Posterior, np.ndarray, np.ndarray]:
+    """A bowl observed with ``noise_sd`` noise, under a GP that assumes ``noise_var``."""
     rng = np.random.default_rng(7)
     x = rng.random((30, 2))
-    y = np.sum((x - 0.4) ** 2, axis=1) + (0.3 * rng.standard_normal(30) if noise_var > 0.01 else 0)
+    y = np.sum((x - 0.4) ** 2, axis=1) + noise_sd * rng.standard_normal(30)
     y = (y - y.mean()) / y.std()
     hyper = Hyper(np.array([0.3, 0.3]), signal_var=1.0, noise_var=noise_var)
     return Posterior(x, y, hyper), x, y
@@ -291,11 +292,11 @@ def test_exploiting_turns_measure_improvement_from_the_best_fitted_value() -> No
     """A noisy fit: the best observation is partly luck, so the exploiting turn asks EI to beat
     the model's best prediction at a finished trial, a lower bar; other turns keep the lucky
     value. With a near noise-free fit both bars are the same observation."""
-    noisy, x, y = _noisy_fit(noise_var=0.5)
+    noisy, x, y = _fit(noise_var=0.5, noise_sd=0.3)
     plain = incumbent(noisy, x, y, exploit=False)
     exploiting = incumbent(noisy, x, y, exploit=True)
     assert plain == float(np.min(y))
     assert exploiting > plain + 0.3
     assert exploiting == pytest.approx(float(np.min(noisy.predict(x)[0])))
-    exact, x, y = _noisy_fit(noise_var=1e-6)
+    exact, x, y = _fit(noise_var=1e-6, noise_sd=0.0)
     assert incumbent(exact, x, y, exploit=True) == pytest.approx(float(np.min(y)), abs=1e-3)
