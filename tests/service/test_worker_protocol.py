@@ -165,6 +165,9 @@ def test_malformed_worker_bodies_are_refused_by_name(live_server: LiveServer) ->
         ("/v1/tuning-jobs/malformed/claims", "null", "Field required"),
         ("/v1/tuning-jobs/malformed/claims", '{"WorkerId": "w", "Extra": 1}', "'extra'"),
         (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": ""}', "'workerId'"),
+        # keys str.isdigit() accepts but int() does not: a key, not a list position
+        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "\u00b2": 1}', "at '\u00b2'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "7": 1}', "at '7'"),
     ]
     for path, body, expected in cases:
         response = worker.http.post(path, content=body, headers=json_headers)

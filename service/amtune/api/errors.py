@@ -67,7 +67,7 @@ def validation_message(exc: RequestValidationError) -> str:
     """Pydantic's errors in AWS words: the value, the lowerCamel path, the constraint."""
     parts = []
     for error in exc.errors():
-        location = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        location = [p for p in error.get("loc", ()) if p not in ("body", "query", "path")]
         path = ".".join(_camel(p) for p in location) or "body"
         value: Any = error.get("input")
         parts.append(
@@ -78,9 +78,13 @@ def validation_message(exc: RequestValidationError) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(parts)
 
 
-def _camel(part: str) -> str:
-    if part.isdigit():
-        return f"{int(part) + 1}.member"
+def _camel(part: int | str) -> str:
+    """AWS's name for one step of pydantic's error location.
+
+    Pydantic gives list positions as ints and field names or map keys as strings; a key may be
+    any text the client sent ("7", "²"), so only the type says which is which."""
+    if isinstance(part, int):
+        return f"{part + 1}.member"
     return part[:1].lower() + part[1:]
 
 
