@@ -25,6 +25,7 @@ from amtune.app.errors import (
     ValidationError,
 )
 from amtune.app.sigv4 import AuthenticationError
+from amtune.app.validation.shapes import element_path, join_path
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def validation_message(exc: RequestValidationError) -> str:
     parts = []
     for error in exc.errors():
         location = [p for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        path = ".".join(_camel(p) for p in location) or "body"
+        path = _aws_path(location)
         value: Any = error.get("input")
         parts.append(
             f"Value '{value}' at '{path}' failed to satisfy constraint: {error.get('msg')}"
@@ -78,14 +79,15 @@ def validation_message(exc: RequestValidationError) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(parts)
 
 
-def _camel(part: int | str) -> str:
-    """AWS's name for one step of pydantic's error location.
+def _aws_path(location: list[int | str]) -> str:
+    """Pydantic's error location as the AWS path the domain's own checks write.
 
     Pydantic gives list positions as ints and field names or map keys as strings; a key may be
     any text the client sent ("7", "²"), so only the type says which is which."""
-    if isinstance(part, int):
-        return f"{part + 1}.member"
-    return part[:1].lower() + part[1:]
+    path = ""
+    for part in location:
+        path = element_path(path, part) if isinstance(part, int) else join_path(path, part)
+    return path.lstrip(".") or "body"
 
 
 def map_exception(exc: Exception) -> AmtuneError:
