@@ -33,6 +33,14 @@ bit-identical to those of the code before. A narrower rule, the plug-in incumben
 sequential claim whose fit puts more than 0.2 of the target variance into noise (no turns), kept
 SVM_wine_nll and Hartmann-6 as they were (95.3 and 98.4 at 128 over seeds 0-19) but recovered less
 of Ackley-5 (69.4; seed 5 still stuck at 19.0) and DT_wine_nll lost as much (76.6).
+Three gentler turns were measured on 2026-11-28 late (the four problems the turns move, batch 1,
+seeds 0-19, score at 128 for Ackley-5 / DT_wine_nll / SVM_wine_nll / Hartmann-6, then their mean
+at 128 and 64): one in four, as adopted, 80.6 / 75.3 / 93.3 / 98.0, 86.8 and 84.7 (before the
+turns 66.4 / 79.4 / 95.3 / 98.4, 84.9 and 82.0); turns only when the fit puts more than 0.2 of
+the signal variance into noise, 72.4 / 76.5 / 94.3 / 98.4, 85.4 and 82.5; one in eight,
+75.9 / 78.0 / 93.7 / 97.9, 86.4 and 84.0; turns only from the 32nd finished trial on,
+75.9 / 74.6 / 93.3 / 98.4, 85.6 and 84.1. Each gave back more on Ackley-5 than it saved on the
+others, whose differences are within about two standard errors of 20 seeds.
 
 Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 and 8; score at
 128 evaluations, batch 1 / batch 8, against 93.8 / 94.8 for this code):
