@@ -168,6 +168,8 @@ def test_malformed_worker_bodies_are_refused_by_name(live_server: LiveServer) ->
         # keys str.isdigit() accepts but int() does not: a key, not a list position
         (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "\u00b2": 1}', "at '\u00b2'"),
         (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "7": 1}', "at '7'"),
+        # a key that starts with a dot keeps it: the path is built, not trimmed
+        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", ".x": 1}', "at '.x'"),
     ]
     for path, body, expected in cases:
         response = worker.http.post(path, content=body, headers=json_headers)

@@ -87,7 +87,7 @@ def _aws_path(location: list[int | str]) -> str:
     path = ""
     for part in location:
         path = element_path(path, part) if isinstance(part, int) else join_path(path, part)
-    return path.lstrip(".") or "body"
+    return path or "body"
 
 
 def map_exception(exc: Exception) -> AmtuneError:

@@ -168,7 +168,8 @@ def join_path(parent: str, name: str) -> str:
 
 def element_path(parent: str, index: int) -> str:
     """Path of the ``index``-th (0-based) element of a list, in AWS's 1-based style."""
-    return f"{parent}.{index + 1}.member"
+    segment = f"{index + 1}.member"
+    return f"{parent}.{segment}" if parent else segment
 
 
 _UNSAFE_CHAR = re.compile("[\x00\ud800-\udfff]")
