@@ -12,35 +12,29 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
    beliefs, so their neighbourhood loses its expected improvement.
 4. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
    finished nor pending; ``None`` only when a discrete space has no unused config left.
-   Improvement is measured from the best observed value, except on every ``EXPLOIT_EVERY``-th
-   training job claimed while no other is running, which measures it from the lowest
-   posterior mean at a finished trial (see :func:`incumbent` and below).
+   Improvement is measured from the best observed value. On a claim made while no other job
+   runs, if EI's best candidate is predicted worse than the median finished trial (its EI is
+   variance alone, :func:`ei_buys_only_variance`), the search is redone with improvement
+   measured from the lowest posterior mean at a finished trial ("Variance-only picks" below).
 5. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
    is logged at WARNING and answered with the exploration step of (1), never an exception.
 
-Exploiting turns (adopted 2026-11-28 night; ``python -m bench.bayes --profile full``, the 14
-problems without ada_wine_acc, batch 1, score at 128 / 64 evaluations): seeds 0-9 93.46 / 91.55 ->
-93.76 / 92.27, seeds 10-19 92.65 / 91.30 -> 94.10 / 92.50. Ackley-5 gains most (73.2 -> 79.6 and
-59.7 -> 81.7: every one of the 20 runs reaches the basin, seeds 12 and 16 included, where the fit
-had turned half the target variance into noise and EI to the bounds); DT_wine_nll loses about 4
-points on both seed sets (76.6 -> 72.1, 82.2 -> 78.4: exploiting a plateau of a step function finds
-nothing), and SVM_wine_nll of the quick profile 2 (95.3 -> 93.3 over seeds 0-19, behind GPSampler's
-93.8 there): the gain over the peers is Ackley-5's alone. The figures with ada_wine_acc, and against
-the peers, are in ``bench/RESULTS.md``. Taken on parallel claims too, the turns lost at batch 8
-(seeds 0-9: 94.37 / 92.13 -> 94.10 / 91.38), so they are skipped while other jobs run; batch-8 runs
-of the harness then never meet a turn (the first claim of each batch is job 8k) and are
-bit-identical to those of the code before. A narrower rule, the plug-in incumbent on every
-sequential claim whose fit puts more than 0.2 of the target variance into noise (no turns), kept
-SVM_wine_nll and Hartmann-6 as they were (95.3 and 98.4 at 128 over seeds 0-19) but recovered less
-of Ackley-5 (69.4; seed 5 still stuck at 19.0) and DT_wine_nll lost as much (76.6).
-Three gentler turns were measured on 2026-11-28 late (the four problems the turns move, batch 1,
-seeds 0-19, score at 128 for Ackley-5 / DT_wine_nll / SVM_wine_nll / Hartmann-6, then their mean
-at 128 and 64): one in four, as adopted, 80.6 / 75.3 / 93.3 / 98.0, 86.8 and 84.7 (before the
-turns 66.4 / 79.4 / 95.3 / 98.4, 84.9 and 82.0); turns only when the fit puts more than 0.2 of
-the signal variance into noise, 72.4 / 76.5 / 94.3 / 98.4, 85.4 and 82.5; one in eight,
-75.9 / 78.0 / 93.7 / 97.9, 86.4 and 84.0; turns only from the 32nd finished trial on,
-75.9 / 74.6 / 93.3 / 98.4, 85.6 and 84.1. Each gave back more on Ackley-5 than it saved on the
-others, whose differences are within about two standard errors of 20 seeds.
+Variance-only picks (adopted 2026-11-29). When the fit explains much of the targets as noise,
+the mean is flat and no point is predicted to beat the luckiest observation; EI from that value
+is then earned by variance alone, at the corners of the cube (Ackley-5's outer plateau: two runs
+in twenty never left it). On such a sequential claim, EI measured from the lowest posterior mean
+at a finished trial (the plug-in incumbent of noisy BO) follows the mean's trend instead. A
+trace of one run shows the rule firing on about half the sequential claims once trials cluster
+(SVM_wine_nll seed 0 from claim 19 on, Ackley-5 seed 0 from claim 32 on). Measured with ``python
+-m bench.bayes --profile full --optimizers amtune-bayesian --seeds 0,...,19``, score at 128 / 64
+evaluations against the exploiting turns it replaces (below):
+batch 1, 15 problems 93.97 / 92.50 -> 94.22 / 92.60 (Ackley-5 80.6 -> 83.7, DT_wine_nll 75.3
+-> 77.0, Hartmann-6 98.0 -> 98.4, MLP-adam_breast_acc 76.2 -> 75.1); batch 8, 14 problems
+93.99 / 91.86 -> 94.03 / 91.92 (the check runs only on the first claim of each batch there).
+SVM_wine_nll of the quick profile, batch 1: 93.3 -> 94.3 (95.3 with neither rule). The price is
+a second candidate search on the claims where the check fires: 91 ms of CPU against 58 with 100
+finished trials in 10 dimensions (``bench/ENGINE_LATENCY.md``). Figures against the peers are in
+``bench/RESULTS.md``.
 
 Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 and 8; score at
 128 evaluations, batch 1 / batch 8, against 93.8 / 94.8 for this code):
@@ -105,6 +99,22 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   (Ackley-5 73.2 -> 65.9, DT_wine_nll 76.6 -> 72.3, MLP-adam_breast_acc 77.3 -> 74.2;
   MLP-sgd_iris_nll 93.3 -> 94.6 and RF_diabetes_mae 97.0 -> 97.7).
 
+- *Exploiting turns* (adopted 2026-11-28 night, replaced 2026-11-29 by the rule above): the
+  plug-in incumbent on one sequential claim in four (jobs 3, 7, 11, ...). Over the 14 problems
+  without ada_wine_acc, batch 1, 128 / 64 evaluations: seeds 0-9 93.46 / 91.55 -> 93.76 / 92.27,
+  seeds 10-19 92.65 / 91.30 -> 94.10 / 92.50, all of it Ackley-5 (66.4 -> 80.6 at 128 over 20
+  seeds); they cost DT_wine_nll about 4 points (79.4 -> 75.3) and SVM_wine_nll of the quick
+  profile 2 (95.3 -> 93.3). Taken on parallel claims too they lost at batch 8 (seeds 0-9:
+  94.37 / 92.13 -> 94.10 / 91.38). Gentler schedules (four problems, batch 1, seeds 0-19, score
+  at 128 for Ackley-5 / DT_wine_nll / SVM_wine_nll / Hartmann-6, then their mean at 128 and 64):
+  one in four 80.6 / 75.3 / 93.3 / 98.0, 86.8 and 84.7; no turns 66.4 / 79.4 / 95.3 / 98.4, 84.9
+  and 82.0; only when the fit puts more than 0.2 of the signal variance into noise
+  72.4 / 76.5 / 94.3 / 98.4, 85.4 and 82.5; one in eight 75.9 / 78.0 / 93.7 / 97.9, 86.4 and
+  84.0; only from the 32nd finished trial on 75.9 / 74.6 / 93.3 / 98.4, 85.6 and 84.1. The
+  variance-only check on the turns alone (one claim in four, and only when its pick buys
+  variance): 78.5 / 78.8 / 93.6 / 98.4, 87.3 and 84.6; it fires early on SVM_wine_nll too (from
+  claim 19), so gating the turns did not spare it.
+
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
 
@@ -157,27 +167,26 @@ def initial_design_size(dim: int) -> int:
     return int(min(10, max(5, dim + 2)))
 
 
-EXPLOIT_EVERY = 4
-"""One training job in this many (numbers 3, 7, 11, ...) gets an exploiting suggestion, when no
-other job is running: the believed outcomes of running jobs already shape a parallel claim, and
-exploiting turns among them lost a little at batch 8 (module docstring)."""
+def ei_buys_only_variance(
+    posterior: Posterior,
+    encoder: Encoder,
+    u: FloatArray,
+    scores: FloatArray,
+    fitted: FloatArray,
+) -> bool:
+    """Whether EI's best candidate is predicted worse than the median finished trial.
 
-
-def incumbent(posterior: Posterior, x: FloatArray, y: FloatArray, *, exploit: bool) -> float:
-    """The value expected improvement is measured from (warped targets of finished trials).
-
-    Normally the best observation. When the fit explains much of the targets as noise (Ackley's
-    outer plateau, cross-validated losses), no point is predicted to beat that lucky value, so
-    EI is driven by variance alone and the trials go to the bounds of the cube. Measured from
-    the lowest posterior mean at a finished trial (the plug-in incumbent of noisy BO), EI
-    rewards the mean's trend instead and refines the best region. Used on every suggestion it
-    lost 1.1 points (exploiting too much: seeds stuck on DT_wine_nll and Ackley-5); on one
-    sequential claim in four it won 0.3-1.5 points on the full profile and cost DT_wine_nll and
-    SVM_wine_nll 2-4 (module docstring). With a near noise-free fit both values coincide."""
-    if not exploit:
-        return float(np.min(y))
-    fitted, _ = posterior.predict(x)
-    return float(np.min(fitted))
+    EI measured from the best observation rewards a point either for a mean below that value or
+    for variance. When the fit explains much of the targets as noise (Ackley's outer plateau,
+    cross-validated losses), the mean is flat, no point is predicted to beat the luckiest
+    observation, and the winner is a point of large variance and middling mean: in practice a
+    corner of the cube. Such a claim is better spent following the mean's trend (module
+    docstring, "Variance-only picks")."""
+    if len(u) == 0:
+        return False
+    pick = u[int(np.argmax(np.nan_to_num(scores, nan=-np.inf)))]
+    pick_mean, _ = posterior.predict(encoder.features(pick[None, :]))
+    return float(pick_mean[0]) > float(np.median(fitted))
 
 
 def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> IntArray:
@@ -262,21 +271,37 @@ class BayesianStrategy:
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
         posterior = Posterior(x, y, hyper)
         ok = np.isfinite(objectives[keep])
-        exploit = index % EXPLOIT_EVERY == EXPLOIT_EVERY - 1 and not history.pending
-        best = incumbent(posterior, x[ok], y[ok], exploit=exploit)
+        fitted, _ = posterior.predict(x[ok])
+        best = float(np.min(y[ok]))
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
-        acq = Acquisition(encoder, posterior, best)
-        card = space.cardinality()
-        if card is not None and card <= MAX_ENUMERATE:
-            u = encoder.discrete_grid()
-            free = np.ones(len(u), dtype=bool)
-            free[list(used_ranks(space, history))] = False
-            u = u[free]
-            scores = acq(u)
-        else:
-            centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
-            u, scores = candidates(acq, centres, rng)
+        centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
+        u, scores = _search(space, encoder, history, posterior, best, centres, rng)
+        if not history.pending and ei_buys_only_variance(posterior, encoder, u, scores, fitted):
+            plug_in = float(np.min(fitted))
+            u, scores = _search(space, encoder, history, posterior, plug_in, centres, rng)
         return _best_unused(space, encoder, u, scores, used)
+
+
+def _search(
+    space: SearchSpace,
+    encoder: Encoder,
+    history: History,
+    posterior: Posterior,
+    best: float,
+    centres: FloatArray,
+    rng: np.random.Generator,
+) -> tuple[FloatArray, FloatArray]:
+    """Candidates and their log-EI from ``best``: every unused config of a small discrete
+    space, else quasi-random points refined around ``centres`` (:mod:`.optimize`)."""
+    acq = Acquisition(encoder, posterior, best)
+    card = space.cardinality()
+    if card is not None and card <= MAX_ENUMERATE:
+        u = encoder.discrete_grid()
+        free = np.ones(len(u), dtype=bool)
+        free[list(used_ranks(space, history))] = False
+        u = u[free]
+        return u, acq(u)
+    return candidates(acq, centres, rng)
 
 
 def _best_unused(
