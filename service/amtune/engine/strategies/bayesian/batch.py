@@ -49,5 +49,6 @@ def condition_on_pending(
     if len(u) == 0:
         return posterior, best
     x = encoder.features(u)
-    believed, _ = posterior.predict(x)
-    return posterior.with_inputs(x), min(best, float(np.min(believed)))
+    extended = posterior.with_inputs(x)
+    believed = extended.y[len(posterior.y) :]
+    return extended, min(best, float(np.min(believed)))

@@ -185,7 +185,7 @@ def ei_buys_only_variance(
     if len(u) == 0:
         return False
     pick = u[int(np.argmax(np.nan_to_num(scores, nan=-np.inf)))]
-    pick_mean, _ = posterior.predict(encoder.features(pick[None, :]))
+    pick_mean = posterior.mean(encoder.features(pick[None, :]))
     return float(pick_mean[0]) > float(np.median(fitted))
 
 
@@ -271,37 +271,34 @@ class BayesianStrategy:
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
         posterior = Posterior(x, y, hyper)
         ok = np.isfinite(objectives[keep])
-        fitted, _ = posterior.predict(x[ok])
         best = float(np.min(y[ok]))
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
         centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
-        u, scores = _search(space, encoder, history, posterior, best, centres, rng)
-        if not history.pending and ei_buys_only_variance(posterior, encoder, u, scores, fitted):
-            plug_in = float(np.min(fitted))
-            u, scores = _search(space, encoder, history, posterior, plug_in, centres, rng)
+        grid = _unused_grid(space, encoder, history)
+
+        def search(bar: float) -> tuple[FloatArray, FloatArray]:
+            """Candidates and their log-EI measured from ``bar``: the whole unused grid of a
+            small discrete space, else quasi-random points refined around ``centres``."""
+            acq = Acquisition(encoder, posterior, bar)
+            return (grid, acq(grid)) if grid is not None else candidates(acq, centres, rng)
+
+        u, scores = search(best)
+        if not history.pending:
+            fitted = posterior.mean(x[ok])
+            if ei_buys_only_variance(posterior, encoder, u, scores, fitted):
+                u, scores = search(float(np.min(fitted)))
         return _best_unused(space, encoder, u, scores, used)
 
 
-def _search(
-    space: SearchSpace,
-    encoder: Encoder,
-    history: History,
-    posterior: Posterior,
-    best: float,
-    centres: FloatArray,
-    rng: np.random.Generator,
-) -> tuple[FloatArray, FloatArray]:
-    """Candidates and their log-EI from ``best``: every unused config of a small discrete
-    space, else quasi-random points refined around ``centres`` (:mod:`.optimize`)."""
-    acq = Acquisition(encoder, posterior, best)
+def _unused_grid(space: SearchSpace, encoder: Encoder, history: History) -> FloatArray | None:
+    """Every unused point of a discrete space small enough to score exhaustively, else None."""
     card = space.cardinality()
-    if card is not None and card <= MAX_ENUMERATE:
-        u = encoder.discrete_grid()
-        free = np.ones(len(u), dtype=bool)
-        free[list(used_ranks(space, history))] = False
-        u = u[free]
-        return u, acq(u)
-    return candidates(acq, centres, rng)
+    if card is None or card > MAX_ENUMERATE:
+        return None
+    u = encoder.discrete_grid()
+    free = np.ones(len(u), dtype=bool)
+    free[list(used_ranks(space, history))] = False
+    return u[free]
 
 
 def _best_unused(
