@@ -249,6 +249,7 @@ def _write(
         "machine": {
             "python": platform.python_version(),
             "cpus": _cpus(),
+            "cpu": _cpu_model(),
             "note": report.NOISE_NOTE,
         },
         "versions": _versions(),
@@ -289,6 +290,24 @@ def _cpus() -> int:
     import os
 
     return len(os.sched_getaffinity(0))
+
+
+def _cpu_model() -> str:
+    """The CPU's model name, plus whether it has AVX-512: numpy picks its SIMD kernels by CPU
+    features, so the same seed gives the same losses only on the same kind of CPU (a Sobol-phase
+    loss differed in its 16th digit between two machines, after which the GP runs diverged)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or "unknown"
+    model = next(
+        (ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")),
+        "unknown",
+    )
+    flags = next(
+        (ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []
+    )
+    return f"{model}, {'AVX-512' if 'avx512f' in flags else 'no AVX-512'}"
 
 
 def _versions() -> dict[str, str]:

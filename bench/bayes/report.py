@@ -21,7 +21,8 @@ from .scoring import CHECKPOINTS, Reference, Score, aggregate, per_problem_score
 RESULTS_MD = Path(__file__).resolve().parent.parent / "RESULTS.md"
 NOISE_NOTE = (
     "Figures come from a shared, noisy 2-core machine (other work runs beside the benchmark): "
-    "scores are deterministic for a given seed, timings are indicative only."
+    "scores are deterministic for a given seed on one kind of CPU (bench/README.md), "
+    "timings are indicative only."
 )
 
 

@@ -115,6 +115,15 @@ Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 
   variance): 78.5 / 78.8 / 93.6 / 98.4, 87.3 and 84.6; it fires early on SVM_wine_nll too (from
   claim 19), so gating the turns did not spare it.
 
+- *A lower confidence bound on variance-only claims* (2026-11-29 morning, Ackley-5 only, batch
+  1): scikit-optimize refines Ackley-5's basin further than this code (best 2.1 against 3.3 on
+  seeds 0-9) with a portfolio that includes PI and LCB, so the variance-only claims above were
+  answered by the candidate maximising ``kappa sigma - mu`` instead of plug-in EI. Score at 64 /
+  128 evaluations, seeds 0-19: this code 72.1 / 83.6; kappa 0 (the posterior mean's minimum)
+  72.7 / 83.2, 0.5 73.1 / 84.0, 1 75.2 / 87.0, 2 74.2 / 83.2. Kappa 1 on seeds 20-39: 77.7 / 83.6
+  against 73.2 / 84.7: the gain on the first 20 seeds was luck, and no kappa refines like
+  scikit-optimize.
+
 These variants were one-off patches, measured with ``python -m bench.bayes`` and not kept.
 """
 
