@@ -300,14 +300,14 @@ def _cpu_model() -> str:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return platform.processor() or "unknown"
-    model = next(
-        (ln.split(":", 1)[1].strip() for ln in info.splitlines() if ln.startswith("model name")),
-        "unknown",
-    )
-    flags = next(
-        (ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), []
-    )
-    return f"{model}, {'AVX-512' if 'avx512f' in flags else 'no AVX-512'}"
+    fields: dict[str, str] = {}
+    for line in info.splitlines():  # one block per logical CPU: the first one is enough
+        key, sep, value = line.partition(":")
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
+    model = fields.get("model name", "unknown")
+    avx512 = "avx512f" in fields.get("flags", "").split()
+    return f"{model}, {'AVX-512' if avx512 else 'no AVX-512'}"
 
 
 def _versions() -> dict[str, str]:
