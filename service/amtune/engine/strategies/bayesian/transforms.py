@@ -26,8 +26,9 @@ trials the fit then put up to 0.42 of the signal variance into noise (0.04 with 
 its mean's minimum lay farther from the optimum than the capped fit's on three seeds of four.
 Measured with ``python -m bench.bayes --profile full --optimizers amtune-bayesian``, one machine,
 replacement -> cap at 64 / 128 evaluations: Ackley-5, batch 1, seeds 0-19 72.1 / 83.6 -> 80.6 /
-85.4 and seeds 20-39 73.2 / 84.7 -> 80.8 / 85.0; but the other 13 problems of the full profile
-(without MLP-adam and ada), batch 1, seeds 0-9, 94.48 / 96.10 -> 93.68 / 96.16 (MLP-sgd_iris_nll
+85.4 and seeds 20-39 73.2 / 84.7 -> 80.8 / 85.0; but over 13 other problems (the full profile
+without Ackley-5, MLP-adam and ada, plus the quick profile's SVM_wine_nll), batch 1, seeds 0-9,
+94.48 / 96.10 -> 93.68 / 96.16 (MLP-sgd_iris_nll
 89.6 / 95.2 -> 80.5 / 94.8, linear_breast_nll 90.2 / 92.8 -> 87.9 / 89.6, DT_wine_nll 65.7 / 73.9
 -> 66.6 / 77.8), and at batch 8 on five problems 86.17 / 90.12 -> 84.18 / 88.98 (one Ackley-5
 seed of ten stuck on the plateau, DT_wine_nll 76.4 -> 68.1 at 64). A flattened bad half tells
