@@ -346,3 +346,63 @@ def test_the_variance_only_check_compares_the_pick_with_the_median_finished_tria
     assert not check(posterior, encoder, picks, np.array([1.0, 0.0]), fitted)
     assert check(posterior, encoder, picks, np.array([0.0, 1.0]), fitted)
     assert not check(posterior, encoder, picks[:0], np.array([]), fitted)
+
+
+def test_a_variance_only_claim_returns_a_point_the_mean_rates() -> None:
+    """Where the check fires, the redone search may not end in a far corner again: the claim
+    gets a config whose posterior mean is no worse than the median finished trial."""
+    follows = strategy_module.follows_the_mean
+    fired: list[tuple[Posterior, Encoder, np.ndarray]] = []
+
+    def spy(
+        posterior: Posterior,
+        encoder: Encoder,
+        u: np.ndarray,
+        fitted: np.ndarray,
+        incumbent: np.ndarray,
+    ) -> np.ndarray:
+        fired.append((posterior, encoder, fitted))
+        return follows(posterior, encoder, u, fitted, incumbent)
+
+    strategy, finished = BayesianStrategy(), list[Trial]()
+    checked = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(strategy_module, "follows_the_mean", spy)
+        for index in range(48):
+            before = len(fired)
+            config = strategy.suggest(ACKLEY5, History(tuple(finished)), seed=0, index=index)
+            assert config is not None
+            if len(fired) > before:
+                posterior, encoder, fitted = fired[-1]
+                u = ACKLEY5.to_unit(config)[None, :]
+                assert posterior.mean(encoder.features(u))[0] <= np.median(fitted)
+                checked += 1
+            finished.append(Trial(config, ackley(config)))
+    assert checked > 0
+
+
+def test_a_variance_only_claim_may_still_switch_category() -> None:
+    """The mean rates a bowl's neighbourhood and not its far corner; in another category than
+    the incumbent's, a point is allowed whatever the mean says, since few trials saw it."""
+    space = SearchSpace.from_parameter_ranges(
+        {
+            "ContinuousParameterRanges": [
+                {"Name": n, "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"} for n in "ab"
+            ],
+            "CategoricalParameterRanges": [{"Name": "c", "Values": ["p", "q", "r"]}],
+        }
+    )
+    rng = np.random.default_rng(5)
+    numeric = np.vstack(
+        [np.clip(0.3 + 0.15 * rng.standard_normal((25, 2)), 0, 1), rng.random((5, 2))]
+    )
+    u = np.column_stack([numeric, np.full(30, 1 / 6)])  # every trial in category "p"
+    y = np.sum((numeric - 0.3) ** 2, axis=1)
+    y = (y - y.mean()) / y.std()
+    encoder = Encoder(space)
+    posterior = Posterior(encoder.features(u), y, Hyper(np.full(5, 0.3), 1.0, 0.01))
+    fitted = posterior.mean(encoder.features(u))
+    incumbent = u[int(np.argmin(y))]
+    candidates = np.array([[0.3, 0.3, 1 / 6], [0.98, 0.98, 1 / 6], [0.98, 0.98, 0.5]])
+    allowed = strategy_module.follows_the_mean(posterior, encoder, candidates, fitted, incumbent)
+    assert allowed.tolist() == [True, False, True]
