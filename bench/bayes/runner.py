@@ -8,6 +8,7 @@ the timings would measure contention instead of the optimisers.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -68,8 +69,17 @@ class RunResult:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunResult:
+        """Read a run back from a results file, where non-finite numbers were written as null
+        (strict JSON): a missing timing (a service run measures none in this process) becomes
+        NaN again and a failed evaluation's loss becomes +inf, so a merge rescores them alike."""
         data = dict(data)
         data["spec"] = RunSpec(**data["spec"])
+        data["losses"] = [math.inf if v is None else v for v in data.get("losses", [])]
+        for key in ("ask_ms", "tell_ms", "ask_cpu_ms", "tell_cpu_ms"):
+            data[key] = [math.nan if v is None else v for v in data.get(key, [])]
+        for key in ("wall_s", "cpu_s"):
+            if key in data and data[key] is None:
+                data[key] = math.nan
         return cls(**data)
 
 

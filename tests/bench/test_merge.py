@@ -8,6 +8,7 @@ rescore from the losses, and name the files behind the table.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -86,3 +87,30 @@ def test_cli_merge_scores_every_optimizer_and_names_its_sources(
     assert len(payload["runs"]) == 4
     printed = capsys.readouterr().out
     assert "peers.json" in printed and "engine command" in printed
+
+
+def test_a_written_service_run_and_a_failed_evaluation_merge_back(tmp_path: Path) -> None:
+    """Results files hold strict JSON, so a service run's unmeasured CPU time and a failed
+    evaluation's infinite loss are written as null; merging such a file must still score it,
+    with the failure counted as the worst loss and the missing timing shown as missing."""
+    from bench.bayes.__main__ import _strict
+
+    service = RunResult(
+        spec=RunSpec("service-bayesian", "branin", 0, 8, 16),
+        losses=[math.inf] + [1.0] * 15,
+        wall_s=2.0,
+        cpu_s=math.nan,
+    )
+    path = tmp_path / "service.json"
+    path.write_text(
+        json.dumps(
+            _strict({"command": "service command", "date": "d", "runs": [service.to_json()]}),
+            allow_nan=False,
+        )
+    )
+    out = tmp_path / "merged.json"
+    assert main(["--merge", str(path), "--out", str(out), "--no-markdown"]) == 0
+    (row,) = json.loads(out.read_text())["summary"]["rows"]
+    assert row["optimizer"] == "service-bayesian" and row["run_cpu_s_median"] is None
+    (run,) = merge([path])[0]
+    assert run.losses[0] == math.inf and math.isnan(run.cpu_s)
