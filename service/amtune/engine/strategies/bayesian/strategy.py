@@ -74,6 +74,30 @@ the prior's variance. So the check was also made to fire when the pick's posteri
 deviation is at least a fraction of the prior's. On Ackley-5, seeds 0-19, score at 128, this
 code scores 90.1; fractions of 0.97, 0.9 and 0.8 scored 86.4, 86.2 and 81.9.
 
+The rule can trap a run (found 2026-11-29, third session; not fixed). linear_breast_nll seed 9,
+batch 1, put 115 of its 128 trials in one box at intercept_scaling 0.01 (its lower bound), C 3 to
+4.5, with losses of 0.1108 to 0.1129; the optimum, 0.1075, lies near intercept_scaling 6.5. From
+claim 13 on the check fired on every claim, and the fit put 0.6 of the target variance into
+noise. The median fitted mean was then the box's own level, so the filter excluded every
+unexplored point (its mean at the prior, above that level), and each trial in the box tightened
+the next claim's box. The fitted means there spread below their median by 0.01 to 0.27 noise
+standard deviations, against 6 to 27 on Ackley-5's firing claims. So the filter was skipped when
+that spread is under one noise standard deviation. Measured with ``python -m bench.bayes
+--profile full --optimizers amtune-bayesian``, one machine, this code -> the guard, at 64 / 128
+evaluations:
+
+- batch 1, the 15 problems, seeds 0-19: 92.69 / 94.51 -> 92.59 / 94.76 (paired differences
+  -0.10 +- 0.10 and +0.26 +- 0.12). At 128: DT_wine_nll 75.3 -> 77.6, MLP-adam_breast_acc
+  75.1 -> 76.7, ada_wine_acc 95.3 -> 94.9, the rest within 0.3 (Ackley-5 run for run the same);
+- SVM_wine_nll, seeds 0-19: 94.2 -> 93.2 at 128. Its spread is as small (0.01 to 0.9 on seed 5),
+  and there keeping the claims on the noisy basin pays;
+- batch 8, seeds 0-9: 91.50 / 93.70 -> 91.43 / 93.69;
+- the trapped run left the box only for the opposite bound (intercept_scaling 100) and ended at
+  0.1100 instead of 0.1108.
+
+Not kept: the gain is two standard errors at 128 and none at 64, it comes from DT's plateau
+lottery, and it costs SVM_wine_nll. A fix would have to tell a box on a bound from a noisy basin.
+
 Measured and not adopted (11 problems of the full profile, seeds 0-4, batches 1 and 8; score at
 128 evaluations, batch 1 / batch 8, against 93.8 / 94.8 for this code):
 
