@@ -16,9 +16,18 @@ from typing import Any
 import numpy as np
 
 from .runner import RunResult
-from .scoring import CHECKPOINTS, Reference, Score, aggregate, per_problem_scores
+from .scoring import (
+    CHECKPOINTS,
+    Reference,
+    Score,
+    aggregate,
+    paired_difference,
+    per_problem_scores,
+)
 
 RESULTS_MD = Path(__file__).resolve().parent.parent / "RESULTS.md"
+PAIRED_REFERENCE = "amtune-bayesian"
+"""The optimizer every peer is compared with, seed by seed, in the paired table."""
 NOISE_NOTE = (
     "Figures come from a shared, noisy 2-core machine (other work runs beside the benchmark): "
     "scores are deterministic for a given seed on one kind of CPU (bench/README.md), "
@@ -65,7 +74,33 @@ def summarise(results: Sequence[RunResult], refs: Mapping[str, Reference]) -> di
                 "runs": len(curves),
             }
         )
-    return {"rows": rows, "errors": errors, "fallbacks": dict(fallbacks)}
+    return {
+        "rows": rows,
+        "paired": _paired_rows(groups, refs),
+        "errors": errors,
+        "fallbacks": dict(fallbacks),
+    }
+
+
+def _paired_rows(
+    groups: Mapping[tuple[str, int], Mapping[tuple[str, int], Sequence[float]]],
+    refs: Mapping[str, Reference],
+) -> list[dict[str, Any]]:
+    """``PAIRED_REFERENCE`` minus each peer of the same batch size, per checkpoint."""
+    rows = []
+    for (opt, batch), curves in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        reference = groups.get((PAIRED_REFERENCE, batch))
+        if opt == PAIRED_REFERENCE or reference is None:
+            continue
+        diffs = {n: paired_difference(reference, curves, refs, n) for n in CHECKPOINTS}
+        rows.append(
+            {
+                "optimizer": opt,
+                "batch": batch,
+                "diffs": {str(n): vars(d) for n, d in diffs.items() if d is not None},
+            }
+        )
+    return rows
 
 
 def _last_checkpoint(curves: Mapping[tuple[str, int], Sequence[float]]) -> int:
@@ -136,6 +171,7 @@ def markdown(
             + f" | {_ms(row['ask_ms_median'])} | {_ms(row['ask_cpu_ms_median'])} "
             f"| {_ms(row['tell_cpu_ms_median'])} | {_ms(row['run_cpu_s_median'])} |"
         )
+    lines += _paired_table(summary.get("paired", []))
     lines += [
         "",
         "Timings are medians per configuration (a batch call divided by its size): `ask ms` is "
@@ -180,6 +216,34 @@ def markdown(
         ]
     lines += ["", *notes] if notes else []
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _paired_table(paired: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Markdown lines of the paired comparison (none when no row has one)."""
+    if not any(row["diffs"] for row in paired):
+        return []
+    lines = [
+        "",
+        f"{PAIRED_REFERENCE} minus each peer, seed by seed: mean ± standard error over the seeds "
+        "on which both ran every problem (the seeds column), of the difference of their "
+        "per-seed scores. Same seeds, same luck: this is the test of a lead.",
+        "",
+        "| peer | batch | @16 | @32 | @64 | @128 | seeds |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in paired:
+        diffs = row["diffs"]
+        if not diffs:
+            continue
+        cells = [
+            f"{diffs[str(n)]['mean']:+.2f} ± {diffs[str(n)]['se']:.2f}" if str(n) in diffs else "-"
+            for n in CHECKPOINTS
+        ]
+        seeds = max(d["n_seeds"] for d in diffs.values())
+        lines.append(
+            f"| {row['optimizer']} | {row['batch']} | " + " | ".join(cells) + f" | {seeds} |"
+        )
+    return lines
 
 
 def _seed_text(seeds: Sequence[int]) -> str:

@@ -110,3 +110,45 @@ def per_problem_scores(
         if len(losses) >= n:
             acc[problem].append(100.0 * (1.0 - regrets_at(losses, refs[problem], [n])[n]))
     return {p: float(np.mean(v)) for p, v in sorted(acc.items())}
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """``a - b`` in score points, seed by seed."""
+
+    mean: float
+    se: float
+    n_seeds: int
+
+
+def paired_difference(
+    curves_a: Mapping[tuple[str, int], Sequence[float]],
+    curves_b: Mapping[tuple[str, int], Sequence[float]],
+    refs: Mapping[str, Reference],
+    n: int,
+) -> PairedDifference | None:
+    """Mean and standard error over seeds of (score of ``a`` - score of ``b``) at ``n``.
+
+    Two optimizers run on the same seeds share each seed's luck of the problems, so their
+    per-seed difference varies much less than either score: this is the test of "above every
+    peer" that the separate standard errors of :func:`aggregate` understate. Only seeds on which
+    both ran every problem that either ran are used, so each seed's score averages the same
+    problems; ``None`` when fewer than two such seeds exist."""
+    problems = sorted({p for p, _ in curves_a} | {p for p, _ in curves_b})
+    seeds = sorted({s for _, s in curves_a} & {s for _, s in curves_b})
+
+    def score(run: Sequence[float], problem: str) -> float:
+        return 100.0 * (1.0 - regrets_at(run, refs[problem], [n])[n])
+
+    diffs = []
+    for seed in seeds:
+        keys = [(p, seed) for p in problems]
+        if not all(len(curves_a.get(k, ())) >= n and len(curves_b.get(k, ())) >= n for k in keys):
+            continue
+        diffs.append(
+            float(np.mean([score(curves_a[k], k[0]) - score(curves_b[k], k[0]) for k in keys]))
+        )
+    if len(diffs) < 2:
+        return None
+    se = float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
+    return PairedDifference(float(np.mean(diffs)), se, len(diffs))

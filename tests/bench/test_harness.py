@@ -31,6 +31,7 @@ from bench.bayes.scoring import (
     aggregate,
     best_so_far,
     normalised_regret,
+    paired_difference,
     regrets_at,
 )
 
@@ -80,6 +81,21 @@ def test_aggregate_matches_hand_computed_bayesmark_score() -> None:
     assert score.mean == pytest.approx(np.mean(per_seed))
     assert score.se == pytest.approx(np.std(per_seed, ddof=1) / math.sqrt(2))
     assert (score.n_seeds, score.n_problems) == (2, 2)
+
+
+def test_paired_difference_compares_seed_by_seed_on_complete_seeds_only() -> None:
+    """A peer that is 10 points worse on every seed, whatever that seed's luck, differs by
+    exactly 10 with no spread; a seed one of them lacks a problem on is left out."""
+    refs = {"p": Reference(10.0, 0.0), "q": Reference(10.0, 0.0)}
+    luck = {0: 1.0, 1: 5.0, 2: 3.0}  # per-seed regret x 10 shared by both optimizers
+    a = {(p, s): [v] * 16 for p in "pq" for s, v in luck.items()}
+    b = {(p, s): [v + 1.0] * 16 for p in "pq" for s, v in luck.items()}
+    del b[("q", 2)]
+    diff = paired_difference(a, b, refs, 16)
+    assert diff is not None
+    assert (diff.mean, diff.se, diff.n_seeds) == (pytest.approx(10.0), pytest.approx(0.0), 2)
+    assert aggregate(a, refs, [16])[16].se > 5  # the unpaired spread hides the same lead
+    assert paired_difference(a, b, refs, 32) is None  # runs shorter than the checkpoint
 
 
 def test_aggregate_skips_checkpoints_beyond_the_runs() -> None:

@@ -87,6 +87,12 @@ def test_cli_merge_scores_every_optimizer_and_names_its_sources(
     assert len(payload["runs"]) == 4
     printed = capsys.readouterr().out
     assert "peers.json" in printed and "engine command" in printed
+    (paired,) = payload["summary"]["paired"]  # amtune minus random, seed by seed
+    assert paired["optimizer"] == "random" and paired["diffs"]["16"]["n_seeds"] == 2
+    assert paired["diffs"]["16"]["mean"] == pytest.approx(
+        rows["amtune-bayesian"]["scores"]["16"]["mean"] - rows["random"]["scores"]["16"]["mean"]
+    )
+    assert "amtune-bayesian minus each peer, seed by seed" in printed
 
 
 def test_a_written_service_run_and_a_failed_evaluation_merge_back(tmp_path: Path) -> None:
