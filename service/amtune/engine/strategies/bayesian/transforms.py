@@ -34,6 +34,14 @@ without Ackley-5, MLP-adam and ada, plus the quick profile's SVM_wine_nll), batc
 seed of ten stuck on the plateau, DT_wine_nll 76.4 -> 68.1 at 64). A flattened bad half tells
 the GP less about where the bad regions are, which the model-tuning problems need early on.
 
+The median of the distinct values in place of the median trial, measured 2026-11-29 (third
+session) and not kept. Why it was tried: on DT_wine_nll a run can pile half its trials onto one
+plateau (seed 6: 35 trials at exactly 0.636 and 26 at 0.640), the median trial then lies on
+the plateau, and the warp stretches the plateau's ripples of 0.009 to the height of the whole
+good half. Pivoting on the distinct levels leaves objectives without ties unchanged. DT_wine_nll,
+batch 1, seeds 0-19, at 64 / 128 evaluations: 71.4 / 75.3 -> 69.2 / 70.9 (runs in
+``bench/bayes/results/probe-distinct-levels-DT_wine_nll-b1.json``); seed 6 stayed on its plateau.
+
 Failed trials (no objective, or a non-finite one) are imputed *after* warping with the worst
 warped value, so they mark a region as unpromising without stretching the scale (the choice of
 Vizier's infeasible warp, simplified). A constant objective maps to all zeros.
