@@ -68,7 +68,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "and amtune-<strategy>; default: peers + registered amtune strategies",
     )
     ap.add_argument("--problems", help="comma list of problem names, or 'all'")
-    ap.add_argument("--seeds", help="N (seeds 0..N-1) or a comma list")
+    ap.add_argument("--seeds", help="N (seeds 0..N-1) or a comma list (one seed k: k,)")
     ap.add_argument("--batch", help="comma list of batch sizes, e.g. 1,8")
     ap.add_argument("--evals", type=int, help="evaluations per run (default 128)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
@@ -120,6 +120,11 @@ def resolve(args: argparse.Namespace) -> Profile:
             if args.seeds.isdigit()
             else tuple(int(s) for s in _csv(args.seeds))
         )
+        if not seeds:
+            raise SystemExit(
+                f"--seeds {args.seeds}: no seed selected (N means seeds 0..N-1; for one seed k "
+                "give a list, e.g. --seeds k,)"
+            )
     batches = tuple(int(b) for b in _csv(args.batch)) if args.batch else prof.batches
     optimizers = tuple(_csv(args.optimizers)) if args.optimizers else tuple(default_optimizers())
     return Profile(

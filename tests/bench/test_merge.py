@@ -120,3 +120,14 @@ def test_a_written_service_run_and_a_failed_evaluation_merge_back(tmp_path: Path
     assert row["optimizer"] == "service-bayesian" and row["run_cpu_s_median"] is None
     (run,) = merge([path])[0]
     assert run.losses[0] == math.inf and math.isnan(run.cpu_s)
+
+
+def test_an_empty_seed_selection_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    """``--seeds N`` means seeds 0..N-1, so ``--seeds 0`` selects nothing: it used to run for
+    nothing and crash while writing the report; it now stops at once and says how to ask for
+    one seed."""
+    out = tmp_path / "never.json"
+    args = ["--profile", "full", "--optimizers", "random", "--problems", "branin", "--seeds", "0"]
+    with pytest.raises(SystemExit, match="no seed selected"):
+        main([*args, "--out", str(out), "--no-markdown"])
+    assert not out.exists()
