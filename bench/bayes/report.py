@@ -171,7 +171,7 @@ def markdown(
             + f" | {_ms(row['ask_ms_median'])} | {_ms(row['ask_cpu_ms_median'])} "
             f"| {_ms(row['tell_cpu_ms_median'])} | {_ms(row['run_cpu_s_median'])} |"
         )
-    lines += _paired_table(summary.get("paired", []))
+    lines += _paired_table(summary["paired"])
     lines += [
         "",
         "Timings are medians per configuration (a batch call divided by its size): `ask ms` is "

@@ -58,6 +58,11 @@ def regrets_at(
     return {n: normalised_regret(float(curve[n - 1]), ref) for n in checkpoints if n <= len(curve)}
 
 
+def score_at(losses: Sequence[float], ref: Reference, n: int) -> float:
+    """One run's ``100 * (1 - r)`` at ``n`` evaluations (it must have reached ``n``)."""
+    return 100.0 * (1.0 - regrets_at(losses, ref, [n])[n])
+
+
 @dataclass(frozen=True)
 class Score:
     mean: float
@@ -108,7 +113,7 @@ def per_problem_scores(
     acc: dict[str, list[float]] = defaultdict(list)
     for (problem, _seed), losses in curves.items():
         if len(losses) >= n:
-            acc[problem].append(100.0 * (1.0 - regrets_at(losses, refs[problem], [n])[n]))
+            acc[problem].append(score_at(losses, refs[problem], n))
     return {p: float(np.mean(v)) for p, v in sorted(acc.items())}
 
 
@@ -137,17 +142,18 @@ def paired_difference(
     problems = sorted({p for p, _ in curves_a} | {p for p, _ in curves_b})
     seeds = sorted({s for _, s in curves_a} & {s for _, s in curves_b})
 
-    def score(run: Sequence[float], problem: str) -> float:
-        return 100.0 * (1.0 - regrets_at(run, refs[problem], [n])[n])
-
     diffs = []
     for seed in seeds:
-        keys = [(p, seed) for p in problems]
-        if not all(len(curves_a.get(k, ())) >= n and len(curves_b.get(k, ())) >= n for k in keys):
+        if not all(
+            len(curves_a.get((p, seed), ())) >= n and len(curves_b.get((p, seed), ())) >= n
+            for p in problems
+        ):
             continue
-        diffs.append(
-            float(np.mean([score(curves_a[k], k[0]) - score(curves_b[k], k[0]) for k in keys]))
-        )
+        a_minus_b = [
+            score_at(curves_a[(p, seed)], refs[p], n) - score_at(curves_b[(p, seed)], refs[p], n)
+            for p in problems
+        ]
+        diffs.append(float(np.mean(a_minus_b)))
     if len(diffs) < 2:
         return None
     se = float(np.std(diffs, ddof=1) / math.sqrt(len(diffs)))
