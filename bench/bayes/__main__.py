@@ -298,9 +298,11 @@ def _cpus() -> int:
 
 
 def _cpu_model() -> str:
-    """The CPU's model name, plus whether it has AVX-512: numpy picks its SIMD kernels by CPU
-    features, so the same seed gives the same losses only on the same kind of CPU (a Sobol-phase
-    loss differed in its 16th digit between two machines, after which the GP runs diverged)."""
+    """The CPU's model name, family and model number, plus whether it has AVX-512: numpy and
+    OpenBLAS pick their kernels by CPU, so the same seed gives the same losses only on the same
+    kind of CPU (a Sobol-phase loss differed in its 16th digit between two machines, after which
+    the GP runs diverged). A virtual machine may mask the model name ("AMD EPYC" for two
+    generations whose runs differ), so the family and model numbers tell the kinds apart."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -310,9 +312,11 @@ def _cpu_model() -> str:
         key, sep, value = line.partition(":")
         if sep:
             fields.setdefault(key.strip(), value.strip())
-    model = fields.get("model name", "unknown")
+    name = fields.get("model name", "unknown")
+    family, number = fields.get("cpu family"), fields.get("model")
+    kind = f" (family {family}, model {number})" if family and number else ""
     avx512 = "avx512f" in fields.get("flags", "").split()
-    return f"{model}, {'AVX-512' if avx512 else 'no AVX-512'}"
+    return f"{name}{kind}, {'AVX-512' if avx512 else 'no AVX-512'}"
 
 
 def _versions() -> dict[str, str]:
