@@ -7,7 +7,7 @@ Scores are recomputed from the losses (references from ``baselines.json`` and ev
 never copied from a file's summary, so all rows of a merged table share one normalisation.
 
 When two files hold a run with the same spec, the file given *later* wins (pass the newest engine
-results last); the report lists every source file with its command, date and how many of its
+results last); the report lists every source file with its command, date, CPU and how many of its
 runs were used or replaced, so a table can always be traced to the runs behind it.
 """
 
@@ -29,6 +29,7 @@ class Source:
     file: str
     command: str
     date: str
+    cpu: str  # the CPU kind its runs came from: a run reproduces only on the same kind
     runs_read: int
     runs_used: int
     runs_replaced: int  # runs of this file overridden by a later file
@@ -80,6 +81,7 @@ def merge(
             file=str(path),
             command=str(payload.get("command", "?")),
             date=str(payload.get("date", "?")),
+            cpu=_cpu_of(payload),
             runs_read=n_read,
             runs_used=used[i],
             runs_replaced=n_read - used[i],
@@ -90,12 +92,23 @@ def merge(
     return [chosen[s][1] for s in order], sources
 
 
+def _cpu_of(payload: dict[str, Any]) -> str:
+    """Where a file's runs were measured. A merged file's own ``machine`` is where the merge ran,
+    so its runs' CPUs are those its sources recorded ("?" for files older than this field)."""
+    merged = payload.get("merged_from")
+    if merged is not None:
+        return "; ".join(sorted({str(s.get("cpu", "?")) for s in merged}))
+    return str(payload.get("machine", {}).get("cpu", "?"))
+
+
 def sources_note(sources: Sequence[Source]) -> str:
     """Markdown lines naming every merged file (for the report's notes)."""
     lines = [f"Merged from {len(sources)} results files (later files win on equal runs):"]
     for s in sources:
         replaced = f", {s.runs_replaced} replaced by later files" if s.runs_replaced else ""
-        lines.append(f"- `{s.file}` ({s.date}; `{s.command}`): {s.runs_used} runs used{replaced}")
+        lines.append(
+            f"- `{s.file}` ({s.date}, {s.cpu}; `{s.command}`): {s.runs_used} runs used{replaced}"
+        )
     return "\n".join(lines)
 
 

@@ -21,10 +21,13 @@ from bench.bayes.merge import Selection, merge
 from bench.bayes.runner import RunResult, RunSpec
 
 
-def _results_file(path: Path, command: str, runs: list[RunResult]) -> Path:
+def _results_file(
+    path: Path, command: str, runs: list[RunResult], cpu: str = "AMD EPYC (family 26, model 2)"
+) -> Path:
     payload = {
         "command": command,
         "date": "2026-11-28 00:00 UTC",
+        "machine": {"cpu": cpu},
         "runs": [r.to_json() for r in runs],
     }
     path.write_text(json.dumps(payload))
@@ -131,3 +134,16 @@ def test_an_empty_seed_selection_is_refused_before_anything_runs(tmp_path: Path)
     with pytest.raises(SystemExit, match="no seed selected"):
         main([*args, "--out", str(out), "--no-markdown"])
     assert not out.exists()
+
+
+def test_sources_name_the_cpu_their_runs_came_from_through_nested_merges(tmp_path: Path) -> None:
+    """Runs reproduce only on the CPU kind that made them, so a merged table must say which
+    kinds are behind it, also when a merged file is merged again on yet another machine."""
+    zen5, zen4 = "AMD EPYC (family 26, model 2)", "AMD EPYC (family 25, model 17)"
+    a = _results_file(tmp_path / "a.json", "a", [_run("random", 0, [3.0, 2.0])], cpu=zen5)
+    b = _results_file(tmp_path / "b.json", "b", [_run("random", 1, [4.0, 1.0])], cpu=zen4)
+    first = tmp_path / "first.json"
+    assert main(["--merge", str(a), str(b), "--out", str(first), "--no-markdown"]) == 0
+    c = _results_file(tmp_path / "c.json", "c", [_run("random", 2, [5.0, 2.0])], cpu=zen4)
+    _, sources = merge([first, c])
+    assert [s.cpu for s in sources] == [f"{zen4}; {zen5}", zen4]
