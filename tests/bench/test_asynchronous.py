@@ -1,0 +1,81 @@
+"""``python -m bench.bayes.asynchronous``: workers that claim the moment they finish.
+
+Its verdict (the engine's quality with ``workers - 1`` jobs always pending) is only worth as much
+as its model of the workers, so the tests pin that model: one config asked per finished job, the
+oldest job finishing first, every config told exactly once, the budget never exceeded.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
+
+from bench.bayes.asynchronous import main, run_asynchronous
+from bench.bayes.optimizers import make_optimizer
+from bench.bayes.problems import Config, get_problem
+
+
+class _Recording:
+    """An ask/tell optimiser that hands out numbered configs and records what it was told."""
+
+    def __init__(self) -> None:
+        self.handed = 0
+        self.pending: list[int] = []
+        self.pending_at_ask: list[int] = []
+        self.ask_sizes: list[int] = []
+        self.told: list[int] = []
+
+    def ask(self, n: int) -> list[Config]:
+        self.ask_sizes.append(n)
+        self.pending_at_ask.append(len(self.pending))
+        configs = [{"x1": float(self.handed + i), "x2": 0.0} for i in range(n)]
+        self.handed += n
+        self.pending.extend(int(c["x1"]) for c in configs)
+        return configs
+
+    def tell(self, configs: list[Config], losses: list[float]) -> None:
+        for config in configs:
+            self.pending.remove(int(config["x1"]))
+            self.told.append(int(config["x1"]))
+
+
+def test_each_finished_job_frees_one_worker_for_one_new_config() -> None:
+    opt = _Recording()
+    losses = run_asynchronous(opt, get_problem("branin"), n_evals=7, workers=3)
+    assert len(losses) == 7
+    assert opt.ask_sizes == [3, 1, 1, 1, 1]  # 3 workers start, then one claim per finished job
+    assert opt.pending_at_ask == [0, 2, 2, 2, 2]  # every later claim sees the other 2 running
+    assert opt.told == list(range(7))  # first handed out, first finished; each told once
+    assert opt.pending == []
+
+
+def test_fewer_evaluations_than_workers_asks_only_the_budget() -> None:
+    opt = _Recording()
+    assert len(run_asynchronous(opt, get_problem("branin"), n_evals=2, workers=8)) == 2
+    assert opt.ask_sizes == [2]
+
+
+def test_the_engine_driven_asynchronously_is_deterministic_for_a_seed() -> None:
+    problem = get_problem("branin")
+    runs = [
+        run_asynchronous(make_optimizer("amtune-bayesian", problem, 3), problem, 24, 4)
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and len(runs[0]) == 24
+
+
+def test_the_command_compares_both_modes_seed_by_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--problems", "branin", "--seeds", "2", "--workers", "2", "--evals", "6"]) == 0
+    out = capsys.readouterr().out
+    assert "branin" in out and "batch" in out and "async" in out
+    assert "batch minus async, paired over 2 seeds" in out
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "1"], ["--optimizer", "skopt-gp"]])
+def test_a_comparison_it_cannot_make_is_refused(argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(argv)
