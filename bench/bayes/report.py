@@ -6,6 +6,8 @@ rewrites its own section and leaves the rest of the file (other profiles, notes)
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import re
 from collections import defaultdict
@@ -251,6 +253,33 @@ def _seed_text(seeds: Sequence[int]) -> str:
     if s == list(range(s[0], s[-1] + 1)):
         return f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0])
     return ", ".join(map(str, s))
+
+
+COMPACT_SUFFIX = ".json.gz"
+"""A results file named ``*.json.gz`` is written compact: gzip, without the per-suggestion
+timing lists (the summary keeps their medians). Only compact files are committed; plain
+``.json`` files under ``bench/bayes/results`` are ignored by git."""
+
+_PER_SUGGESTION = ("ask_ms", "tell_ms", "ask_cpu_ms", "tell_cpu_ms")
+
+
+def write_results(path: Path, payload: Mapping[str, Any]) -> None:
+    """Write a results payload as JSON, or compact (see ``COMPACT_SUFFIX``) by its name."""
+    if not path.name.endswith(COMPACT_SUFFIX):
+        path.write_text(json.dumps(payload, separators=(",", ":"), allow_nan=False) + "\n")
+        return
+    runs = [{**run, **{key: [] for key in _PER_SUGGESTION}} for run in payload.get("runs", [])]
+    text = json.dumps({**payload, "runs": runs}, separators=(",", ":"), allow_nan=False)
+    path.write_bytes(gzip.compress(text.encode(), compresslevel=9, mtime=0))
+
+
+def read_results_payload(path: Path) -> dict[str, Any]:
+    """A results file's payload, plain or compact."""
+    raw = Path(path).read_bytes()
+    if path.name.endswith(COMPACT_SUFFIX):
+        raw = gzip.decompress(raw)
+    payload: dict[str, Any] = json.loads(raw)
+    return payload
 
 
 def write_section(profile: str, body: str, path: Path = RESULTS_MD) -> None:
