@@ -59,6 +59,14 @@ class Settings(BaseSettings):
             "threads per process running the worker routes, and as many for the other routes"
         ),
     )
+    max_metric_points_per_job: int = Field(
+        default=100_000,
+        ge=1,
+        description=(
+            "Metric points one training job may store; a report past it answers "
+            "ResourceLimitExceeded and stores nothing."
+        ),
+    )
     log_level: str = "INFO"
 
     @field_validator("database_url")

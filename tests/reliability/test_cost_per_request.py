@@ -41,8 +41,9 @@ def one_job(tuner: Tuner, index: int) -> None:
     claim = tuner.claim(caller, "growing", f"w{index}")
     assert isinstance(claim, Claim), claim
     name = claim.training_job_name
-    tuner.report_metrics(caller, name, [{"MetricName": "loss", "Value": 0.5}], f"w{index}")
-    tuner.complete(caller, name, None, f"w{index}")
+    token = claim.lease_token
+    tuner.report_metrics(caller, name, token, [{"MetricName": "loss", "Value": 0.5}])
+    tuner.complete(caller, name, token)
 
 
 def rows_loaded_for_one_job(tuner: Tuner, index: int) -> int:

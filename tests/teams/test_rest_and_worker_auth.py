@@ -132,9 +132,10 @@ def test_the_worker_protocol_signed(server: LiveServer, team_a: NewKey, scheme: 
     claim = protocol.claim(name, "w-1")
     assert isinstance(claim, amtune.sdk.Claim)
     job = claim.training_job_name
-    assert protocol.heartbeat(job, worker_id="w-1") is False
-    protocol.put_metrics(job, [amtune.sdk.Metric(OBJECTIVE, 0.5)], worker_id="w-1")
-    protocol.complete(job, worker_id="w-1")
+    token = claim.lease_token
+    assert protocol.heartbeat(job, lease_token=token) is False
+    protocol.put_metrics(job, [amtune.sdk.Metric(OBJECTIVE, 0.5)], lease_token=token)
+    protocol.complete(job, lease_token=token)
     described = boto3_for(server.url, team_a).describe_training_job(TrainingJobName=job)
     assert described["TrainingJobStatus"] == "Completed"
     assert described["TrainingJobArn"].split(":")[4] == team_a.account_id

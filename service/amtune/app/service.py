@@ -92,20 +92,20 @@ class Tuner:
     def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
 
-    def heartbeat(self, caller: Caller, name: str, worker_id: Any = None) -> dict[str, Any]:
-        return reports.heartbeat(self.ctx, caller, name, worker_id)
+    def heartbeat(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+        return reports.heartbeat(self.ctx, caller, name, lease_token)
 
     def report_metrics(
-        self, caller: Caller, name: str, metrics: Any, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, metrics: Any
     ) -> dict[str, Any]:
-        return reports.report_metrics(self.ctx, caller, name, metrics, worker_id)
+        return reports.report_metrics(self.ctx, caller, name, lease_token, metrics)
 
     def complete(
-        self, caller: Caller, name: str, final_metrics: Any = None, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, final_metrics: Any = None
     ) -> dict[str, Any]:
-        return reports.complete(self.ctx, caller, name, final_metrics, worker_id)
+        return reports.complete(self.ctx, caller, name, lease_token, final_metrics)
 
     def fail(
-        self, caller: Caller, name: str, reason: Any, retryable: Any = False, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, reason: Any, retryable: Any = False
     ) -> dict[str, Any]:
-        return reports.fail(self.ctx, caller, name, reason, retryable, worker_id)
+        return reports.fail(self.ctx, caller, name, lease_token, reason, retryable)
