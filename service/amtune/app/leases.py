@@ -66,8 +66,9 @@ def held(job: TrainingJobRow, token_hash: str, now: float) -> bool:
 
 
 def has_room(job: TrainingJobRow, points: int, max_points: int) -> bool:
-    """The job may store ``points`` more metric points under the cap of ``max_points``."""
-    return job.metric_count + points <= max_points
+    """The job may store ``points`` more metric points under the cap of ``max_points``
+    (a report of none, a sign of life only, always may)."""
+    return points == 0 or job.metric_count + points <= max_points
 
 
 def check_room(job: TrainingJobRow, points: int, max_points: int) -> None:

@@ -164,7 +164,8 @@ def _guarded_ending() -> Update:
         .where(
             job.id == bindparam("g_id"),
             job.stop_requested.is_(False),
-            *(job[c] == bindparam(f"g_{c}") for c in _GUARDED),
+            # NULL as read must still be NULL: "=" would never match it.
+            *(job[c].is_not_distinct_from(bindparam(f"g_{c}")) for c in _GUARDED),
             exists(runs),
         )
         .values({c: bindparam(f"v_{c}") for c in ENDING_COLUMNS})
