@@ -1,7 +1,7 @@
 """The work of one worker request must not grow with the size of the tuning job.
 
-Field notes item 14: suggest and report latency grew from 0.5 s to 5 s per trial as studies grew,
-because every call loaded every trial. Counted here without a stopwatch: the training-job rows
+A claim, a report or a completion must not load every training job of its tuning job, or each
+would slow down as the tuning job grows. Counted here without a stopwatch: the training-job rows
 the ORM loads to serve one claim, one metric report and one completion, once when the tuning job
 has 10 training jobs and again when it has 50.
 """

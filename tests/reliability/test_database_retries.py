@@ -1,8 +1,8 @@
 """Serialization failures and deadlocks are retried inside the service; clients never see them.
 
-Field notes item 9: workers crashed on MySQL 1213 / PostgreSQL 40001 and 40P01 because the
-storage layer passed them up. Here PostgreSQL itself raises them: a trigger fails one in ten
-row writes of the worker path with SQLSTATE 40001 or 40P01, exactly as a real conflict would
+A worker must never see a serialization failure or a deadlock that the service could have
+retried itself. Here PostgreSQL itself raises them: a trigger fails one in ten row writes of
+the worker path with SQLSTATE 40001 or 40P01, exactly as a real conflict would
 arrive (through psycopg, mid-transaction). 300 concurrent metric reports must all be answered
 200, each stored exactly once (a retried transaction is rolled back first, never doubled).
 """

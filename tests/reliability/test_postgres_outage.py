@@ -1,7 +1,7 @@
 """PostgreSQL restarted under load: the service says so, fails fast, and heals by itself.
 
-Field notes item 13: dead pooled connections after a database restart used to hang or crash
-clients until the service was restarted. Here, while the database is down, ``/readyz`` is 503
+Dead pooled connections after a database restart must neither hang nor crash clients, nor
+need the service restarted. While the database is down, ``/readyz`` is 503
 and every request is answered 503 ``ServiceUnavailable`` with ``Retry-After`` (the clients'
 timeout bounds the wait: a hang fails the test). Once PostgreSQL is back the same server process
 serves again, and nothing acknowledged before the outage is lost.

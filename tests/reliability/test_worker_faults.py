@@ -1,6 +1,6 @@
 """Workers that die or freeze: the service moves on, and a frozen worker that wakes up copes.
 
-Field notes items 1 and 2: a killed worker must not leave a zombie InProgress job holding a
+A killed worker must not leave a zombie InProgress job holding a
 slot, and a worker declared dead that comes back must hear a clean 409 and carry on, not crash.
 Leases are 2 s here, so the reaper (every 0.5 s) acts within seconds.
 """

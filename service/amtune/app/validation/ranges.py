@@ -1,4 +1,4 @@
-"""Rules on ``ParameterRanges`` that the shape cannot express (amt-api.md §4.2, §10 rows 17-26).
+"""Rules on ``ParameterRanges`` that the shape cannot express.
 
 Range bounds travel as strings; they must parse as numbers before the engine builds a
 ``SearchSpace`` from them, so the engine never sees a range it would misread. Numbers follow
