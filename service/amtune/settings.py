@@ -67,6 +67,11 @@ class Settings(BaseSettings):
             "ResourceLimitExceeded and stores nothing."
         ),
     )
+    ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) to serve HTTPS with; needs ssl_keyfile too.",
+    )
+    ssl_keyfile: Path | None = Field(default=None, description="PEM private key of ssl_certfile.")
     log_level: str = "INFO"
 
     @field_validator("database_url")

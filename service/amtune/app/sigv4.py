@@ -67,6 +67,8 @@ class HttpRequest:
     query_string: str
     headers: Sequence[tuple[str, str]]
     body: bytes
+    #: It came over TLS (the ASGI scheme is https, directly or through a trusted proxy).
+    secure: bool = False
 
     def header(self, name: str) -> str | None:
         """Every value of a header (case-insensitive), joined with commas as HTTP allows."""
@@ -177,6 +179,26 @@ def check_scope(
         raise InvalidSignature(
             f"'{date_header}' must be a 'SignedHeader' in the AWS Authorization."
         )
+
+
+#: Headers a signature must cover whenever a request carries them: which operation it is
+#: (``X-Amz-Target``: otherwise a captured Describe could be replayed as a Stop or a Delete),
+#: how its body is read, and the session token. ``Host`` and the date are checked with the
+#: scope. Every AWS SDK signs these.
+MUST_BE_SIGNED = {
+    "x-amz-target": "X-Amz-Target",
+    "content-type": "Content-Type",
+    "x-amz-security-token": "X-Amz-Security-Token",
+}
+
+
+def check_covered(auth: Authorization, request: HttpRequest) -> None:
+    """Each header of :data:`MUST_BE_SIGNED` the request carries is one it signed."""
+    for name, spelled in MUST_BE_SIGNED.items():
+        if request.header(name) is not None and name not in auth.signed_headers:
+            raise InvalidSignature(
+                f"'{spelled}' must be a 'SignedHeader' in the AWS Authorization."
+            )
 
 
 def check_clock(moment: dt.datetime, now: dt.datetime) -> None:
