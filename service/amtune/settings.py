@@ -67,6 +67,20 @@ class Settings(BaseSettings):
             "ResourceLimitExceeded and stores nothing."
         ),
     )
+    db_statement_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "PostgreSQL statement_timeout; a statement still running a second later (a frozen "
+            "database) has its connection cut. Either way the request answers 503."
+        ),
+    )
+    db_lock_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="PostgreSQL lock_timeout: the longest wait for a row lock."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="The longest wait for a free pooled connection."
+    )
     ssl_certfile: Path | None = Field(
         default=None,
         description="PEM certificate (chain) to serve HTTPS with; needs ssl_keyfile too.",
