@@ -24,6 +24,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         for key, value in (
             ("host", getattr(args, "host", None)),
             ("port", getattr(args, "port", None)),
+            ("ssl_certfile", getattr(args, "ssl_certfile", None)),
+            ("ssl_keyfile", getattr(args, "ssl_keyfile", None)),
         )
         if value is not None
     }
@@ -48,6 +50,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from amtune.store.migrate import upgrade
 
     settings = _settings(args)
+    if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
+        log.error("amtune will not start: TLS needs both --ssl-certfile and --ssl-keyfile")
+        return 2
     upgrade(settings.database_url)
     tuner = Tuner(settings)
     try:
@@ -61,7 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         log.warning("%s", mode.message)
     log.info(
-        "amtune serving on http://%s:%d (%s)",
+        "amtune serving on %s://%s:%d (%s)",
+        "https" if settings.ssl_certfile else "http",
         settings.host,
         settings.port,
         settings.database_url.split("@")[-1],
@@ -74,6 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=10,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
         timeout_keep_alive=75,
+        # TLS in the process itself; a reverse proxy in front works as well (docs/tls.md).
+        ssl_certfile=str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        ssl_keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
     )
     return 0
 
@@ -232,6 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve the API")
     serve.add_argument("--host", help="default AMTUNE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default AMTUNE_PORT or 8000")
+    serve.add_argument(
+        "--ssl-certfile", help="serve HTTPS with this PEM certificate (AMTUNE_SSL_CERTFILE)"
+    )
+    serve.add_argument(
+        "--ssl-keyfile", help="the certificate's PEM private key (AMTUNE_SSL_KEYFILE)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations and exit")

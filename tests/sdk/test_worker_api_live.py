@@ -130,7 +130,7 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     for job in amtune.sdk.Worker(service.url, name, flush_interval=0.1).jobs():
         if len(statuses) == 0:
             # Someone else ends this job behind the worker's back (as a lapsed lease would).
-            other.fail(job.name, "taken away", retryable=True)
+            other.fail(job.name, "taken away", retryable=True, lease_token=job.claim.lease_token)
             job.report(OBJECTIVE, 0.3)
             wait_for("the 409 to reach the job", lambda job=job: job.lease_lost, timeout=30)
             assert job.should_stop

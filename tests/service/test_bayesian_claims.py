@@ -57,10 +57,9 @@ def run(tuner: Tuner, name: str, jobs: int, batch: int) -> list[dict[str, Any]]:
             }
             seen.append(tuned)
             value = accuracy(tuned)
-            tuner.report_metrics(
-                caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": value}]
-            )
-            tuner.complete(caller, job.training_job_name)
+            metrics = [{"MetricName": OBJECTIVE, "Value": value}]
+            tuner.report_metrics(caller, job.training_job_name, job.lease_token, metrics)
+            tuner.complete(caller, job.training_job_name, job.lease_token)
     return seen
 
 

@@ -1,11 +1,11 @@
-"""The SageMaker Python SDK v2, unmodified, against amtune (amt-api.md §7.1).
+"""The SageMaker Python SDK v2, unmodified, against amtune.
 
 A data scientist's notebook: an ``Estimator`` for a custom image, a ``HyperparameterTuner``,
 ``fit(wait=False)``; workers (here, the test itself over the worker protocol) run the training
 jobs; then the SDK's own analytics, ``best_training_job()`` and ``attach()``.
 
 The SDK must work with no AWS behind it: static keys, a default bucket so it never asks S3 or
-STS for one, telemetry opted out through ``SAGEMAKER_USER_CONFIG_OVERRIDE`` (§2.7), and a guard
+STS for one, telemetry opted out through ``SAGEMAKER_USER_CONFIG_OVERRIDE``, and a guard
 that refuses and records every connection not to the loopback interface, so a call the SDK
 makes behind our back (and swallows) still fails the test.
 """

@@ -36,6 +36,7 @@ async def as_signed(request: Request) -> HttpRequest:
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
         body=await request.body(),
+        secure=scope.get("scheme") == "https",
     )
 
 

@@ -172,10 +172,9 @@ def heartbeat(
     tuner: TunerDep,
     caller: CallerDep,
     TrainingJobName: str,  # noqa: N803
-    body: schemas.WorkerBody | None = None,
+    body: schemas.WorkerBody,
 ) -> Response:
-    worker = body.WorkerId if body else None
-    return JSONResponse(tuner.heartbeat(caller, TrainingJobName, worker))
+    return JSONResponse(tuner.heartbeat(caller, TrainingJobName, body.LeaseToken))
 
 
 @router.post(
@@ -192,7 +191,7 @@ def report_metrics(
     body: schemas.MetricsRequest,
 ) -> Response:
     result = tuner.report_metrics(
-        caller, TrainingJobName, schemas.dumped(body.Metrics), body.WorkerId
+        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.Metrics)
     )
     return JSONResponse(result)
 
@@ -208,11 +207,10 @@ def complete(
     tuner: TunerDep,
     caller: CallerDep,
     TrainingJobName: str,  # noqa: N803
-    body: schemas.CompleteRequest | None = None,
+    body: schemas.CompleteRequest,
 ) -> Response:
-    body = body or schemas.CompleteRequest()
     result = tuner.complete(
-        caller, TrainingJobName, schemas.dumped(body.FinalMetricDataList), body.WorkerId
+        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.FinalMetricDataList)
     )
     return JSONResponse(result)
 
@@ -230,5 +228,7 @@ def fail(
     TrainingJobName: str,  # noqa: N803
     body: schemas.FailRequest,
 ) -> Response:
-    result = tuner.fail(caller, TrainingJobName, body.FailureReason, body.Retryable, body.WorkerId)
+    result = tuner.fail(
+        caller, TrainingJobName, body.LeaseToken, body.FailureReason, body.Retryable
+    )
     return JSONResponse(result)

@@ -29,14 +29,28 @@ class ClaimResponse(BaseModel):
     )
     LeaseExpiresAt: float = Field(description="Epoch seconds; heartbeat before then.")
     HeartbeatIntervalSeconds: int
+    LeaseToken: str = Field(
+        description=(
+            "Proof of holding this job: heartbeat, metrics, complete and fail must send it. "
+            "Keep it secret; a re-issued job gets a new one."
+        )
+    )
 
 
 class WorkerBody(_Body):
+    LeaseToken: str = Field(
+        min_length=1,
+        max_length=128,
+        description=(
+            "The LeaseToken of the claim that handed out this job. A job whose lease lapsed, "
+            "or that was handed to another worker since, answers 409."
+        ),
+    )
     WorkerId: str | None = Field(
         default=None,
         min_length=1,
         max_length=256,
-        description="Optional: when given, a job since handed to another worker answers 409.",
+        description="Optional and informational: the LeaseToken is the proof of holding.",
     )
 
 

@@ -43,7 +43,7 @@ from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import Config, History, Trial
-from amtune.store import repository
+from amtune.store import guarded_writes, repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
@@ -63,6 +63,8 @@ class Claim:
     hyperparameters: dict[str, str]
     lease_expires_at: float
     heartbeat_interval_seconds: int
+    #: The proof of holding the job that every later call on it carries.
+    lease_token: str
 
     def render(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class Claim:
             "HyperParameters": self.hyperparameters,
             "LeaseExpiresAt": self.lease_expires_at,
             "HeartbeatIntervalSeconds": self.heartbeat_interval_seconds,
+            "LeaseToken": self.lease_token,
         }
 
 
@@ -203,7 +206,7 @@ def _quick_claim(
     A cheap strategy on a tuning job that plainly runs on (no lapsed lease, no retry waiting,
     a free slot, budget and time left) reads without the lock, then takes the next job number
     and inserts the job in one statement that succeeds only if no other claim took the number
-    meanwhile (:func:`repository.insert_if_number_free`); on PostgreSQL it all runs in
+    meanwhile (:func:`guarded_writes.insert_if_number_free`); on PostgreSQL it all runs in
     autocommit. A tuning job's claims then stop queueing behind each other's reads. A lost
     race returns ``_RACED``; anything else returns None and the claim takes the locked path.
     """
@@ -227,10 +230,10 @@ def _quick_claim(
     config = request.suggest()
     if config is None:
         return None
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
-    if not repository.insert_if_number_free(session, job):
+    job, token = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    if not guarded_writes.insert_if_number_free(session, job):
         return _RACED
-    return _claim_of(ctx, job)
+    return _claim_of(ctx, job, token)
 
 
 def _retry_after(ctx: Context) -> int:
@@ -254,8 +257,8 @@ def _claim_step(
     if progress.awaiting_retry:
         retry = repository.awaiting_retry(session, tuning.id)
         if retry is not None:
-            lifecycle.start_training_job(retry, worker_id, now, ctx.settings.lease_seconds)
-            return _claim_of(ctx, retry)
+            token = lifecycle.start_training_job(retry, worker_id, now, ctx.settings.lease_seconds)
+            return _claim_of(ctx, retry, token)
     if progress.active >= tuning.max_parallel:
         return Wait(_retry_after(ctx), "MaxParallelTrainingJobs are in progress")
     if tuning.created_count >= tuning.max_jobs:
@@ -273,11 +276,11 @@ def _claim_step(
             return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
         lifecycle.complete_exhausted(tuning, now)
         return _Ended(tuning.status)
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job, token = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
     tuning.created_count = job.seq
     tuning.last_modified_at = now
     session.add(job)
-    return _claim_of(ctx, job)
+    return _claim_of(ctx, job, token)
 
 
 def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _Request]:
@@ -359,8 +362,9 @@ def _started_job(
     config: Config,
     worker_id: str,
     now: float,
-) -> TrainingJobRow:
-    """The tuning job's next training job, already handed to ``worker_id``, not yet stored."""
+) -> tuple[TrainingJobRow, str]:
+    """The tuning job's next training job, already handed to ``worker_id``, not yet stored,
+    and the lease token of that worker."""
     seq = tuning.created_count + 1
     name = training_job_name(tuning.name, seq)
     hyperparameters = {
@@ -383,16 +387,17 @@ def _started_job(
         hyperparameters=hyperparameters,
         tuned_hyperparameters=dict(config),
         stop_requested=False,
+        metric_count=0,
         attempt=1,
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,
         last_modified_at=now,
     )
-    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
-    return job
+    token = lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
+    return job, token
 
 
-def _claim_of(ctx: Context, job: TrainingJobRow) -> Claim:
+def _claim_of(ctx: Context, job: TrainingJobRow, token: str) -> Claim:
     assert job.lease_expires_at is not None
     return Claim(
         training_job_name=job.name,
@@ -400,4 +405,5 @@ def _claim_of(ctx: Context, job: TrainingJobRow) -> Claim:
         hyperparameters=dict(job.hyperparameters),
         lease_expires_at=job.lease_expires_at,
         heartbeat_interval_seconds=ctx.settings.heartbeat_interval_seconds,
+        lease_token=token,
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from amtune.app import leases
 from amtune.app.domain import (
     ACTIVE_TRAINING,
     ALL_FAILED_REASON,
@@ -38,11 +39,15 @@ def add_transition(job: TrainingJobRow, status: str, now: float, message: str = 
     job.last_modified_at = now
 
 
-def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: float) -> None:
+def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: float) -> str:
+    """Hand the job to ``worker_id``; returns the lease token only that worker is told."""
+    token, token_hash = leases.new_token()
     job.worker_id = worker_id
+    job.lease_token_hash = token_hash
     job.lease_expires_at = now + lease
     job.started_at = job.started_at or now
     add_transition(job, "Training", now, "Training job is running on worker " + worker_id)
+    return token
 
 
 def request_training_stop(job: TrainingJobRow, now: float) -> None:
@@ -89,6 +94,7 @@ def fail_or_retry(
     if retryable and live and job.attempt <= retries:
         job.attempt += 1
         job.worker_id = None
+        job.lease_token_hash = None
         job.lease_expires_at = None
         job.objective_value = None
         job.status = TrainingStatus.IN_PROGRESS

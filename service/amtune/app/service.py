@@ -6,6 +6,7 @@ the AMT response shape (or raises an :class:`~amtune.app.errors.AmtuneError`).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,9 +16,50 @@ from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.sweeper import Sweeper, sweep
 from amtune.settings import Settings
-from amtune.store.database import Database
+from amtune.store.database import Database, Timeouts
 
 __all__ = ["Caller", "Claim", "Tuner", "Wait"]
+
+#: /readyz answers within this, however the database behaves (a load balancer's probe times
+#: out after a few seconds and would otherwise count a hung database as a slow success).
+READY_WITHIN = 1.5
+
+
+class Readiness:
+    """One probe of the database at a time, waited for at most a given time.
+
+    A probe that does not return in time answers "not ready" and stays in flight; later
+    checks wait for that same probe instead of starting more, so a frozen database costs one
+    thread, not one per check.
+    """
+
+    def __init__(self, probe: Callable[[], bool]) -> None:
+        self._probe = probe
+        self._lock = threading.Lock()
+        self._running: threading.Event | None = None
+        self._result = False
+
+    def check(self, timeout: float) -> bool:
+        with self._lock:
+            done = self._running
+            if done is None:
+                done = self._running = threading.Event()
+                threading.Thread(target=self._run, args=(done,), daemon=True).start()
+        if not done.wait(timeout):
+            return False
+        with self._lock:
+            if self._running is done:
+                self._running = None
+            return self._result
+
+    def _run(self, done: threading.Event) -> None:
+        try:
+            result = self._probe()
+        except Exception:
+            result = False
+        with self._lock:
+            self._result = result
+        done.set()
 
 
 class Tuner:
@@ -32,7 +74,13 @@ class Tuner:
         # Each of the two request thread pools (worker routes, other routes) and the sweeper
         # keep a connection: a pool that overflowed opened and closed one every second.
         connections = 2 * settings.request_threads + 1
-        self.db = db or Database(settings.database_url, pool_size=connections)
+        timeouts = Timeouts(
+            statement=settings.db_statement_timeout_seconds,
+            lock=settings.db_lock_timeout_seconds,
+            checkout=settings.db_pool_timeout_seconds,
+        )
+        self.db = db or Database(settings.database_url, pool_size=connections, timeouts=timeouts)
+        self._readiness = Readiness(self.db.ping)
         self.ctx = Context(db=self.db, settings=settings, clock=clock)
         self._sweeper: Sweeper | None = None
 
@@ -50,7 +98,8 @@ class Tuner:
         self.db.dispose()
 
     def ready(self) -> bool:
-        return self.db.ping()
+        """Whether the database answers a query within :data:`READY_WITHIN` seconds."""
+        return self._readiness.check(READY_WITHIN)
 
     def sweep(self) -> int:
         return sweep(self.ctx)
@@ -92,20 +141,20 @@ class Tuner:
     def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
 
-    def heartbeat(self, caller: Caller, name: str, worker_id: Any = None) -> dict[str, Any]:
-        return reports.heartbeat(self.ctx, caller, name, worker_id)
+    def heartbeat(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+        return reports.heartbeat(self.ctx, caller, name, lease_token)
 
     def report_metrics(
-        self, caller: Caller, name: str, metrics: Any, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, metrics: Any
     ) -> dict[str, Any]:
-        return reports.report_metrics(self.ctx, caller, name, metrics, worker_id)
+        return reports.report_metrics(self.ctx, caller, name, lease_token, metrics)
 
     def complete(
-        self, caller: Caller, name: str, final_metrics: Any = None, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, final_metrics: Any = None
     ) -> dict[str, Any]:
-        return reports.complete(self.ctx, caller, name, final_metrics, worker_id)
+        return reports.complete(self.ctx, caller, name, lease_token, final_metrics)
 
     def fail(
-        self, caller: Caller, name: str, reason: Any, retryable: Any = False, worker_id: Any = None
+        self, caller: Caller, name: str, lease_token: Any, reason: Any, retryable: Any = False
     ) -> dict[str, Any]:
-        return reports.fail(self.ctx, caller, name, reason, retryable, worker_id)
+        return reports.fail(self.ctx, caller, name, lease_token, reason, retryable)

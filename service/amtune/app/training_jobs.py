@@ -11,7 +11,7 @@ from amtune.app import lifecycle, views
 from amtune.app.context import Caller, Context
 from amtune.app.domain import ENDED_TRAINING
 from amtune.app.errors import TrainingJobNotFound, ValidationError
-from amtune.app.listing import list_page, time_filtered
+from amtune.app.listing import list_page, name_filtered, time_filtered
 from amtune.app.naming import training_job_arn
 from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.app.validation import (
@@ -124,8 +124,7 @@ LIST_SORT = {
 def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_list_training_jobs(request)
     query = select(TrainingJobRow).where(TrainingJobRow.account_id == caller.account_id)
-    if request.get("NameContains"):
-        query = query.where(TrainingJobRow.name.contains(request["NameContains"]))
+    query = name_filtered(query, request, TrainingJobRow.name)
     if request.get("StatusEquals"):
         query = query.where(TrainingJobRow.status == request["StatusEquals"])
     query = time_filtered(

@@ -20,7 +20,7 @@ from amtune.app.errors import (
     ResourceNotFound,
     ValidationError,
 )
-from amtune.app.listing import list_page, time_filtered
+from amtune.app.listing import list_page, name_filtered, time_filtered
 from amtune.app.naming import tuning_job_arn
 from amtune.app.teams.quotas import quotas_for
 from amtune.app.validation import (
@@ -212,8 +212,7 @@ TUNING_SORT = {
 def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_list_tuning_jobs(request)
     query = select(TuningJobRow).where(TuningJobRow.account_id == caller.account_id)
-    if request.get("NameContains"):
-        query = query.where(TuningJobRow.name_key.contains(request["NameContains"].lower()))
+    query = name_filtered(query, request, TuningJobRow.name)
     if request.get("StatusEquals"):
         query = query.where(TuningJobRow.status == request["StatusEquals"])
     query = time_filtered(query, request, TuningJobRow.created_at, TuningJobRow.last_modified_at)

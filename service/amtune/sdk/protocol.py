@@ -43,8 +43,11 @@ class Claim:
     hyperparameters: dict[str, str]
     lease_expires_at: dt.datetime | None
     heartbeat_interval_seconds: float
-    #: Who claimed it; sent back with every call so a job since handed to another worker gets 409.
+    #: Who claimed it (informational).
     worker_id: str | None = None
+    #: Proof of holding the job, sent with every later call on it: once the lease lapsed and
+    #: the job went to another worker, calls with this token answer 409.
+    lease_token: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,13 +126,14 @@ class WorkerProtocol:
             lease_expires_at=from_epoch(lease) if lease is not None else None,
             heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
             worker_id=worker_id,
+            lease_token=str(body.get("LeaseToken", "")),
         )
 
     def heartbeat(
         self,
         training_job_name: str,
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
@@ -138,7 +142,7 @@ class WorkerProtocol:
             "Heartbeat",
             training_job_name,
             "heartbeat",
-            _with_worker({}, worker_id),
+            _with_lease({}, lease_token),
             retry=retry,
             cancel=cancel,
         )
@@ -149,12 +153,12 @@ class WorkerProtocol:
         training_job_name: str,
         metrics: Sequence[Metric],
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
         """Report metric values; True when the service asks the job to stop."""
-        payload = _with_worker({"Metrics": [m.to_wire() for m in metrics]}, worker_id)
+        payload = _with_lease({"Metrics": [m.to_wire() for m in metrics]}, lease_token)
         body = self._job_call(
             "PutMetrics", training_job_name, "metrics", payload, retry=retry, cancel=cancel
         )
@@ -165,12 +169,12 @@ class WorkerProtocol:
         training_job_name: str,
         final_metrics: Sequence[Metric] | None = None,
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_completion(
-            training_job_name, complete_body(final_metrics, worker_id), retry=retry, cancel=cancel
+            training_job_name, complete_body(final_metrics, lease_token), retry=retry, cancel=cancel
         )
 
     def fail(
@@ -179,12 +183,12 @@ class WorkerProtocol:
         reason: str,
         *,
         retryable: bool = False,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_failure(
-            training_job_name, fail_body(reason, retryable, worker_id), retry=retry, cancel=cancel
+            training_job_name, fail_body(reason, retryable, lease_token), retry=retry, cancel=cancel
         )
 
     def send_completion(
@@ -253,23 +257,20 @@ class WorkerProtocol:
         return result.response
 
 
-def complete_body(
-    final_metrics: Sequence[Metric] | None, worker_id: str | None = None
-) -> dict[str, Any]:
+def complete_body(final_metrics: Sequence[Metric] | None, lease_token: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if final_metrics:
         body["FinalMetricDataList"] = [m.to_wire() for m in final_metrics]
-    return _with_worker(body, worker_id)
+    return _with_lease(body, lease_token)
 
 
-def fail_body(reason: str, retryable: bool, worker_id: str | None = None) -> dict[str, Any]:
+def fail_body(reason: str, retryable: bool, lease_token: str) -> dict[str, Any]:
     text = reason.strip() or "The training job failed without a reason."
-    return _with_worker({"FailureReason": text[:1024], "Retryable": retryable}, worker_id)
+    return _with_lease({"FailureReason": text[:1024], "Retryable": retryable}, lease_token)
 
 
-def _with_worker(body: dict[str, Any], worker_id: str | None) -> dict[str, Any]:
-    if worker_id:
-        body["WorkerId"] = worker_id
+def _with_lease(body: dict[str, Any], lease_token: str) -> dict[str, Any]:
+    body["LeaseToken"] = lease_token
     return body
 
 

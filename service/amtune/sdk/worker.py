@@ -156,7 +156,7 @@ class Job:
             "Failed",
             lambda: self._worker.protocol.send_failure(
                 self.name,
-                fail_body(reason, retryable, self.claim.worker_id),
+                fail_body(reason, retryable, self.claim.lease_token),
                 retry=self._worker.completion_retry,
             ),
         )
@@ -193,7 +193,7 @@ class Job:
         chosen = metrics if metrics is not None else self._session.final_metrics()
         self._worker.protocol.send_completion(
             self.name,
-            complete_body(chosen, self.claim.worker_id),
+            complete_body(chosen, self.claim.lease_token),
             retry=self._worker.completion_retry,
         )
 

@@ -106,7 +106,11 @@ class TrainingJobRow(Base):
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     tuned_hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     worker_id: Mapped[str | None] = mapped_column(String(256))
+    # SHA-256 (hex) of the lease token the holding worker was given; never the token itself.
+    lease_token_hash: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    # Metric points stored for this job, kept by the statements that store them (the cap).
+    metric_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retryable: Mapped[bool | None] = mapped_column(Boolean)

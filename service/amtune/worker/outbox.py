@@ -41,9 +41,11 @@ class PendingReport:
 
 
 def save(layout: JobLayout, report: PendingReport) -> None:
-    """Write atomically and durably: a crash leaves either no file or the whole file."""
+    """Write atomically and durably: a crash leaves either no file or the whole file.
+
+    Readable by its owner only: the report carries the job's lease token."""
     temporary = layout.outbox_file.with_suffix(".json.tmp")
-    with temporary.open("w") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump(asdict(report), handle, indent=2, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())

@@ -244,7 +244,7 @@ class JobRunner:
                 JobResult(self.name, "Dropped", objective, True, "lease lost")
             )
         final = self.parser.final()
-        worker_id = self.claim.worker_id
+        lease_token = self.claim.lease_token
         action: outbox.Action = "fail"
         if self.session.stop_requested:
             action, outcome = "complete", "Stopped"
@@ -260,9 +260,9 @@ class JobRunner:
             outcome = "Failed"
             reason = self._failure_reason(returncode, missing_objective=returncode == 0)
         if action == "complete":
-            body = complete_body(final, worker_id)
+            body = complete_body(final, lease_token)
         else:
-            body = fail_body(reason, outcome == "Interrupted", worker_id)
+            body = fail_body(reason, outcome == "Interrupted", lease_token)
         report = outbox.PendingReport(
             training_job_name=self.name,
             tuning_job_name=settings.tuning_job_name,

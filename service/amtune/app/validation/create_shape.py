@@ -1,4 +1,4 @@
-"""The CreateHyperParameterTuningJob request shape (botocore's service model, amt-api.md §4).
+"""The CreateHyperParameterTuningJob request shape (botocore's service model).
 
 Only the members amtune reads or stores are described; other members of the model are ignored
 like any unknown member. Two deliberate approximations:

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from amtune.app.domain import OBJECTIVE_METRIC_KEY
 from amtune.app.validation.ranges import tuned_names
 from amtune.app.validation.semantic import as_list, as_map, given, reject
 from amtune.app.validation.shapes import element_path
@@ -24,7 +25,6 @@ MAX_HYPERPARAMETERS = 100
 MAX_TRAINING_RUNTIME_SECONDS = 28 * 24 * 3600
 MAX_ENVIRONMENT_VARIABLES = 48
 """Summed over all definitions of a tuning job (model documentation)."""
-OBJECTIVE_METRIC_KEY = "_tuning_objective_metric"
 
 METRIC_REQUIRED_TEXT = (
     "A metric is required for this hyperparameter tuning job objective. "
@@ -257,6 +257,7 @@ def _check_hyperparameters(definition: Definition) -> None:
                 f"static in '{static_path}'. Remove it from StaticHyperParameters or from the "
                 "ranges."
             )
+    _check_objective_key(definition, static, static_path)
     total = len(static) + len(tuned) + (0 if OBJECTIVE_METRIC_KEY in static else 1)
     if total > MAX_HYPERPARAMETERS:
         reject(
@@ -264,6 +265,25 @@ def _check_hyperparameters(definition: Definition) -> None:
             f"(StaticHyperParameters at '{static_path}', tuned ranges at "
             f"'{definition.ranges_path}' and {OBJECTIVE_METRIC_KEY}); at most "
             f"{MAX_HYPERPARAMETERS} are allowed. Remove hyperparameters."
+        )
+
+
+def _check_objective_key(
+    definition: Definition, static: Mapping[str, Any], static_path: str
+) -> None:
+    """A static ``_tuning_objective_metric`` may only repeat the objective's metric name (as
+    Describe echoes it back, and the SageMaker SDK's ``attach`` resubmits it): the service
+    sets that key in every training job, and a different value would be silently replaced."""
+    if OBJECTIVE_METRIC_KEY not in static or definition.objective is None:
+        return
+    metric = definition.objective.get("MetricName")
+    value = static[OBJECTIVE_METRIC_KEY]
+    if value != metric:
+        reject(
+            f"The static hyperparameter '{OBJECTIVE_METRIC_KEY}' at '{static_path}' is "
+            f"'{value}', but the objective metric at '{definition.objective_path}.metricName' "
+            f"is '{metric}'. The service sets {OBJECTIVE_METRIC_KEY} to the objective metric "
+            "name; remove it from StaticHyperParameters or make the two agree."
         )
 
 

@@ -1,4 +1,4 @@
-"""The three List operations: page size, sort keys, filters (amt-api.md §4.5, §5).
+"""The three List operations: page size, sort keys, filters.
 
 ``NextToken`` is only checked for its length here; whether it decodes to a position is the
 service's business (it owns the token format). Time filters are JSON numbers of epoch seconds,

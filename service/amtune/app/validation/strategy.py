@@ -1,4 +1,4 @@
-"""Rules tying the strategy to the resource limits and the search space (amt-api.md §6.5).
+"""Rules tying the strategy to the resource limits and the search space.
 
 AWS answers a ``MaxNumberOfTrainingJobs`` above the service quota (750, or 10000 for Random)
 with ``ResourceLimitExceeded`` or ``ValidationException`` depending on the path; amtune always
