@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import early_stopping, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -305,6 +305,8 @@ class _Plan:
 
     definitions: list[Definition]
     spaces: list[SearchSpace]
+    #: The early-stopping rule its training jobs are judged by (``early_stopping.rule_of``).
+    stopping_rule: str | None
 
 
 _PLANS: OrderedDict[tuple[int, float], _Plan] = OrderedDict()
@@ -328,6 +330,7 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],
+        stopping_rule=early_stopping.rule_of(tuning.strategy, tuning.request),
     )
     with _PLANS_LOCK:
         _PLANS[key] = plan
@@ -383,6 +386,7 @@ def _started_job(
         hyperparameters=hyperparameters,
         tuned_hyperparameters=dict(config),
         stop_requested=False,
+        stopping_rule=_plan_of(tuning).stopping_rule,
         attempt=1,
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,
