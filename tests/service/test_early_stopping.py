@@ -1,4 +1,5 @@
-"""Metric history and early stopping (TrainingJobEarlyStoppingType=Auto) over the REST protocol.
+"""Metric history, early stopping (TrainingJobEarlyStoppingType=Auto) and Hyperband over the
+REST protocol.
 
 Workers here are plain HTTP clients reporting one objective value per step, as a training
 script printing a metric per epoch does through ``amtune worker``.
@@ -6,6 +7,8 @@ script printing a metric per epoch does through ``amtune worker``.
 
 from __future__ import annotations
 
+import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -222,3 +225,87 @@ def test_early_stopping_works_with_every_strategy(live_server: LiveServer, strat
     assert answers == [True, True]
     described = httpx.get(f"{live_server.url}/v1/training-jobs/{job}").json()
     assert described["TrainingJobStatus"] == "Stopped"
+
+
+def create_hyperband(
+    server: LiveServer, name: str, parallel: int, max_jobs: int = 8, **hyperband: int
+) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = name
+    config = request["HyperParameterTuningJobConfig"]
+    config.update(
+        Strategy="Hyperband",
+        ResourceLimits={"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": parallel},
+    )
+    if hyperband:
+        config["StrategyConfig"] = {"HyperbandStrategyConfig": hyperband}
+    else:
+        request["TrainingJobDefinition"]["StaticHyperParameters"]["epochs"] = "4"
+    response = httpx.post(server.url + "/v1/tuning-jobs", json=request)
+    assert response.status_code == 201, response.text
+
+
+def claim_together(
+    server: LiveServer, tuning_job: str, n: int
+) -> list[tuple[RestWorker, dict[str, Any]]]:
+    """n workers claim at the same moment, as parallel workers of one tuning job do."""
+    workers = [RestWorker(server.url, f"w{i}") for i in range(n)]
+    with ThreadPoolExecutor(n) as pool:
+        jobs = list(pool.map(lambda w: w.claim_job(tuning_job), workers))
+    return list(zip(workers, jobs, strict=True))
+
+
+def test_hyperband_stops_at_rungs_and_ends_jobs_at_max_resource(live_server: LiveServer) -> None:
+    create_hyperband(live_server, "asha", parallel=3, MinResource=1, MaxResource=9)  # rungs 1 3 9
+    claimed = claim_together(live_server, "asha", 3)
+    configs = {json.dumps(job["HyperParameters"], sort_keys=True) for _, job in claimed}
+    assert len(configs) == 3  # parallel workers get distinct configurations
+    (w1, j1), (w2, j2), (w3, j3) = [(w, job["TrainingJobName"]) for w, job in claimed]
+
+    def at(worker: RestWorker, job: str, value: float, step: int) -> bool:
+        response = report(worker, job, [(OBJECTIVE, value, step)])
+        assert response.status_code == 200, response.text
+        answer: bool = response.json()["StopRequested"]
+        return answer
+
+    # Rung 1: nobody waits for it to fill; the first two pass (grace), the third is ranked.
+    assert at(w1, j1, 0.9, 1) is False
+    assert at(w2, j2, 0.8, 1) is False
+    assert at(w3, j3, 0.1, 1) is True  # last of 3: not in the top third
+    assert w3.heartbeat(j3).json()["StopRequested"] is True
+    assert w3.complete(j3).json() == {"TrainingJobStatus": "Stopped"}
+
+    # Its slot is free at once; a better newcomer passes rung 1.
+    w4 = RestWorker(live_server.url, "w4")
+    j4 = w4.claim_job("asha")["TrainingJobName"]
+    assert at(w4, j4, 0.95, 1) is False
+    # Between rungs nobody is judged; rung 3 has one job so far.
+    assert at(w1, j1, 0.91, 2) is False
+    assert at(w1, j1, 0.92, 3) is False
+    assert at(w2, j2, 0.5, 2) is False
+    for step in range(4, 9):
+        assert at(w1, j1, 0.93, step) is False
+    # At MaxResource the job is told to stop, and its objective is final: it ends Completed.
+    assert at(w1, j1, 0.94, 9) is True
+    assert w1.complete(j1).json() == {"TrainingJobStatus": "Completed"}
+    described = httpx.get(f"{live_server.url}/v1/training-jobs/{j1}").json()
+    assert described["TrainingJobStatus"] == "Completed"
+    messages = [t["StatusMessage"] for t in described["SecondaryStatusTransitions"]]
+    assert any(m.startswith("Reached MaxResource") for m in messages)
+
+    tuning = httpx.get(f"{live_server.url}/v1/tuning-jobs/asha").json()
+    assert tuning["TrainingJobStatusCounters"]["Stopped"] == 1
+    assert tuning["TrainingJobStatusCounters"]["Completed"] == 1
+    assert tuning["BestTrainingJob"]["TrainingJobName"] == j1
+    assert tuning["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.94
+
+
+def test_hyperband_takes_max_resource_from_epochs(live_server: LiveServer) -> None:
+    create_hyperband(live_server, "epochs", parallel=1, max_jobs=2)  # epochs=4: rungs 1 3 4
+    worker = RestWorker(live_server.url)
+    job = worker.claim_job("epochs")["TrainingJobName"]
+    answers = [
+        report(worker, job, [(OBJECTIVE, 0.5, s)]).json()["StopRequested"] for s in (1, 2, 3, 4)
+    ]
+    assert answers == [False, False, False, True]
+    assert worker.complete(job).json() == {"TrainingJobStatus": "Completed"}

@@ -134,8 +134,9 @@ def training_job(
 
 def history(
     session: Session, tuning_job_id: int
-) -> list[tuple[str | None, str, dict[str, Any], float | None]]:
-    """(definition, status, tuned hyperparameters, objective) of every job, in creation order.
+) -> list[tuple[str | None, str, dict[str, Any], float | None, int]]:
+    """(definition, status, tuned hyperparameters, objective, seq) of every job, in creation
+    order.
 
     Only the columns a strategy needs: a claim on a big tuning job must not decode every
     job's definition and transitions.
@@ -146,11 +147,12 @@ def history(
             TrainingJobRow.status,
             TrainingJobRow.tuned_hyperparameters,
             TrainingJobRow.objective_value,
+            TrainingJobRow.seq,
         )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
     )
-    return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
+    return [(d, s, dict(t), o, n) for d, s, t, o, n in session.execute(query)]
 
 
 def active_training_jobs(
