@@ -309,3 +309,14 @@ def test_hyperband_takes_max_resource_from_epochs(live_server: LiveServer) -> No
     ]
     assert answers == [False, False, False, True]
     assert worker.complete(job).json() == {"TrainingJobStatus": "Completed"}
+
+
+def test_a_batched_report_is_judged_at_every_step_it_passed(live_server: LiveServer) -> None:
+    create(live_server, "batched", max_jobs=5)
+    worker = RestWorker(live_server.url)
+    for _ in range(3):
+        run_curve(worker, "batched", GOOD)
+    job = worker.claim_job("batched")["TrainingJobName"]
+    # Below the median at step 1, best of all at step 2: the stop at step 1 still counts.
+    answer = report(worker, job, [(OBJECTIVE, 0.5, 1), (OBJECTIVE, 0.95, 2)])
+    assert answer.json() == {"StopRequested": True}

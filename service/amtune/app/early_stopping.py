@@ -146,16 +146,23 @@ def judge(ctx: Context, held: Held, reported: Sequence[Metric]) -> bool:
         return True
     if held.stopping_rule is None or held.tuning_job_id is None:
         return False
-    if not any(name == held.objective_metric and step is not None for name, _, _, step in reported):
+    new_points = sum(
+        1 for name, _, _, step in reported if name == held.objective_metric and step is not None
+    )
+    if not new_points:
         return False
-    reason = ctx.run(lambda session: _verdict(session, held), readonly=True)
+    reason = ctx.run(lambda session: _verdict(session, held, new_points), readonly=True)
     if reason is None:
         return False
     return ctx.run(lambda session: _request_stop(session, held.id, ctx.now(), reason))
 
 
-def _verdict(session: Session, held: Held) -> str | None:
-    """Why the job should stop now, or None to let it run on."""
+def _verdict(session: Session, held: Held, new_points: int) -> str | None:
+    """Why the job should stop now, or None to let it run on.
+
+    The rule is applied at each of the ``new_points`` objective points the report brought, in
+    step order, as if they had come one by one: a worker that batches several epochs into one
+    report is judged at every epoch (and every rung) it passed, not only at the last."""
     assert held.tuning_job_id is not None
     tuning = repository.tuning_job_by_id(session, held.tuning_job_id)
     rules = _rules_of(tuning)
@@ -174,19 +181,34 @@ def _verdict(session: Session, held: Held) -> str | None:
     same_definition = [
         (seq, minimised(curve)) for seq, (name, curve) in curves.items() if name == definition
     ]
-    if held.stopping_rule == MEDIAN:
-        earlier = [curve for seq, curve in same_definition if seq < held.seq]
+    earlier = [curve for seq, curve in same_definition if seq < held.seq]
+    others = [curve for seq, curve in same_definition if seq != held.seq]
+    for end in range(max(len(mine) - new_points, 0) + 1, len(mine) + 1):
+        reason = _reason(held.stopping_rule, judging, mine[:end], earlier, others)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _reason(
+    rule: str | None,
+    judging: _Judging,
+    mine: list[tuple[float, float]],
+    earlier: list[list[tuple[float, float]]],
+    others: list[list[tuple[float, float]]],
+) -> str | None:
+    step = mine[-1][0]
+    if rule == MEDIAN:
         if median_rule_stops(mine, earlier, min_others=MEDIAN_MIN_EARLIER_JOBS):
-            return f"{STOPPED_BY_MEDIAN}: worse than the median at step {mine[-1][0]:g}"
+            return f"{STOPPED_BY_MEDIAN}: worse than the median at step {step:g}"
         return None
-    if held.stopping_rule == HYPERBAND and judging.rungs:
-        if mine[-1][0] >= judging.rungs[-1]:
+    if rule == HYPERBAND and judging.rungs:
+        if step >= judging.rungs[-1]:
             return f"{REACHED_MAX_RESOURCE} ({judging.rungs[-1]:g})"
-        others = [curve for seq, curve in same_definition if seq != held.seq]
         if asha_stops(
             mine, others, rungs=judging.rungs, eta=HYPERBAND_ETA, min_at_rung=HYPERBAND_GRACE
         ):
-            return f"{STOPPED_AT_RUNG}: not in the top third at step {mine[-1][0]:g}"
+            return f"{STOPPED_AT_RUNG}: not in the top third at step {step:g}"
     return None
 
 
