@@ -320,3 +320,23 @@ def test_a_batched_report_is_judged_at_every_step_it_passed(live_server: LiveSer
     # Below the median at step 1, best of all at step 2: the stop at step 1 still counts.
     answer = report(worker, job, [(OBJECTIVE, 0.5, 1), (OBJECTIVE, 0.95, 2)])
     assert answer.json() == {"StopRequested": True}
+
+
+def test_a_retried_job_starts_its_learning_curve_again(live_server: LiveServer) -> None:
+    request = sdk_style_request()
+    request["HyperParameterTuningJobName"] = "retried"
+    request["HyperParameterTuningJobConfig"].update(
+        Strategy="Random",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+    )
+    request["TrainingJobDefinition"]["RetryStrategy"] = {"MaximumRetryAttempts": 1}
+    assert httpx.post(live_server.url + "/v1/tuning-jobs", json=request).status_code == 201
+    worker = RestWorker(live_server.url)
+    job = worker.claim_job("retried")["TrainingJobName"]
+    assert report(worker, job, [(OBJECTIVE, 0.5, 5)]).status_code == 200
+    assert worker.fail(job, "spot instance lost", retryable=True).status_code == 200
+    assert worker.claim_job("retried")["TrainingJobName"] == job
+    # The new attempt's epoch 1 is not "going back": the failed attempt's points are gone.
+    assert report(worker, job, [(OBJECTIVE, 0.6, 1)]).status_code == 200
+    points = history(live_server, job).json()["Metrics"]
+    assert [(p["Step"], p["Value"]) for p in points] == [(1, 0.6)]
