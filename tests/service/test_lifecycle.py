@@ -10,7 +10,6 @@ from amtune.app import claims
 from amtune.app.claims import Claim, Wait
 from amtune.app.domain import TrainingStatus
 from amtune.app.errors import (
-    AmtuneError,
     Conflict,
     ResourceLimitExceeded,
     TrainingJobNotFound,
@@ -336,18 +335,6 @@ def test_random_seed_makes_the_sequence_reproducible(tuner: Tuner) -> None:
         tuner.create_tuning_job(tuner.default_caller(), request)
         sequences.append([claim(tuner, name).hyperparameters for _ in range(5)])
     assert sequences[0] == sequences[1]
-
-
-def test_unavailable_strategies_are_refused_not_substituted(tuner: Tuner) -> None:
-    request = sdk_style_request()
-    request["HyperParameterTuningJobConfig"]["Strategy"] = "Hyperband"
-    request["HyperParameterTuningJobConfig"]["StrategyConfig"] = {
-        "HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 10}
-    }
-    with pytest.raises(ValidationError, match="Hyperband"):
-        tuner.create_tuning_job(tuner.default_caller(), request)
-    with pytest.raises(AmtuneError):
-        describe(tuner, request["HyperParameterTuningJobName"])
 
 
 def test_parallel_jobs_above_the_quota_are_refused(tuner: Tuner) -> None:

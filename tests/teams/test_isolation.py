@@ -191,6 +191,7 @@ REST_TUNING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
 }
 REST_TRAINING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
     "describe": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}"),
+    "metric-history": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}/metrics"),
     "stop": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/stop"),
     # The worker protocol, even with A's own worker's lease token.
     "heartbeat": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/heartbeat", leased(n, {})),

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Float,
@@ -52,6 +52,7 @@ from amtune.store.repository import (
     Lock,
     add_metrics,
     among,
+    last_step_of,
     locked,
     metric_row,
 )
@@ -191,12 +192,36 @@ def guard_of(job: TrainingJobRow) -> dict[str, Any]:
     return {c: getattr(job, c) for c in _GUARDED}
 
 
+class Held(NamedTuple):
+    """What a held update returns: enough for the caller to judge the report afterwards."""
+
+    id: int
+    stop_requested: bool
+    tuning_job_id: int | None
+    seq: int
+    objective_metric: str | None
+    stopping_rule: str | None
+
+
+_HELD_COLUMNS = (
+    "id",
+    "stop_requested",
+    "tuning_job_id",
+    "seq",
+    "objective_metric",
+    "stopping_rule",
+)
+
+
 @functools.cache
-def _held_update(columns: tuple[str, ...], objectives: int, counted: bool) -> Update:
+def _held_update(columns: tuple[str, ...], objectives: int, counted: bool, stepped: int) -> Update:
     """The statement of :func:`update_if_held`, built once per shape and then reused.
 
     Its WHERE clause is :func:`amtune.app.leases.held` (and, when it stores metric points,
     :func:`amtune.app.leases.has_room`) in SQL. A metric report runs it on every call.
+    ``stepped`` metrics (``s_name{i}``, ``s_step{i}``) must not go back in steps: the update
+    happens only if each one's first step in the report is at least the last step stored for
+    that metric.
     """
     job = TRAINING_JOBS.c
     conditions = [
@@ -207,6 +232,9 @@ def _held_update(columns: tuple[str, ...], objectives: int, counted: bool) -> Up
         job.lease_token_hash == bindparam("h_token"),
         job.lease_expires_at >= bindparam("h_now"),
     ]
+    for i in range(stepped):
+        last = last_step_of(job.id, bindparam(f"s_name{i}", type_=Text))
+        conditions.append(func.coalesce(last, -1) <= bindparam(f"s_step{i}", type_=Integer))
     changes: dict[str, Any] = {column: bindparam(f"v_{column}") for column in columns}
     if counted:
         conditions.append(job.metric_count <= bindparam("h_room", type_=Integer))
@@ -223,8 +251,14 @@ def _held_update(columns: tuple[str, ...], objectives: int, counted: bool) -> Up
         update(TRAINING_JOBS)
         .where(*conditions)
         .values(changes)
-        .returning(job.id, job.stop_requested)
+        .returning(*(job[c] for c in _HELD_COLUMNS))
     )
+
+
+def _held(row: Any) -> Held | None:
+    if row is None:
+        return None
+    return Held(int(row[0]), bool(row[1]), row[2], int(row[3]), row[4], row[5])
 
 
 def _held_params(
@@ -236,6 +270,7 @@ def _held_params(
     objectives: Sequence[tuple[str, float]],
     added: int,
     max_points: int,
+    first_steps: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     params: dict[str, Any] = {
         "h_account": account_id,
@@ -250,7 +285,19 @@ def _held_params(
     for i, (metric, value) in enumerate(objectives):
         params[f"o_name{i}"] = metric
         params[f"o_value{i}"] = value
+    for i, (metric, step) in enumerate(first_steps):
+        params[f"s_name{i}"] = metric
+        params[f"s_step{i}"] = step
     return params
+
+
+def first_steps(metrics: Sequence[tuple[str, float, float, int | None]]) -> list[tuple[str, int]]:
+    """Each metric's first step in a report: what must not be below its stored last step."""
+    first: dict[str, int] = {}
+    for metric, _value, _timestamp, step in metrics:
+        if step is not None and metric not in first:
+            first[metric] = step
+    return list(first.items())
 
 
 def update_if_held(
@@ -264,23 +311,24 @@ def update_if_held(
     objective_from: Mapping[str, float] | None = None,
     added_points: int = 0,
     max_points: int = 0,
-) -> tuple[int, bool] | None:
+    steps_from: Sequence[tuple[str, int]] = (),
+) -> Held | None:
     """Update a training job in one statement, only while the lease ``token_hash`` holds it.
 
     Held means :func:`amtune.app.leases.held`: in progress or stopping, handed to a worker
     whose lease token has this digest, lease not yet lapsed at ``now``. With
     ``added_points``, the job's metric count must leave room for them under ``max_points``
     and grows by them. ``objective_from`` maps metric names to values; the one named by the
-    job's objective metric becomes its objective value. Returns (id, stop_requested), or
+    job's objective metric becomes its objective value. ``steps_from`` (metric, step) pairs
+    must each be at least the metric's last stored step. Returns the :class:`Held` job, or
     None when nothing was written.
     """
     objectives = list((objective_from or {}).items())
-    statement = _held_update(tuple(values), len(objectives), added_points > 0)
+    statement = _held_update(tuple(values), len(objectives), added_points > 0, len(steps_from))
     params = _held_params(
-        account_id, name, token_hash, now, values, objectives, added_points, max_points
+        account_id, name, token_hash, now, values, objectives, added_points, max_points, steps_from
     )
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
+    return _held(session.connection().execute(statement, params).first())
 
 
 def report_if_held(
@@ -293,16 +341,19 @@ def report_if_held(
     lease_until: float,
     metrics: Sequence[tuple[str, float, float, int | None]],
     max_points: int,
-) -> tuple[int, bool] | None:
+) -> Held | None:
     """A metric report on a held job with room for its points: lease and objective moved,
     count raised, metrics added.
 
     On PostgreSQL that is one statement (the update as a data-modifying CTE feeding the
     insert from unnested arrays), so the report costs one round trip in autocommit instead
-    of four; SQLite runs the update and the insert in its transaction.
+    of four; SQLite runs the update and the insert in its transaction. Nothing happens (None)
+    when the job is not held, has no room, or a metric's first step in the report is below its
+    stored last step; the caller tells these apart on its slow path.
     """
     values = {"lease_expires_at": lease_until, "last_modified_at": now}
     objective_from = {metric: value for metric, value, _, _ in metrics}
+    steps = first_steps(metrics)
     if session.get_bind().dialect.name != "postgresql" or not metrics:
         held = update_if_held(
             session,
@@ -314,13 +365,14 @@ def report_if_held(
             objective_from=objective_from,
             added_points=len(metrics),
             max_points=max_points,
+            steps_from=steps,
         )
         if held is not None:
-            add_metrics(session, [metric_row(held[0], *m) for m in metrics])
+            add_metrics(session, [metric_row(held.id, *m) for m in metrics])
         return held
     objectives = list(objective_from.items())
     params = _held_params(
-        account_id, name, token_hash, now, values, objectives, len(metrics), max_points
+        account_id, name, token_hash, now, values, objectives, len(metrics), max_points, steps
     )
     params.update(
         m_names=[m[0] for m in metrics],
@@ -328,14 +380,13 @@ def report_if_held(
         m_stamps=[m[2] for m in metrics],
         m_steps=[m[3] for m in metrics],
     )
-    statement = _report_statement(tuple(values), len(objectives))
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
+    statement = _report_statement(tuple(values), len(objectives), len(steps))
+    return _held(session.connection().execute(statement, params).first())
 
 
 @functools.cache
-def _report_statement(columns: tuple[str, ...], objectives: int) -> Select[Any]:
-    held = _held_update(columns, objectives, True).cte("held")
+def _report_statement(columns: tuple[str, ...], objectives: int, stepped: int) -> Select[Any]:
+    held = _held_update(columns, objectives, True, stepped).cte("held")
     reported = (
         func.unnest(
             bindparam("m_names", type_=postgresql.ARRAY(Text)),
@@ -352,4 +403,4 @@ def _report_statement(columns: tuple[str, ...], objectives: int) -> Select[Any]:
         .select_from(held)
         .join(reported, true()),
     )
-    return select(held.c.id, held.c.stop_requested).add_cte(added.cte("added"))
+    return select(*(held.c[c] for c in _HELD_COLUMNS)).add_cte(added.cte("added"))

@@ -112,6 +112,9 @@ class TrainingJobRow(Base):
     # Metric points stored for this job, kept by the statements that store them (the cap).
     metric_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The rule that may stop the job early ("Median", "Hyperband"; NULL: none), on the row the
+    # worker path's report updates, so it knows without reading the tuning job (migration 0006).
+    stopping_rule: Mapped[str | None] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retryable: Mapped[bool | None] = mapped_column(Boolean)
     failure_reason: Mapped[str | None] = mapped_column(Text)

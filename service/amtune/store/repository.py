@@ -132,8 +132,9 @@ def training_job(
 
 def history(
     session: Session, tuning_job_id: int
-) -> list[tuple[str | None, str, dict[str, Any], float | None]]:
-    """(definition, status, tuned hyperparameters, objective) of every job, in creation order.
+) -> list[tuple[str | None, str, dict[str, Any], float | None, int]]:
+    """(definition, status, tuned hyperparameters, objective, seq) of every job, in creation
+    order.
 
     Only the columns a strategy needs: a claim on a big tuning job must not decode every
     job's definition and transitions.
@@ -144,11 +145,12 @@ def history(
             TrainingJobRow.status,
             TrainingJobRow.tuned_hyperparameters,
             TrainingJobRow.objective_value,
+            TrainingJobRow.seq,
         )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
     )
-    return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
+    return [(d, s, dict(t), o, n) for d, s, t, o, n in session.execute(query)]
 
 
 def active_training_jobs(
@@ -394,3 +396,78 @@ def page(
     else:
         query = query.order_by(sort_column.asc(), id_column.asc())
     return list(session.scalars(query.limit(limit + 1)))
+
+
+def last_step_of(job_id: Any, metric_name: Any) -> Any:
+    """The step of a job's latest stepped point of one metric (NULL if it has none).
+
+    Steps never go back within a metric, so the latest stepped point carries the largest
+    step; the (job, metric, id) index finds it by reading backwards from the newest point.
+    """
+    metric = METRICS.c
+    return (
+        select(metric.step)
+        .where(
+            metric.training_job_id == job_id,
+            metric.metric_name == metric_name,
+            metric.step.is_not(None),
+        )
+        .order_by(metric.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def last_steps(session: Session, training_job_id: int, names: Iterable[str]) -> dict[str, int]:
+    """The last stored step of each named metric of a job that has one."""
+    found: dict[str, int] = {}
+    for name in set(names):
+        step = session.scalar(select(last_step_of(training_job_id, name)))
+        if step is not None:
+            found[name] = int(step)
+    return found
+
+
+def objective_curves(
+    session: Session, tuning_job_id: int
+) -> dict[int, tuple[str | None, list[tuple[float, float]]]]:
+    """Each training job's definition and stepped points of its own objective metric, by job
+    number (seq); jobs that reported no stepped objective are absent.
+
+    Points come in the order they were stored, which is step order (steps never go back
+    within a metric). Points without a step cannot be placed on a curve and are left out.
+    """
+    job, metric = TRAINING_JOBS.c, METRICS.c
+    query = (
+        select(job.seq, job.definition_name, metric.step, metric.value)
+        .select_from(
+            TRAINING_JOBS.join(
+                METRICS,
+                and_(
+                    metric.training_job_id == job.id,
+                    metric.metric_name == job.objective_metric,
+                ),
+            )
+        )
+        .where(job.tuning_job_id == tuning_job_id, metric.step.is_not(None))
+        .order_by(job.seq, metric.id)
+    )
+    curves: dict[int, tuple[str | None, list[tuple[float, float]]]] = {}
+    for seq, definition, step, value in session.connection().execute(query):
+        curves.setdefault(int(seq), (definition, []))[1].append((float(step), float(value)))
+    return curves
+
+
+def delete_metrics(session: Session, training_job_id: int) -> None:
+    """Forget a job's reported points (a retry starts its learning curve again)."""
+    session.connection().execute(
+        METRICS.delete().where(METRICS.c.training_job_id == training_job_id)
+    )
+
+
+def training_job_by_id(
+    session: Session, job_id: int, *, for_update: bool = False
+) -> TrainingJobRow:
+    query = select(TrainingJobRow).where(TrainingJobRow.id == job_id)
+    row: TrainingJobRow = session.scalars(query.with_for_update() if for_update else query).one()
+    return row

@@ -22,6 +22,10 @@ class Trial:
     config: Config
     objective: float | None
     """Value to MINIMISE (the app negates Maximize objectives); None = failed / no objective."""
+    curve: tuple[tuple[float, float], ...] = ()
+    """The objective as the job reported it along the way: ``(step, value to MINIMISE)`` pairs
+    in step order (steps are epochs or any resource used so far). Empty when the job reported no
+    step. ``objective`` stays the job's final value; multi-fidelity strategies read the curve."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,14 @@ class History:
     """Ended training jobs, in creation order."""
     pending: tuple[Config, ...] = ()
     """Training jobs in progress (claimed, not ended)."""
+    pending_curves: tuple[tuple[tuple[float, float], ...], ...] = ()
+    """The curves reported so far by the pending jobs, parallel to ``pending`` (same shape as
+    :attr:`Trial.curve`). Empty (the default) when the caller has none; a strategy must then
+    treat every pending job as having reported nothing."""
+
+    def pending_curve(self, i: int) -> tuple[tuple[float, float], ...]:
+        """The curve of ``pending[i]``; empty when ``pending_curves`` does not cover it."""
+        return self.pending_curves[i] if i < len(self.pending_curves) else ()
 
     def configs(self) -> tuple[Config, ...]:
         """Every config already used: finished first, then pending."""
