@@ -43,7 +43,8 @@ def create(
 
 def report(worker: RestWorker, job: str, points: list[tuple[str, float, int]]) -> httpx.Response:
     metrics = [{"MetricName": m, "Value": v, "Step": s} for m, v, s in points]
-    return worker.http.post(f"/v1/training-jobs/{job}/metrics", json={"Metrics": metrics})
+    body = worker.leased(job, {"Metrics": metrics})
+    return worker.http.post(f"/v1/training-jobs/{job}/metrics", json=body)
 
 
 def history(server: LiveServer, job: str, **params: Any) -> httpx.Response:
@@ -71,7 +72,9 @@ def test_metric_history_is_readable_paged_and_filtered(live_server: LiveServer) 
         assert report(worker, job, points).status_code == 200
     worker.http.post(
         f"/v1/training-jobs/{job}/metrics",
-        json={"Metrics": [{"MetricName": "lr", "Value": 0.1, "Timestamp": 1_700_000_000.5}]},
+        json=worker.leased(
+            job, {"Metrics": [{"MetricName": "lr", "Value": 0.1, "Timestamp": 1_700_000_000.5}]}
+        ),
     )
 
     everything = history(live_server, job).json()
