@@ -182,6 +182,7 @@ REST_TUNING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
 }
 REST_TRAINING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
     "describe": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}"),
+    "metric-history": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}/metrics"),
     "stop": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/stop"),
     # The worker protocol, even pretending to be A's own worker.
     "heartbeat": lambda r, n: r.call(

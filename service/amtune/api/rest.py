@@ -114,6 +114,21 @@ def describe_training_job(
     return tuner.describe_training_job(caller, TrainingJobName)
 
 
+@router.get(
+    "/training-jobs/{TrainingJobName}/metrics",
+    tags=["training jobs"],
+    operation_id="listTrainingJobMetrics",
+)
+def list_training_job_metrics(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    query: Annotated[schemas.MetricsQuery, Query()],
+) -> schemas.AmtShape:
+    request = {"TrainingJobName": TrainingJobName, **query.model_dump(exclude_none=True)}
+    return tuner.list_training_job_metrics(caller, request)
+
+
 @router.post(
     "/training-jobs/{TrainingJobName}/stop",
     tags=["training jobs"],

@@ -110,3 +110,13 @@ class ListQuery(_ListQuery):
 
 class ListForTuningJobQuery(_ListQuery):
     """Filters of ListTrainingJobsForHyperParameterTuningJob."""
+
+
+class MetricsQuery(BaseModel):
+    """Query parameters of a training job's metric history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    MetricName: str | None = Field(default=None, description="Only the points of this metric.")
+    MaxResults: int | None = Field(default=None, ge=1, le=1000, description="Default 100.")
+    NextToken: str | None = None

@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import early_stopping, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -288,7 +289,14 @@ def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _
     history = History()
     if get_strategy(tuning.strategy).needs_history(space):
         rows = repository.history(session, tuning.id)
-        history = _history(rows, definition.name, definition.objective_type)
+        # Learning curves only for the strategy that reads them: they cost a read of every
+        # stepped objective point of the tuning job.
+        curves = (
+            repository.objective_curves(session, tuning.id)
+            if plan.stopping_rule == early_stopping.HYPERBAND
+            else {}
+        )
+        history = _history(rows, definition.name, definition.objective_type, curves)
     request = _Request(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
@@ -305,6 +313,8 @@ class _Plan:
 
     definitions: list[Definition]
     spaces: list[SearchSpace]
+    #: The early-stopping rule its training jobs are judged by (``early_stopping.rule_of``).
+    stopping_rule: str | None
 
 
 _PLANS: OrderedDict[tuple[int, float], _Plan] = OrderedDict()
@@ -328,6 +338,7 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],
+        stopping_rule=early_stopping.rule_of(tuning.strategy, tuning.request),
     )
     with _PLANS_LOCK:
         _PLANS[key] = plan
@@ -337,18 +348,34 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
 
 
 def _history(
-    rows: list[tuple[str | None, str, dict[str, Any], float | None]],
+    rows: list[tuple[str | None, str, dict[str, Any], float | None, int]],
     definition: str | None,
     objective_type: str | None,
+    curves: Mapping[int, tuple[str | None, list[tuple[float, float]]]],
 ) -> History:
-    mine = [(status, tuned, value) for name, status, tuned, value in rows if name == definition]
+    """The strategy's view of one definition's jobs; every value minimised, curves included
+    for the jobs in ``curves`` (by seq)."""
+
+    def curve_of(seq: int) -> tuple[tuple[float, float], ...]:
+        points = curves.get(seq, (None, []))[1]
+        return tuple((step, minimised(value, objective_type)) for step, value in points)
+
+    mine = [row for row in rows if row[0] == definition]
     finished = tuple(
-        Trial(config=tuned, objective=None if value is None else minimised(value, objective_type))
-        for status, tuned, value in mine
+        Trial(
+            config=tuned,
+            objective=None if value is None else minimised(value, objective_type),
+            curve=curve_of(seq),
+        )
+        for _, status, tuned, value, seq in mine
         if status in ENDED_TRAINING
     )
-    pending = tuple(tuned for status, tuned, _ in mine if status in ACTIVE_TRAINING)
-    return History(finished=finished, pending=pending)
+    running = [(tuned, seq) for _, status, tuned, _, seq in mine if status in ACTIVE_TRAINING]
+    return History(
+        finished=finished,
+        pending=tuple(tuned for tuned, _ in running),
+        pending_curves=tuple(curve_of(seq) for _, seq in running) if curves else (),
+    )
 
 
 def _started_job(
@@ -383,6 +410,7 @@ def _started_job(
         hyperparameters=hyperparameters,
         tuned_hyperparameters=dict(config),
         stop_requested=False,
+        stopping_rule=_plan_of(tuning).stopping_rule,
         attempt=1,
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,

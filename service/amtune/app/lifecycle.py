@@ -45,8 +45,11 @@ def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: f
     add_transition(job, "Training", now, "Training job is running on worker " + worker_id)
 
 
-def request_training_stop(job: TrainingJobRow, now: float) -> None:
-    """Tell one training job to stop; one no worker holds stops at once."""
+def request_training_stop(job: TrainingJobRow, now: float, message: str = "Stop requested") -> None:
+    """Tell one training job to stop; one no worker holds stops at once.
+
+    ``message`` says who asked (the user, or an early-stopping rule) in the job's Stopping
+    transition, which DescribeTrainingJob shows."""
     if job.status not in ACTIVE_TRAINING or job.stop_requested:
         return
     job.stop_requested = True
@@ -54,7 +57,7 @@ def request_training_stop(job: TrainingJobRow, now: float) -> None:
         end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped before it started")
         return
     job.status = TrainingStatus.STOPPING
-    add_transition(job, "Stopping", now, "Stop requested")
+    add_transition(job, "Stopping", now, message)
 
 
 def end_training_job(
@@ -75,11 +78,18 @@ def end_training_job(
 
 
 def fail_or_retry(
-    job: TrainingJobRow, tuning: TuningJobRow | None, now: float, reason: str, retryable: bool
+    session: Session,
+    job: TrainingJobRow,
+    tuning: TuningJobRow | None,
+    now: float,
+    reason: str,
+    retryable: bool,
 ) -> None:
     """A failed attempt: retried in place (RetryStrategy) while attempts remain, else Failed.
 
     A job told to stop ends Stopped however it ends: the stop is what the user asked for.
+    A retry starts training again, so the metric points of the failed attempt are dropped:
+    the new attempt's steps start again from the beginning of its learning curve.
     """
     if job.stop_requested:
         end_training_job(job, TrainingStatus.STOPPED, now, message=reason)
@@ -91,6 +101,7 @@ def fail_or_retry(
         job.worker_id = None
         job.lease_expires_at = None
         job.objective_value = None
+        repository.delete_metrics(session, job.id)
         job.status = TrainingStatus.IN_PROGRESS
         add_transition(job, "Restarting", now, f"Attempt {job.attempt - 1} failed: {reason}")
         return
@@ -100,7 +111,7 @@ def fail_or_retry(
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
     lapsed = repository.active_training_jobs(session, tuning.id, lapsed_before=now, for_update=True)
     for job in lapsed:
-        fail_or_retry(job, tuning, now, LEASE_EXPIRED, retryable=True)
+        fail_or_retry(session, job, tuning, now, LEASE_EXPIRED, retryable=True)
     return len(lapsed)
 
 

@@ -8,19 +8,21 @@ sends changes the job.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import early_stopping, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.domain import ACTIVE_TRAINING, TrainingStatus
 from amtune.app.errors import Conflict, ValidationError
 from amtune.app.training_jobs import load as load_training_job
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
-from amtune.store.repository import Lock
+from amtune.store.repository import Held, Lock
+
+T = TypeVar("T")
 
 MAX_METRICS_PER_REQUEST = 1000
 MAX_FAILURE_REASON = 1024
@@ -72,6 +74,31 @@ def parse_metrics(items: Any, path: str, now: float) -> list[tuple[str, float, f
             raise _field_error(step, f"{where}.step", "Member must be an integer from 0 to 2^31-1")
         parsed.append((name, value, timestamp, step))
     return parsed
+
+
+def check_steps(
+    metrics: Sequence[tuple[str, float, float, int | None]],
+    path: str,
+    stored: Mapping[str, int] | None = None,
+) -> None:
+    """A metric's steps never go back: within the report, nor below its ``stored`` last step.
+
+    Learning curves are read in the order points were stored; early stopping and Hyperband
+    compare jobs step by step, so a point out of order would be judged at the wrong step.
+    """
+    last = dict(stored or {})
+    for index, (name, _value, _timestamp, step) in enumerate(metrics, start=1):
+        if step is None:
+            continue
+        before = last.get(name)
+        if before is not None and step < before:
+            raise _field_error(
+                step,
+                f"{path}.{index}.member.step",
+                f"Member must not be below the last step ({before}) reported for metric "
+                f"'{name}': steps of a metric never go back",
+            )
+        last[name] = step
 
 
 # The error classes SageMaker puts in front of a FailureReason.
@@ -157,7 +184,9 @@ def heartbeat(
             now=now,
             values={"lease_expires_at": lease},
         )
-        return None if held is None else {"StopRequested": held[1], "LeaseExpiresAt": lease}
+        if held is None:
+            return None
+        return {"StopRequested": held.stop_requested, "LeaseExpiresAt": lease}
 
     def beat(_session: Session, job: TrainingJobRow) -> dict[str, Any]:
         job.lease_expires_at = ctx.now() + ctx.settings.lease_seconds
@@ -169,12 +198,19 @@ def heartbeat(
 def report_metrics(
     ctx: Context, caller: Caller, name: str, metrics: Any, worker_id: str | None = None
 ) -> dict[str, Any]:
-    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    """Store a report's points and judge the job by its early-stopping rule, if it has one.
 
-    def fast(session: Session) -> dict[str, Any] | None:
+    The steps of each metric must not go back (:func:`check_steps`): within the report here,
+    against the stored points in the fast path's statement, which writes nothing when one
+    does; the slow path then finds which point it was and names it.
+    """
+    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    check_steps(parsed, "metrics")
+
+    def fast(session: Session) -> Held | None:
         now = ctx.now()
         # A report is a sign of life too: it extends the lease.
-        held = repository.report_if_held(
+        return repository.report_if_held(
             session,
             caller.account_id,
             name,
@@ -183,19 +219,35 @@ def report_metrics(
             lease_until=now + ctx.settings.lease_seconds,
             metrics=parsed,
         )
-        return None if held is None else {"StopRequested": held[1]}
 
-    def record(session: Session, job: TrainingJobRow) -> dict[str, Any]:
+    def record(session: Session, job: TrainingJobRow) -> Held:
         now = ctx.now()
+        stored = repository.last_steps(session, job.id, (m[0] for m in parsed if m[3] is not None))
+        check_steps(parsed, "metrics", stored)
         repository.add_metrics(session, [repository.metric_row(job.id, *m) for m in parsed])
         for metric, value, _timestamp, _step in parsed:
             if metric == job.objective_metric:
                 job.objective_value = value
         job.lease_expires_at = now + ctx.settings.lease_seconds
         job.last_modified_at = now
-        return {"StopRequested": job.stop_requested}
+        return Held(
+            job.id,
+            job.stop_requested,
+            job.tuning_job_id,
+            job.seq,
+            job.objective_metric,
+            job.stopping_rule,
+        )
 
-    return _on_held_job(ctx, caller, name, worker_id, fast, record)
+    held = ctx.run(fast, one_statement=True)
+    if held is None:
+        held = _committed(
+            ctx,
+            lambda session: record(
+                session, _locked_active_job(ctx, session, caller, name, worker_id)[0]
+            ),
+        )
+    return {"StopRequested": early_stopping.judge(ctx, held, parsed)}
 
 
 def complete(
@@ -220,7 +272,8 @@ def complete(
         ]
         if job.objective_metric in latest:
             job.objective_value = latest[job.objective_metric][0]
-        status = TrainingStatus.STOPPED if job.stop_requested else TrainingStatus.COMPLETED
+        stopped = job.stop_requested and not early_stopping.ends_completed(job)
+        status = TrainingStatus.STOPPED if stopped else TrainingStatus.COMPLETED
         lifecycle.end_training_job(job, status, now, message="Training job ended")
 
     def fast(session: Session) -> dict[str, Any] | None:
@@ -272,10 +325,8 @@ def fail(
         raise _field_error(retryable, "retryable", "Member must be a boolean")
     reason = reason[-MAX_FAILURE_REASON:]
 
-    def end(
-        _session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
-    ) -> None:
-        lifecycle.fail_or_retry(job, tuning, now, classified(reason, retryable), retryable)
+    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
+        lifecycle.fail_or_retry(session, job, tuning, now, classified(reason, retryable), retryable)
 
     return _ended(ctx, caller, name, worker_id, end)
 
@@ -308,8 +359,8 @@ class _Gone(Exception):
         self.conflict = conflict
 
 
-def _committed(ctx: Context, work: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
-    def guarded(session: Session) -> dict[str, Any] | Conflict:
+def _committed(ctx: Context, work: Callable[[Session], T]) -> T:
+    def guarded(session: Session) -> T | Conflict:
         # _Gone is raised before the work changes anything but the leases it expired,
         # and those expiries are worth committing.
         try:

@@ -82,6 +82,9 @@ class Tuner:
     def list_training_jobs(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
         return training_jobs.list_jobs(self.ctx, caller, request)
 
+    def list_training_job_metrics(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        return training_jobs.list_metrics(self.ctx, caller, request)
+
     def stop_training_job(self, caller: Caller, name: Any) -> None:
         training_jobs.stop(self.ctx, caller, name)
 

@@ -77,11 +77,6 @@ def _reject_unsupported(request: dict[str, Any]) -> None:
     unsupported = {
         "WarmStartConfig": "warmStartConfig" if "WarmStartConfig" in request else None,
         "Autotune": "autotune" if "Autotune" in request else None,
-        "TrainingJobEarlyStoppingType=Auto": (
-            "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
-            if config.get("TrainingJobEarlyStoppingType") == "Auto"
-            else None
-        ),
         "TuningJobCompletionCriteria": (
             "hyperParameterTuningJobConfig.tuningJobCompletionCriteria"
             if config.get("TuningJobCompletionCriteria")

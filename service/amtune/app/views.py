@@ -11,7 +11,7 @@ from typing import Any
 
 from amtune.app.definitions import definitions_of, resource_config, with_objective_key
 from amtune.app.domain import Counters, objective_status
-from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
 
 
 def _drop_none(shape: dict[str, Any]) -> dict[str, Any]:
@@ -179,3 +179,15 @@ def training_job_description(job: TrainingJobRow) -> dict[str, Any]:
         shape["TrainingTimeInSeconds"] = seconds
         shape["BillableTimeInSeconds"] = seconds
     return _drop_none(shape)
+
+
+def metric_point(row: MetricRow) -> dict[str, Any]:
+    """One reported point: MetricName, Value, Timestamp and, when the worker gave one, Step."""
+    point: dict[str, Any] = {
+        "MetricName": row.metric_name,
+        "Value": row.value,
+        "Timestamp": row.timestamp,
+    }
+    if row.step is not None:
+        point["Step"] = row.step
+    return point

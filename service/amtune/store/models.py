@@ -108,6 +108,9 @@ class TrainingJobRow(Base):
     worker_id: Mapped[str | None] = mapped_column(String(256))
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The rule that may stop the job early ("Median", "Hyperband"; NULL: none), on the row the
+    # worker path's report updates, so it knows without reading the tuning job (migration 0006).
+    stopping_rule: Mapped[str | None] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retryable: Mapped[bool | None] = mapped_column(Boolean)
     failure_reason: Mapped[str | None] = mapped_column(Text)

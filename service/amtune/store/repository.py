@@ -6,7 +6,7 @@ import enum
 import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -134,8 +134,9 @@ def training_job(
 
 def history(
     session: Session, tuning_job_id: int
-) -> list[tuple[str | None, str, dict[str, Any], float | None]]:
-    """(definition, status, tuned hyperparameters, objective) of every job, in creation order.
+) -> list[tuple[str | None, str, dict[str, Any], float | None, int]]:
+    """(definition, status, tuned hyperparameters, objective, seq) of every job, in creation
+    order.
 
     Only the columns a strategy needs: a claim on a big tuning job must not decode every
     job's definition and transitions.
@@ -146,11 +147,12 @@ def history(
             TrainingJobRow.status,
             TrainingJobRow.tuned_hyperparameters,
             TrainingJobRow.objective_value,
+            TrainingJobRow.seq,
         )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
     )
-    return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
+    return [(d, s, dict(t), o, n) for d, s, t, o, n in session.execute(query)]
 
 
 def active_training_jobs(
@@ -403,12 +405,47 @@ def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | Non
     return session.scalars(query).first()
 
 
+class Held(NamedTuple):
+    """What a held update returns: enough for the caller to judge the report afterwards."""
+
+    id: int
+    stop_requested: bool
+    tuning_job_id: int | None
+    seq: int
+    objective_metric: str | None
+    stopping_rule: str | None
+
+
+def _last_step(job_id: Any, metric_name: Any) -> Any:
+    """The step of a job's latest stepped point of one metric (NULL if it has none).
+
+    Steps never go back within a metric, so the latest stepped point carries the largest
+    step; the (job, metric, id) index finds it by reading backwards from the newest point.
+    """
+    metric = METRICS.c
+    return (
+        select(metric.step)
+        .where(
+            metric.training_job_id == job_id,
+            metric.metric_name == metric_name,
+            metric.step.is_not(None),
+        )
+        .order_by(metric.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 @functools.cache
-def _held_update(columns: tuple[str, ...], by_worker: bool, objectives: int) -> Update:
+def _held_update(
+    columns: tuple[str, ...], by_worker: bool, objectives: int, stepped: int
+) -> Update:
     """The statement of :func:`update_if_held`, built once per shape and then reused.
 
     A metric report runs it on every call; building and ORM-executing it each time cost
-    more CPU than the round trip it makes.
+    more CPU than the round trip it makes. ``stepped`` metrics (``s_name{i}``, ``s_step{i}``)
+    must not go back in steps: the update happens only if each one's first step in the
+    report is at least the last step stored for that metric.
     """
     job = TRAINING_JOBS.c
     conditions = [
@@ -420,6 +457,9 @@ def _held_update(columns: tuple[str, ...], by_worker: bool, objectives: int) -> 
     ]
     if by_worker:
         conditions.append(job.worker_id == bindparam("h_worker"))
+    for i in range(stepped):
+        last = _last_step(job.id, bindparam(f"s_name{i}", type_=Text))
+        conditions.append(func.coalesce(last, -1) <= bindparam(f"s_step{i}", type_=Integer))
     changes: dict[str, Any] = {column: bindparam(f"v_{column}") for column in columns}
     if objectives:
         changes["objective_value"] = case(
@@ -433,8 +473,21 @@ def _held_update(columns: tuple[str, ...], by_worker: bool, objectives: int) -> 
         update(TRAINING_JOBS)
         .where(*conditions)
         .values(changes)
-        .returning(job.id, job.stop_requested)
+        .returning(
+            job.id,
+            job.stop_requested,
+            job.tuning_job_id,
+            job.seq,
+            job.objective_metric,
+            job.stopping_rule,
+        )
     )
+
+
+def _held(row: Any) -> Held | None:
+    if row is None:
+        return None
+    return Held(int(row[0]), bool(row[1]), row[2], int(row[3]), row[4], row[5])
 
 
 def _held_params(
@@ -444,6 +497,7 @@ def _held_params(
     now: float,
     values: Mapping[str, Any],
     objectives: Sequence[tuple[str, float]],
+    first_steps: Sequence[tuple[str, int]] = (),
 ) -> dict[str, Any]:
     params: dict[str, Any] = {"h_account": account_id, "h_name": name, "h_now": now}
     if worker_id is not None:
@@ -452,7 +506,19 @@ def _held_params(
     for i, (metric, value) in enumerate(objectives):
         params[f"o_name{i}"] = metric
         params[f"o_value{i}"] = value
+    for i, (metric, step) in enumerate(first_steps):
+        params[f"s_name{i}"] = metric
+        params[f"s_step{i}"] = step
     return params
+
+
+def first_steps(metrics: Sequence[tuple[str, float, float, int | None]]) -> list[tuple[str, int]]:
+    """Each metric's first step in a report: what must not be below its stored last step."""
+    first: dict[str, int] = {}
+    for metric, _value, _timestamp, step in metrics:
+        if step is not None and metric not in first:
+            first[metric] = step
+    return list(first.items())
 
 
 def update_if_held(
@@ -464,19 +530,21 @@ def update_if_held(
     now: float,
     values: Mapping[str, Any],
     objective_from: Mapping[str, float] | None = None,
-) -> tuple[int, bool] | None:
+    steps_from: Sequence[tuple[str, int]] = (),
+) -> Held | None:
     """Update a training job in one statement, only while a worker plainly holds it.
 
     Held means what ``app.reports`` means by it: in progress or stopping, handed to a worker
     (to ``worker_id`` when given), lease not yet lapsed at ``now``. ``objective_from`` maps
     metric names to values; the one named by the job's objective metric becomes its
-    objective value. Returns (id, stop_requested), or None when the job is not held.
+    objective value. ``steps_from`` (metric, step) pairs must each be at least the metric's
+    last stored step. Returns the :class:`Held` job, or None when the job is not held or a
+    step goes back.
     """
     objectives = list((objective_from or {}).items())
-    statement = _held_update(tuple(values), worker_id is not None, len(objectives))
-    params = _held_params(account_id, name, worker_id, now, values, objectives)
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
+    statement = _held_update(tuple(values), worker_id is not None, len(objectives), len(steps_from))
+    params = _held_params(account_id, name, worker_id, now, values, objectives, steps_from)
+    return _held(session.connection().execute(statement, params).first())
 
 
 def report_if_held(
@@ -488,15 +556,18 @@ def report_if_held(
     now: float,
     lease_until: float,
     metrics: Sequence[tuple[str, float, float, int | None]],
-) -> tuple[int, bool] | None:
+) -> Held | None:
     """A metric report on a held job: its lease and objective moved, its metrics added.
 
     On PostgreSQL that is one statement (the update as a data-modifying CTE feeding the
     insert from unnested arrays), so the report costs one round trip in autocommit instead
-    of four; SQLite runs the update and the insert in its transaction.
+    of four; SQLite runs the update and the insert in its transaction. Nothing happens (None)
+    when the job is not held or a metric's first step in the report is below its stored last
+    step; the caller tells the two apart on its slow path.
     """
     values = {"lease_expires_at": lease_until, "last_modified_at": now}
     objective_from = {metric: value for metric, value, _, _ in metrics}
+    steps = first_steps(metrics)
     if session.get_bind().dialect.name != "postgresql" or not metrics:
         held = update_if_held(
             session,
@@ -506,26 +577,28 @@ def report_if_held(
             now=now,
             values=values,
             objective_from=objective_from,
+            steps_from=steps,
         )
         if held is not None:
-            add_metrics(session, [metric_row(held[0], *m) for m in metrics])
+            add_metrics(session, [metric_row(held.id, *m) for m in metrics])
         return held
     objectives = list(objective_from.items())
-    params = _held_params(account_id, name, worker_id, now, values, objectives)
+    params = _held_params(account_id, name, worker_id, now, values, objectives, steps)
     params.update(
         m_names=[m[0] for m in metrics],
         m_values=[m[1] for m in metrics],
         m_stamps=[m[2] for m in metrics],
         m_steps=[m[3] for m in metrics],
     )
-    statement = _report_statement(tuple(values), worker_id is not None, len(objectives))
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
+    statement = _report_statement(tuple(values), worker_id is not None, len(objectives), len(steps))
+    return _held(session.connection().execute(statement, params).first())
 
 
 @functools.cache
-def _report_statement(columns: tuple[str, ...], by_worker: bool, objectives: int) -> Select[Any]:
-    held = _held_update(columns, by_worker, objectives).cte("held")
+def _report_statement(
+    columns: tuple[str, ...], by_worker: bool, objectives: int, stepped: int
+) -> Select[Any]:
+    held = _held_update(columns, by_worker, objectives, stepped).cte("held")
     reported = (
         func.unnest(
             bindparam("m_names", type_=postgresql.ARRAY(Text)),
@@ -542,7 +615,14 @@ def _report_statement(columns: tuple[str, ...], by_worker: bool, objectives: int
         .select_from(held)
         .join(reported, true()),
     )
-    return select(held.c.id, held.c.stop_requested).add_cte(added.cte("added"))
+    return select(
+        held.c.id,
+        held.c.stop_requested,
+        held.c.tuning_job_id,
+        held.c.seq,
+        held.c.objective_metric,
+        held.c.stopping_rule,
+    ).add_cte(added.cte("added"))
 
 
 def metric_row(
@@ -670,3 +750,58 @@ def page(
     else:
         query = query.order_by(sort_column.asc(), id_column.asc())
     return list(session.scalars(query.limit(limit + 1)))
+
+
+def last_steps(session: Session, training_job_id: int, names: Iterable[str]) -> dict[str, int]:
+    """The last stored step of each named metric of a job that has one."""
+    found: dict[str, int] = {}
+    for name in set(names):
+        step = session.scalar(select(_last_step(training_job_id, name)))
+        if step is not None:
+            found[name] = int(step)
+    return found
+
+
+def objective_curves(
+    session: Session, tuning_job_id: int
+) -> dict[int, tuple[str | None, list[tuple[float, float]]]]:
+    """Each training job's definition and stepped points of its own objective metric, by job
+    number (seq); jobs that reported no stepped objective are absent.
+
+    Points come in the order they were stored, which is step order (steps never go back
+    within a metric). Points without a step cannot be placed on a curve and are left out.
+    """
+    job, metric = TRAINING_JOBS.c, METRICS.c
+    query = (
+        select(job.seq, job.definition_name, metric.step, metric.value)
+        .select_from(
+            TRAINING_JOBS.join(
+                METRICS,
+                and_(
+                    metric.training_job_id == job.id,
+                    metric.metric_name == job.objective_metric,
+                ),
+            )
+        )
+        .where(job.tuning_job_id == tuning_job_id, metric.step.is_not(None))
+        .order_by(job.seq, metric.id)
+    )
+    curves: dict[int, tuple[str | None, list[tuple[float, float]]]] = {}
+    for seq, definition, step, value in session.connection().execute(query):
+        curves.setdefault(int(seq), (definition, []))[1].append((float(step), float(value)))
+    return curves
+
+
+def delete_metrics(session: Session, training_job_id: int) -> None:
+    """Forget a job's reported points (a retry starts its learning curve again)."""
+    session.connection().execute(
+        METRICS.delete().where(METRICS.c.training_job_id == training_job_id)
+    )
+
+
+def training_job_by_id(
+    session: Session, job_id: int, *, for_update: bool = False
+) -> TrainingJobRow:
+    query = select(TrainingJobRow).where(TrainingJobRow.id == job_id)
+    row: TrainingJobRow = session.scalars(query.with_for_update() if for_update else query).one()
+    return row
