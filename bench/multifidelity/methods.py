@@ -2,7 +2,9 @@
 
 amtune methods call the engine exactly as the service does: the strategy sees the tuning job's
 history (ended jobs with their final objective and curve, running jobs with their curve so far)
-and the stopping rules of :mod:`amtune.engine.stopping` decide on each report.
+and the stopping rules of :mod:`amtune.engine.stopping` decide on each report, with the
+service's settings (:mod:`amtune.app.early_stopping`: eta, the rung grace period, the earlier
+jobs the median rule needs).
 
 * ``amtune-hyperband``: HyperbandStrategy + ASHA (rungs ``1, 3, 9, ...`` up to the maximum
   resource, eta 3), as ``Strategy=Hyperband`` with MinResource 1.
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from amtune.app.early_stopping import HYPERBAND_ETA, HYPERBAND_GRACE, MEDIAN_MIN_EARLIER_JOBS
 from amtune.engine.spaces import (
     CategoricalRange,
     Config,
@@ -36,9 +39,7 @@ from amtune.engine.strategies.hyperband import HyperbandStrategy
 from .problems import Problem
 from .simulator import Job, Method
 
-ETA = 3.0
-MEDIAN_MIN_OTHERS = 5
-"""Earlier jobs that must have reached a step before the median rule may stop anyone there."""
+ETA = HYPERBAND_ETA
 
 
 def _history(jobs: list[Job]) -> History:
@@ -71,10 +72,12 @@ class AmtuneMethod:
     def should_stop(self, job: Job, jobs: list[Job]) -> bool:
         if self.stopping == "asha":
             others = [j.curve for j in jobs if j is not job]
-            return asha_stops(job.curve, others, rungs=self.rungs, eta=ETA)
+            return asha_stops(
+                job.curve, others, rungs=self.rungs, eta=ETA, min_at_rung=HYPERBAND_GRACE
+            )
         if self.stopping == "median":
             earlier = [j.curve for j in jobs[: job.number]]
-            return median_rule_stops(job.curve, earlier, min_others=MEDIAN_MIN_OTHERS)
+            return median_rule_stops(job.curve, earlier, min_others=MEDIAN_MIN_EARLIER_JOBS)
         return False
 
     def ended(self, job: Job, jobs: list[Job]) -> None:
