@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from typing import Any
 
@@ -89,9 +90,14 @@ def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: Local
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))
     program = textwrap.dedent(
         f"""
+        import sys, threading
         import amtune.sdk
         for job in amtune.sdk.Worker({service.url!r}, {name!r}).jobs():
             job.report({OBJECTIVE!r}, 0.1)
+            if (sys.excepthook, threading.excepthook) == (
+                sys.__excepthook__, threading.__excepthook__
+            ):
+                print("hooks untouched", flush=True)
             raise RuntimeError("out of memory in epoch 3")
         """
     )
@@ -103,6 +109,30 @@ def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: Local
     (job,) = summaries(sm, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert "RuntimeError: out of memory in epoch 3" in job["FailureReason"]
+    # No hook was installed to get there: the program's own hooks stay the interpreter's.
+    assert "hooks untouched" in result.stdout
+
+
+def test_with_job_reports_the_failure_and_leaves_interpreter_hooks_alone(service: LocalService):
+    sm = amtune.sdk.client(endpoint_url=service.url)
+    name = unique_name("withjob")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
+    hooks = (sys.excepthook, threading.excepthook)
+    raised = 0
+    for job in amtune.sdk.Worker(service.url, name).jobs():
+        try:
+            with job:
+                job.report(OBJECTIVE, 0.25)
+                if raised == 0:
+                    raise FloatingPointError("loss became nan at epoch 2")
+        except FloatingPointError:
+            raised += 1
+        assert (sys.excepthook, threading.excepthook) == hooks
+    assert raised == 1
+    assert (sys.excepthook, threading.excepthook) == hooks
+    jobs = sorted(summaries(sm, name), key=lambda s: s["TrainingJobName"])
+    assert [j["TrainingJobStatus"] for j in jobs] == ["Failed", "Completed"]
+    assert "FloatingPointError: loss became nan at epoch 2" in jobs[0]["FailureReason"]
 
 
 def test_should_stop_after_stop_training_job_and_the_job_ends_stopped(service: LocalService):
