@@ -97,6 +97,27 @@ def fail_or_retry(
     end_training_job(job, TrainingStatus.FAILED, now, reason=reason, retryable=retryable)
 
 
+def release(job: TrainingJobRow, tuning: TuningJobRow | None, now: float, worker_id: str) -> None:
+    """A worker that is shut down gives its training job back.
+
+    That is no fault of the training job, so it is treated as AWS treats an internal failure:
+    the same training job, with the same hyperparameters, waits for the next claim, without
+    counting against the budget (no new job number) or the RetryStrategy (the attempt number
+    stays). A job told to stop, or of a tuning job no longer in progress, ends Stopped instead.
+    """
+    live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
+    if job.stop_requested or not live:
+        end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped: its worker shut down")
+        return
+    job.worker_id = None
+    job.lease_expires_at = None
+    job.objective_value = None
+    job.status = TrainingStatus.IN_PROGRESS
+    add_transition(
+        job, "Restarting", now, f"Worker {worker_id} shut down and gave the training job back"
+    )
+
+
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
     lapsed = repository.active_training_jobs(session, tuning.id, lapsed_before=now, for_update=True)
     for job in lapsed:

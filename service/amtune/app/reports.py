@@ -280,6 +280,19 @@ def fail(
     return _ended(ctx, caller, name, worker_id, end)
 
 
+def release(
+    ctx: Context, caller: Caller, name: str, worker_id: str | None = None
+) -> dict[str, Any]:
+    """The worker holding the job gives it back (see :func:`lifecycle.release`)."""
+
+    def end(
+        _session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
+    ) -> None:
+        lifecycle.release(job, tuning, now, worker_id or job.worker_id or "unknown")
+
+    return _ended(ctx, caller, name, worker_id, end)
+
+
 Ending = Callable[[Session, TrainingJobRow, TuningJobRow | None, float], None]
 
 

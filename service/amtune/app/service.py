@@ -10,14 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from amtune.app import claims, reports, tags, training_jobs, tuning_jobs
+from amtune.app import claims, pool, reports, tags, training_jobs, tuning_jobs
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
+from amtune.app.pool import PoolClaim
 from amtune.app.sweeper import Sweeper, sweep
 from amtune.settings import Settings
 from amtune.store.database import Database
 
-__all__ = ["Caller", "Claim", "Tuner", "Wait"]
+__all__ = ["Caller", "Claim", "PoolClaim", "Tuner", "Wait"]
 
 
 class Tuner:
@@ -91,6 +92,12 @@ class Tuner:
     # --- the worker protocol ------------------------------------------------------------
     def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
+
+    def claim_any(self, caller: Caller, worker_id: Any, images: Any = None) -> PoolClaim | Wait:
+        return pool.claim_any(self.ctx, caller, worker_id, images)
+
+    def release(self, caller: Caller, name: str, worker_id: Any = None) -> dict[str, Any]:
+        return reports.release(self.ctx, caller, name, worker_id)
 
     def heartbeat(self, caller: Caller, name: str, worker_id: Any = None) -> dict[str, Any]:
         return reports.heartbeat(self.ctx, caller, name, worker_id)

@@ -10,7 +10,8 @@ How the job ends (AMT's rules where they exist):
 =================================  ==================================================
 the service asked it to stop       SIGTERM, SIGKILL after the grace; reported as
                                    *complete* (the service records Stopped)
-the worker is shutting down        same signals; reported as a retryable failure
+the worker is shutting down        same signals; *released*: the service runs the same
+                                   training job again on a later claim (no budget used)
 exit 0 with the objective printed  complete, FinalMetricDataList = last value of each
 exit 0 without the objective       fail: the objective metric was never printed
 non-zero exit, or cannot start     fail: exit status, ``output/failure``, log tail
@@ -88,7 +89,7 @@ class RunnerSettings:
 @dataclass
 class JobResult:
     training_job_name: str
-    outcome: str  # Completed | Stopped | Failed | Interrupted | Dropped
+    outcome: str  # Completed | Stopped | Failed | Released | Dropped
     objective: float | None
     delivered: bool
     answer: str = ""
@@ -249,8 +250,7 @@ class JobRunner:
         if self.session.stop_requested:
             action, outcome = "complete", "Stopped"
         elif settings.shutdown.is_set() and self._termination is not None:
-            outcome = "Interrupted"
-            reason = "The amtune worker was shut down while the training job was running."
+            action, outcome = "release", "Released"
         elif start_error is not None:
             outcome = "Failed"
             reason = f"AlgorithmError: could not start the training command: {start_error}"
@@ -261,8 +261,10 @@ class JobRunner:
             reason = self._failure_reason(returncode, missing_objective=returncode == 0)
         if action == "complete":
             body = complete_body(final, worker_id)
+        elif action == "release":
+            body = {"WorkerId": worker_id} if worker_id else {}
         else:
-            body = fail_body(reason, outcome == "Interrupted", worker_id)
+            body = fail_body(reason, False, worker_id)
         report = outbox.PendingReport(
             training_job_name=self.name,
             tuning_job_name=settings.tuning_job_name,
