@@ -7,12 +7,21 @@ candidate is claimed through :func:`amtune.app.claims.claim`, so every rule of a
 tuning job's claim holds as it is: MaxParallelTrainingJobs, the budget, retries waiting for a
 worker, the strategy's own waits. The team's quotas bound what its tuning jobs may ask for at
 Create; the pool only ever sees the caller's team.
+
+Concurrent pool claims would all read the same counts and pile onto the same tuning job. So
+within a process, the choice is made under a lock per team, from a fresh read plus the claims
+of this process still in flight (chosen, not yet committed): the lock covers one query, never
+a claim (a Bayesian claim may fit a Gaussian process). Replicas choose independently; every
+limit still holds, only the share between replicas' simultaneous claims is approximate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any
 
 from amtune.app import claims
@@ -77,17 +86,70 @@ def serving_order(
     return sorted(eligible, key=lambda c: (c.running, c.created_at, c.name))
 
 
+class _InFlight:
+    """Pool claims of this process chosen but not yet committed, per (team, tuning job)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._teams: dict[str, threading.Lock] = {}
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def team_lock(self, account_id: str) -> threading.Lock:
+        with self._guard:
+            return self._teams.setdefault(account_id, threading.Lock())
+
+    def counted(self, account_id: str, candidates: Sequence[PoolCandidate]) -> list[PoolCandidate]:
+        with self._guard:
+            return [
+                replace(c, running=c.running + self._counts[(account_id, c.name)])
+                for c in candidates
+            ]
+
+    def add(self, account_id: str, name: str) -> None:
+        with self._guard:
+            self._counts[(account_id, name)] += 1
+
+    @contextmanager
+    def holding(self, account_id: str, name: str) -> Iterator[None]:
+        """Until the claim has committed (or failed), it counts as running for the choice."""
+        try:
+            yield
+        finally:
+            with self._guard:
+                self._counts[(account_id, name)] -= 1
+                if self._counts[(account_id, name)] <= 0:
+                    del self._counts[(account_id, name)]
+
+
+_IN_FLIGHT = _InFlight()
+
+
+def _choose(
+    ctx: Context, caller: Caller, wanted: frozenset[str] | None, tried: set[str]
+) -> str | None:
+    """The tuning job to claim from next, already counted in flight; None when none is left."""
+    account = caller.account_id
+    with _IN_FLIGHT.team_lock(account):
+        found = ctx.run(lambda session: pool_queries.candidates(session, account), readonly=True)
+        fresh = [c for c in _IN_FLIGHT.counted(account, found) if c.name not in tried]
+        order = serving_order(fresh, wanted)
+        if not order:
+            return None
+        _IN_FLIGHT.add(account, order[0].name)
+        return order[0].name
+
+
 def claim_any(ctx: Context, caller: Caller, worker_id: Any, images: Any = None) -> PoolClaim | Wait:
     claims.check_worker_id(worker_id)
     wanted = parse_images(images)
-    found = ctx.run(
-        lambda session: pool_queries.candidates(session, caller.account_id), readonly=True
-    )
-    for candidate in serving_order(found, wanted):
-        try:
-            outcome = claims.claim(ctx, caller, candidate.name, worker_id)
-        except (Conflict, ResourceNotFound):
-            continue  # ended or deleted since the read: the next one
+    tried: set[str] = set()
+    while (name := _choose(ctx, caller, wanted, tried)) is not None:
+        tried.add(name)
+        with _IN_FLIGHT.holding(caller.account_id, name):
+            try:
+                outcome = claims.claim(ctx, caller, name, worker_id)
+            except (Conflict, ResourceNotFound):
+                continue  # ended or deleted since the read: the next one
         if isinstance(outcome, Claim):
-            return PoolClaim(candidate.name, outcome)
+            return PoolClaim(name, outcome)
     return Wait(IDLE_RETRY_AFTER, "no tuning job of the team has a training job to start now")
