@@ -261,7 +261,7 @@ class Agent:
                 on_retry(0, backoff, str(exc))
             except ClientError as exc:
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if status == 404 and self.config.wait:
+                if exc.code == "ResourceNotFound" and self.config.wait:
                     if not waiting:
                         self.progress.line(f"waiting for tuning job {name} to be created")
                         waiting = True
