@@ -50,6 +50,9 @@ def test_script_metrics_parsed_and_objective_recorded(service: LocalService, tmp
         assert finals["train:loss"] == pytest.approx(1 / 3, abs=1e-4)
         # Each job's line appears in the worker's progress output.
         assert job["TrainingJobName"] in output
+    # Not a terminal: one plain progress line per ended job, the last one at the end.
+    assert output.count("[amtune] progress: ") == 3
+    assert f"[amtune] progress: {name}: 3/3 done, 0 running, 0 failed | best " in output
     best = described["BestTrainingJob"]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == max(
         j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in jobs

@@ -174,6 +174,7 @@ class Agent:
             self._wait_for_running()
             self.protocol.close()
             self.client.close()
+            self.progress.close()
         if ended and not self.shutdown.is_set():
             self.progress.line(f"tuning job {name} has ended; exiting")
         return self._exit_code()

@@ -43,6 +43,7 @@ from amtune.sdk.transport import Cancelled, RetryPolicy
 from amtune.worker import jobdir, outbox
 from amtune.worker.metrics import MetricDefinition, MetricParser
 from amtune.worker.progress import Progress
+from amtune.worker.status import status_line
 
 LOG_TAIL_LINES = 40
 FAILURE_REASON_LIMIT = 1024
@@ -148,6 +149,10 @@ class JobRunner:
     def run(self) -> JobResult:
         settings = self.settings
         settings.progress.started(self.name, self.claim.hyperparameters)
+        if settings.progress.live:
+            described = describe_tuning_job(settings.client, settings.tuning_job_name)
+            if described is not None:
+                settings.progress.status(status_line(described, time.time()), event=False)
         self.session.start()
         returncode: int | None = None
         start_error: str | None = None
@@ -314,7 +319,8 @@ class JobRunner:
         return head[:FAILURE_REASON_LIMIT]
 
     def _report_progress(self, result: JobResult, reason: str = "") -> JobResult:
-        best = best_training_job(self.settings.client, self.settings.tuning_job_name)
+        described = describe_tuning_job(self.settings.client, self.settings.tuning_job_name)
+        best = (described or {}).get("BestTrainingJob")
         detail = reason
         if not result.delivered:
             detail = f"{detail} (result kept in the outbox; will be resent)".strip()
@@ -329,6 +335,8 @@ class JobRunner:
             seconds=time.monotonic() - self.started_at,
             detail=detail,
         )
+        if described is not None:
+            self.settings.progress.status(status_line(described, time.time()), event=True)
         return result
 
 
@@ -350,15 +358,15 @@ def deliver_report(
     return JobResult(report.training_job_name, report.outcome, report.objective, True, answer)
 
 
-def best_training_job(client: SageMakerClient, tuning_job_name: str) -> dict[str, Any] | None:
+def describe_tuning_job(client: SageMakerClient, tuning_job_name: str) -> dict[str, Any] | None:
+    """Describe for the progress lines; None when it cannot be had (progress is not worth a
+    retry or an error)."""
     try:
-        described = client.describe_hyper_parameter_tuning_job(
+        return client.describe_hyper_parameter_tuning_job(
             HyperParameterTuningJobName=tuning_job_name
         )
     except (ClientError, EndpointConnectionError):
         return None
-    best = described.get("BestTrainingJob")
-    return best if isinstance(best, dict) else None
 
 
 def point_symlink(link: Path, target: Path) -> None:
