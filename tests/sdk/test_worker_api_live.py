@@ -173,22 +173,27 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     assert "taken away" in jobs[0]["FailureReason"]
 
 
-def test_close_stops_claiming_and_the_cut_short_job_is_retryable(service: LocalService):
+def test_close_stops_claiming_and_gives_the_cut_short_job_back(service: LocalService):
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("close")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=3, parallel=1))
     worker = amtune.sdk.Worker(service.url, name)
-    ran = 0
+    ran = []
     for job in worker.jobs():
-        ran += 1
+        ran.append(job)
         job.report(OBJECTIVE, 0.5)
         worker.close()  # e.g. from a signal handler
         assert job.should_stop
-    assert ran == 1
+    assert [job.status for job in ran] == ["Released"]
     (summary,) = summaries(sm, name)
-    assert summary["TrainingJobStatus"] == "Failed"
-    assert "closed" in summary["FailureReason"]
+    assert summary["TrainingJobStatus"] == "InProgress"
     counters = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
         "TrainingJobStatusCounters"
     ]
-    assert counters["RetryableError"] == 1
+    assert counters["RetryableError"] == 0
+    # The next worker gets the same training job, same hyperparameters.
+    with amtune.sdk.Worker(service.url, name) as successor:
+        again = next(successor.jobs())
+        assert again.name == ran[0].name
+        assert again.raw_hyperparameters == ran[0].raw_hyperparameters
+        again.complete()

@@ -98,7 +98,7 @@ class Job:
         self.objective_metric = (
             claim.hyperparameters.get("_tuning_objective_metric") or objective_metric
         )
-        self.status: str = "InProgress"  # InProgress | Completed | Failed | Dropped
+        self.status: str = "InProgress"  # InProgress | Completed | Failed | Released | Dropped
         self._lock = threading.Lock()
         self._session = JobSession(
             worker.protocol,
@@ -115,8 +115,8 @@ class Job:
         """True once the service asked this job to stop, the lease was lost, or the worker closes.
 
         Check it between epochs and end the iteration: the job is then completed and the service
-        records it as Stopped (a lost lease drops it; :meth:`Worker.close` fails it as retryable,
-        since a run cut short by the worker is no result).
+        records it as Stopped (a lost lease drops it; after :meth:`Worker.close` it is given
+        back, see :meth:`release`, since a run cut short by the worker is no result).
         """
         return (
             self._session.stop_requested
@@ -167,6 +167,16 @@ class Job:
             ),
         )
 
+    def release(self) -> None:
+        """Give the job back (idempotent): the service runs it again, same hyperparameters, on
+        a later claim, without using up the tuning job's budget or a RetryStrategy attempt."""
+        self._end(
+            "Released",
+            lambda: self._worker.protocol.release(
+                self.name, worker_id=self.claim.worker_id, retry=self._worker.completion_retry
+            ),
+        )
+
     def __enter__(self) -> Job:
         return self
 
@@ -178,8 +188,10 @@ class Job:
     ) -> None:
         if exc is None:
             self._end_normally()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.release()  # the person stopped the worker, not the training
         else:
-            self.fail(describe_exception(exc), retryable=isinstance(exc, KeyboardInterrupt))
+            self.fail(describe_exception(exc))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -187,7 +199,7 @@ class Job:
         """The body ended without an error: complete, unless close() cut the job short."""
         if self._worker.closing.is_set() and not self._session.stop_requested:
             # Cut short by the worker, not by the service: no result to rank; let it run again.
-            self.fail("The worker was closed before the training job finished.", retryable=True)
+            self.release()
         else:
             self.complete()
 
@@ -256,7 +268,8 @@ class Worker:
         self.jobs_seen = 0
 
     def close(self) -> None:
-        """Stop claiming; the job in hand sees ``should_stop``."""
+        """Stop claiming; the job in hand sees ``should_stop`` and is given back when its
+        iteration ends (unless the service had asked it to stop)."""
         self.closing.set()
 
     def __enter__(self) -> Worker:
@@ -292,8 +305,8 @@ class Worker:
 
         One job raising does not end the run (a diverging configuration is a result, not a
         reason to stop tuning): the job is failed with the exception's text and the next one
-        is claimed. KeyboardInterrupt fails the job as retryable and propagates. Returns the
-        number of jobs run.
+        is claimed. KeyboardInterrupt gives the job back (:meth:`Job.release`) and propagates.
+        Returns the number of jobs run.
         """
         ran = 0
         for job in self.jobs(max_jobs):
@@ -414,16 +427,16 @@ class _Registry:
             jobs = list(self._active)
         # Set by the interpreter when an uncaught exception ends the program; read, not hooked.
         uncaught = getattr(sys, "last_value", None)
+        if isinstance(uncaught, KeyboardInterrupt):
+            for job in jobs:
+                job.release()  # the person stopped the program, not the training
+            return
         if isinstance(uncaught, BaseException):
             reason = describe_exception(uncaught)
-            retryable = isinstance(uncaught, KeyboardInterrupt)
         else:
-            reason, retryable = (
-                "The Python process exited before this training job finished.",
-                False,
-            )
+            reason = "The Python process exited before this training job finished."
         for job in jobs:
-            job.fail(reason, retryable=retryable)
+            job.fail(reason)
 
 
 _registry = _Registry()
