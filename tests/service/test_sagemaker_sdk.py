@@ -78,6 +78,8 @@ def sdk(live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "AWS_DEFAULT_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL_SAGEMAKER": live_server.url,
+        # TrainingJobAnalytics asks CloudWatch for a training job's curves; amtune answers it.
+        "AWS_ENDPOINT_URL_CLOUDWATCH": live_server.url,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -383,10 +385,14 @@ def test_sdk_attaches_to_a_boto3_job_with_one_kind_of_range(sdk: Sdk, strategy: 
     assert best_estimator.latest_training_job.name == best.name
     assert best_estimator.hyperparameters()[tuned] == best.hyperparameters[tuned]
     assert best_estimator.instance_type == "ml.m5.large"
-    # TrainingJobAnalytics reads the job's window and metric names from DescribeTrainingJob
-    # when built; its curves then come from CloudWatch, which amtune does not serve.
-    curves = sdk.sagemaker.analytics.TrainingJobAnalytics(best.name, sagemaker_session=sdk.session)
-    assert curves.name == best.name
+    # TrainingJobAnalytics: the job's window and metric names from DescribeTrainingJob, the
+    # values from CloudWatch's GetMetricStatistics (amtune's, through the endpoint variable).
+    curves = sdk.sagemaker.analytics.TrainingJobAnalytics(
+        best.name, sagemaker_session=sdk.session
+    ).dataframe()
+    assert list(curves["metric_name"]) == [OBJECTIVE]
+    assert list(curves["value"]) == [best.objective]
+    assert list(curves["timestamp"]) == [0.0]
     assert sdk.network_attempts == []
 
 

@@ -10,7 +10,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from amtune.app import claims, pool, reports, tags, training_jobs, tuning_jobs
+from amtune.app import (
+    claims,
+    metric_statistics,
+    pool,
+    reports,
+    tags,
+    training_jobs,
+    tuning_jobs,
+)
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.pool import PoolClaim
@@ -85,6 +93,10 @@ class Tuner:
 
     def stop_training_job(self, caller: Caller, name: Any) -> None:
         training_jobs.stop(self.ctx, caller, name)
+
+    def get_metric_statistics(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        """CloudWatch's GetMetricStatistics over training-job metrics (TrainingJobAnalytics)."""
+        return metric_statistics.get_metric_statistics(self.ctx, caller, request)
 
     def list_tags(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
         return tags.list_tags(self.ctx, caller, request)
