@@ -130,7 +130,12 @@ def _choose(
     """The tuning job to claim from next, already counted in flight; None when none is left."""
     account = caller.account_id
     with _IN_FLIGHT.team_lock(account):
-        found = ctx.run(lambda session: pool_queries.candidates(session, account), readonly=True)
+        found = ctx.run(
+            lambda session: pool_queries.candidates(
+                session, account, with_request=wanted is not None
+            ),
+            readonly=True,
+        )
         fresh = [c for c in _IN_FLIGHT.counted(account, found) if c.name not in tried]
         order = serving_order(fresh, wanted)
         if not order:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from amtune.store.models import TrainingJobRow, TuningJobRow
@@ -20,10 +20,11 @@ class PoolCandidate:
     max_parallel: int
     #: Training jobs held by a worker now (a retry waiting for a claim is not running).
     running: int
+    #: The stored request, read only when asked for (it is the row's largest column).
     request: dict[str, Any]
 
 
-def candidates(session: Session, account_id: str) -> Sequence[PoolCandidate]:
+def candidates(session: Session, account_id: str, *, with_request: bool) -> Sequence[PoolCandidate]:
     """The account's tuning jobs in progress with their running training jobs, in no order."""
     running = (
         select(func.count())
@@ -34,13 +35,14 @@ def candidates(session: Session, account_id: str) -> Sequence[PoolCandidate]:
         )
         .scalar_subquery()
     )
+    request = TuningJobRow.request if with_request else literal(None)
     rows = session.execute(
         select(
             TuningJobRow.name,
             TuningJobRow.created_at,
             TuningJobRow.max_parallel,
             running,
-            TuningJobRow.request,
+            request,
         ).where(TuningJobRow.account_id == account_id, TuningJobRow.status == "InProgress")
     ).all()
-    return [PoolCandidate(row[0], row[1], row[2], int(row[3]), row[4]) for row in rows]
+    return [PoolCandidate(row[0], row[1], row[2], int(row[3]), row[4] or {}) for row in rows]

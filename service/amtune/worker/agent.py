@@ -345,6 +345,9 @@ class Agent:
             return settings
         try:
             return self._settings(name)
+        except Cancelled:
+            # Shutting down: the job is given back as soon as it starts (see _start).
+            return self._runner_settings(name, {}, [], None)
         except (ClientError, ValueError) as exc:
             # Deleted between claim and describe, or unusable: the job runs with no metric
             # regexes and fails with a reason that says why, rather than being lost.
