@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +49,14 @@ from amtune.worker.metrics import (
     definitions_of_tuning_job,
 )
 from amtune.worker.progress import Progress
-from amtune.worker.runner import JobResult, JobRunner, RunnerSettings, deliver_report
+from amtune.worker.runner import (
+    JobResult,
+    JobRunner,
+    RunnerSettings,
+    deliver_report,
+    describe_tuning_job,
+)
+from amtune.worker.status import status_line
 
 log = logging.getLogger("amtune.worker")
 
@@ -61,6 +69,8 @@ PATIENT = RetryPolicy(max_attempts=None, base_delay=0.5, max_delay=15.0)
 
 #: Seconds between looks for a tuning job that does not exist yet (``--wait``).
 WAIT_FOR_JOB_SECONDS = 2.0
+#: Seconds between redraws of the live progress line on a terminal (its time left moves).
+PROGRESS_REFRESH_SECONDS = 10.0
 
 
 @dataclass
@@ -106,6 +116,9 @@ class Agent:
         self._running: dict[str, tuple[JobRunner, threading.Thread]] = {}
         self.results: list[JobResult] = []
         self._settings_of: dict[str, RunnerSettings] = {}
+        self._finished = threading.Event()
+        #: Bound on waiting for the progress refresher's last Describe before closing.
+        self.client_timeout_seconds = 30.0
 
     # -- signals ------------------------------------------------------------------------------
 
@@ -167,11 +180,19 @@ class Agent:
             f"jobs in {self.config.workdir}"
         )
         self._resend_outboxes(settings)
+        refresher = threading.Thread(
+            target=self._refresh_progress, args=(name,), name="progress", daemon=True
+        )
+        if self.progress.live and name is not None:
+            refresher.start()
         ended = False
         try:
             ended = self._claim_loop(settings)
         finally:
             self._wait_for_running()
+            self._finished.set()
+            if refresher.is_alive():
+                refresher.join(timeout=self.client_timeout_seconds)
             self.protocol.close()
             self.client.close()
             self.progress.close()
@@ -379,6 +400,18 @@ class Agent:
             self._running.pop(runner.name, None)
             self.results.append(result)
         self._wake.set()
+
+    def _refresh_progress(self, name: str) -> None:
+        """On a terminal, redraw the status line now and then, not only when jobs end."""
+        while not self._finished.is_set():
+            try:
+                described = describe_tuning_job(self.client, name)
+            except RuntimeError:  # the client was closed under a slow Describe: the run is over
+                return
+            if described is not None and not self._finished.is_set():
+                self.progress.status(status_line(described, time.time()), event=False)
+            if self._finished.wait(PROGRESS_REFRESH_SECONDS):
+                return
 
     def _wait_for_running(self) -> None:
         while True:
