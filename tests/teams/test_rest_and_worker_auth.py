@@ -94,6 +94,8 @@ def test_rest_without_credentials_is_403(server: LiveServer) -> None:
         ("GET", "/v1/training-jobs"),
         ("POST", "/v1/tuning-jobs/x/claims"),
         ("POST", "/v1/training-jobs/x/heartbeat"),
+        ("POST", "/v1/claims"),
+        ("POST", "/v1/training-jobs/x/release"),
     ):
         response = httpx.request(method, server.url + path, json={"WorkerId": "w"})
         assert response.status_code == 403, (path, response.text)

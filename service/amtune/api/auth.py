@@ -15,6 +15,7 @@ from amtune.app.context import Caller
 from amtune.app.service import Tuner
 from amtune.app.sigv4 import HttpRequest
 from amtune.app.teams import Authenticator
+from amtune.app.teams.authentication import SERVICE
 
 
 def authenticator_for(request: Request, tuner: Tuner) -> Authenticator:
@@ -40,7 +41,9 @@ async def as_signed(request: Request) -> HttpRequest:
     )
 
 
-async def authenticate(request: Request, tuner: Tuner, *, allow_bearer: bool) -> Caller:
+async def authenticate(
+    request: Request, tuner: Tuner, *, allow_bearer: bool, service: str = SERVICE
+) -> Caller:
     authenticator = authenticator_for(request, tuner)
     known = authenticator.known_open()
     if known is not None:
@@ -48,6 +51,6 @@ async def authenticate(request: Request, tuner: Tuner, *, allow_bearer: bool) ->
     signed = await as_signed(request)
     # The key lookup is a database query: off the event loop.
     caller: Caller = await run_in_threadpool(
-        authenticator.caller, signed, allow_bearer=allow_bearer
+        authenticator.caller, signed, allow_bearer=allow_bearer, service=service
     )
     return caller

@@ -171,6 +171,22 @@ def claim(
     return JSONResponse(outcome.render())
 
 
+@router.post(
+    "/claims",
+    tags=["workers"],
+    operation_id="claimFromPool",
+    response_model=schemas.PoolClaimResponse,
+    responses={
+        204: {"description": "No tuning job of the team has work now; retry after Retry-After."},
+    },
+)
+def claim_from_pool(tuner: TunerDep, caller: CallerDep, body: schemas.PoolClaimRequest) -> Any:
+    outcome = tuner.claim_any(caller, body.WorkerId, body.Images)
+    if isinstance(outcome, Wait):
+        return Response(status_code=204, headers={"Retry-After": str(outcome.retry_after)})
+    return JSONResponse(outcome.render())
+
+
 GONE: dict[int | str, dict[str, Any]] = {
     409: {"model": schemas.ErrorBody, "description": "The lease is gone: drop the job."}
 }
@@ -247,3 +263,19 @@ def fail(
         caller, TrainingJobName, body.LeaseToken, body.FailureReason, body.Retryable
     )
     return JSONResponse(result)
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/release",
+    tags=["workers"],
+    operation_id="releaseTrainingJob",
+    response_model=schemas.EndResponse,
+    responses=GONE,
+)
+def release(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.WorkerBody,
+) -> Response:
+    return JSONResponse(tuner.release(caller, TrainingJobName, body.LeaseToken))

@@ -37,6 +37,18 @@ class ClaimResponse(BaseModel):
     )
 
 
+class PoolClaimRequest(_Body):
+    WorkerId: str = Field(min_length=1, max_length=256, description="Who takes the job.")
+    Images: list[str] | None = Field(
+        default=None,
+        description="Only tuning jobs whose every TrainingImage is one of these (1 to 50).",
+    )
+
+
+class PoolClaimResponse(ClaimResponse):
+    TuningJobName: str = Field(description="The tuning job the training job belongs to.")
+
+
 class WorkerBody(_Body):
     LeaseToken: str = Field(
         min_length=1,

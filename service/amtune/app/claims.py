@@ -121,12 +121,16 @@ class _Suggestion:
     config: Config | None
 
 
-def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+def check_worker_id(worker_id: Any) -> None:
     if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
         raise ValidationError(
             f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "
             "Member must be a string of 1 to 256 characters"
         )
+
+
+def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+    check_worker_id(worker_id)
     quick_claim = functools.partial(
         _quick_claim, ctx, caller=caller, name=tuning_job_name, worker_id=worker_id
     )

@@ -103,15 +103,40 @@ def fail_or_retry(
     live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
     if retryable and live and job.attempt <= retries:
         job.attempt += 1
-        job.worker_id = None
-        job.lease_token_hash = None
-        job.lease_expires_at = None
-        job.objective_value = None
-        repository.delete_metrics(session, job.id)
-        job.status = TrainingStatus.IN_PROGRESS
-        add_transition(job, "Restarting", now, f"Attempt {job.attempt - 1} failed: {reason}")
+        _restart(session, job, now, f"Attempt {job.attempt - 1} failed: {reason}")
         return
     end_training_job(job, TrainingStatus.FAILED, now, reason=reason, retryable=retryable)
+
+
+def release(
+    session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float, worker_id: str
+) -> None:
+    """A worker that is shut down gives its training job back.
+
+    That is no fault of the training job, so it is treated as AWS treats an internal failure:
+    the same training job, with the same hyperparameters, waits for the next claim, without
+    counting against the budget (no new job number) or the RetryStrategy (the attempt number
+    stays). A job told to stop, or of a tuning job no longer in progress, ends Stopped instead.
+    """
+    live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
+    if job.stop_requested or not live:
+        end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped: its worker shut down")
+        return
+    _restart(session, job, now, f"Worker {worker_id} shut down and gave the training job back")
+
+
+def _restart(session: Session, job: TrainingJobRow, now: float, message: str) -> None:
+    """The job waits for the next claim, as new: no worker, no lease, no objective, and none of
+    its metric points, since the next run's steps start again from its learning curve's
+    beginning."""
+    job.worker_id = None
+    job.lease_token_hash = None
+    job.lease_expires_at = None
+    job.objective_value = None
+    repository.delete_metrics(session, job.id)
+    job.metric_count = 0
+    job.status = TrainingStatus.IN_PROGRESS
+    add_transition(job, "Restarting", now, message)
 
 
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:

@@ -323,6 +323,18 @@ def fail(
     return _ended(ctx, caller, name, token_hash, end)
 
 
+def release(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+    """The worker holding the job gives it back (see :func:`lifecycle.release`)."""
+    token_hash = leases.token_digest(lease_token)
+
+    def end(
+        session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
+    ) -> None:
+        lifecycle.release(session, job, tuning, now, job.worker_id or "unknown")
+
+    return _ended(ctx, caller, name, token_hash, end)
+
+
 Ending = Callable[[Session, TrainingJobRow, TuningJobRow | None, float], None]
 
 

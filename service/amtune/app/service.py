@@ -11,14 +11,23 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from amtune.app import claims, reports, tags, training_jobs, tuning_jobs
+from amtune.app import (
+    claims,
+    metric_statistics,
+    pool,
+    reports,
+    tags,
+    training_jobs,
+    tuning_jobs,
+)
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
+from amtune.app.pool import PoolClaim
 from amtune.app.sweeper import Sweeper, sweep
 from amtune.settings import Settings
 from amtune.store.database import Database, Timeouts
 
-__all__ = ["Caller", "Claim", "Tuner", "Wait"]
+__all__ = ["Caller", "Claim", "PoolClaim", "Tuner", "Wait"]
 
 #: /readyz answers within this, however the database behaves (a load balancer's probe times
 #: out after a few seconds and would otherwise count a hung database as a slow success).
@@ -137,12 +146,22 @@ class Tuner:
     def stop_training_job(self, caller: Caller, name: Any) -> None:
         training_jobs.stop(self.ctx, caller, name)
 
+    def get_metric_statistics(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+        """CloudWatch's GetMetricStatistics over training-job metrics (TrainingJobAnalytics)."""
+        return metric_statistics.get_metric_statistics(self.ctx, caller, request)
+
     def list_tags(self, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
         return tags.list_tags(self.ctx, caller, request)
 
     # --- the worker protocol ------------------------------------------------------------
     def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
+
+    def claim_any(self, caller: Caller, worker_id: Any, images: Any = None) -> PoolClaim | Wait:
+        return pool.claim_any(self.ctx, caller, worker_id, images)
+
+    def release(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+        return reports.release(self.ctx, caller, name, lease_token)
 
     def heartbeat(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
         return reports.heartbeat(self.ctx, caller, name, lease_token)

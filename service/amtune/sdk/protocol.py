@@ -1,4 +1,5 @@
-"""The REST worker protocol (``/v1``): claim, heartbeat, metrics, complete, fail.
+"""The REST worker protocol (``/v1``): claim (one tuning job, or any of the team's),
+heartbeat, metrics, complete, fail, release.
 
 One thin method per endpoint of the contract in issue 2. Answers are turned into small typed
 values; the 409s that a worker must react to become distinct exceptions (:class:`TuningJobEnded`
@@ -48,6 +49,9 @@ class Claim:
     #: Proof of holding the job, sent with every later call on it: once the lease lapsed and
     #: the job went to another worker, calls with this token answer 409.
     lease_token: str = ""
+    #: The tuning job it belongs to (a pool claim says which; a single-job claim is for the one
+    #: named in the request).
+    tuning_job_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,18 +119,47 @@ class WorkerProtocol:
             return Wait(_retry_after(response.headers.get("Retry-After")))
         if response.status_code != 200:
             raise _protocol_error(response, "ClaimTrainingJob", claim=True)
+        return _claim_of(response.json(), worker_id, tuning_job_name)
+
+    def claim_any(
+        self,
+        worker_id: str,
+        images: Sequence[str] | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        cancel: threading.Event | None = None,
+        on_retry: Callable[[int, float, str], None] | None = None,
+    ) -> Claim | Wait:
+        """A training job of any tuning job of the team (``POST /v1/claims``), fairly shared;
+        ``images`` keeps to tuning jobs whose TrainingImage is one of them."""
+        payload: dict[str, Any] = {"WorkerId": worker_id}
+        if images:
+            payload["Images"] = list(images)
+        response = self._post("/v1/claims", payload, retry=retry, cancel=cancel, on_retry=on_retry)
+        if response.status_code == 204:
+            return Wait(_retry_after(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            raise _protocol_error(response, "ClaimFromPool", claim=False)
         body = response.json()
-        lease = body.get("LeaseExpiresAt")
-        return Claim(
-            training_job_name=str(body["TrainingJobName"]),
-            training_job_arn=str(body.get("TrainingJobArn", "")),
-            hyperparameters={
-                str(k): str(v) for k, v in (body.get("HyperParameters") or {}).items()
-            },
-            lease_expires_at=from_epoch(lease) if lease is not None else None,
-            heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
-            worker_id=worker_id,
-            lease_token=str(body.get("LeaseToken", "")),
+        return _claim_of(body, worker_id, str(body["TuningJobName"]))
+
+    def release(
+        self,
+        training_job_name: str,
+        lease_token: str,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Give a held training job back: it runs again, same hyperparameters, on a later
+        claim, without using up the tuning job's budget or a RetryStrategy attempt."""
+        self._job_call(
+            "ReleaseTrainingJob",
+            training_job_name,
+            "release",
+            _with_lease({}, lease_token),
+            retry=retry,
+            cancel=cancel,
         )
 
     def heartbeat(
@@ -255,6 +288,20 @@ class WorkerProtocol:
             on_retry=on_retry,
         )
         return result.response
+
+
+def _claim_of(body: Mapping[str, Any], worker_id: str, tuning_job_name: str) -> Claim:
+    lease = body.get("LeaseExpiresAt")
+    return Claim(
+        training_job_name=str(body["TrainingJobName"]),
+        training_job_arn=str(body.get("TrainingJobArn", "")),
+        hyperparameters={str(k): str(v) for k, v in (body.get("HyperParameters") or {}).items()},
+        lease_expires_at=from_epoch(lease) if lease is not None else None,
+        heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
+        worker_id=worker_id,
+        lease_token=str(body.get("LeaseToken", "")),
+        tuning_job_name=tuning_job_name,
+    )
 
 
 def complete_body(final_metrics: Sequence[Metric] | None, lease_token: str) -> dict[str, Any]:

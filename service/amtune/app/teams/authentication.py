@@ -94,7 +94,7 @@ class Authenticator:
             return None
         return Caller(account_id=self.ctx.settings.account_id)
 
-    def caller(self, request: HttpRequest, *, allow_bearer: bool) -> Caller:
+    def caller(self, request: HttpRequest, *, allow_bearer: bool, service: str = SERVICE) -> Caller:
         """The caller a request proves to be; raises an AuthenticationError otherwise.
 
         ``allow_bearer``: the REST face and the worker protocol also take
@@ -109,7 +109,7 @@ class Authenticator:
             raise MissingAuthenticationToken(MISSING_TOKEN)
         scheme = header.split(" ", 1)[0]
         if scheme == ALGORITHM:
-            return self._sigv4(request, header)
+            return self._sigv4(request, header, service)
         if allow_bearer and scheme.lower() == BEARER.lower():
             if not (request.secure or self._loopback):
                 raise IncompleteSignature(BEARER_NEEDS_TLS)
@@ -121,14 +121,14 @@ class Authenticator:
             f"Unsupported Authorization scheme '{scheme[:32]}': use {accepted}."
         )
 
-    def _sigv4(self, request: HttpRequest, header: str) -> Caller:
+    def _sigv4(self, request: HttpRequest, header: str, service: str) -> Caller:
         auth = parse_authorization(header)
         date_header, signed_at, moment = request_time(request)
         check_scope(
             auth,
             signed_at,
             region=self.ctx.settings.region,
-            service=SERVICE,
+            service=service,
             date_header=date_header,
         )
         check_covered(auth, request)

@@ -9,6 +9,7 @@ the service can read objective and ranges from exactly one place per definition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -195,12 +196,33 @@ def _check_algorithm(definition: Definition) -> None:
                 "once. Provide unique metric names."
             )
         seen.add(metric["Name"])
+        _check_metric_regex(metric, f"{element_path(path + '.metricDefinitions', index)}.regex")
     objective = definition.objective
     if has_image and objective is not None and objective["MetricName"] not in seen:
         reject(
             f"{METRIC_REQUIRED_TEXT} The objective metric '{objective['MetricName']}' at "
             f"'{definition.objective_path}.metricName' is not defined in "
             f"'{path}.metricDefinitions'."
+        )
+
+
+def _check_metric_regex(metric: dict[str, Any], path: str) -> None:
+    """Refuse at Create a regex the workers could never apply, instead of a tuning job whose
+    every training job fails to report. Compiled as the workers compile it (Python's ``re``,
+    the value taken from the first capture group)."""
+    try:
+        groups = re.compile(metric["Regex"]).groups
+    except re.error as exc:
+        reject(
+            f"The Regex '{metric['Regex']}' of the metric definition '{metric['Name']}' at "
+            f"'{path}' is not a valid regular expression ({exc}). Provide a regular "
+            "expression whose first capture group matches the metric value."
+        )
+    if groups == 0:
+        reject(
+            f"The Regex '{metric['Regex']}' of the metric definition '{metric['Name']}' at "
+            f"'{path}' has no capture group. Put the metric value in a capture group, "
+            "for example 'loss=([0-9\\.]+)'."
         )
 
 
