@@ -49,7 +49,8 @@ def test_reported_values_come_back_per_period(live_server: LiveServer, sm: Any) 
     job = worker.claim_job("curves")["TrainingJobName"]
     reported = [(5, 0.9), (30, 0.7), (65, 0.5), (170, 0.2), (200, 0.1)]
     metrics = [{"MetricName": "train:loss", "Value": v, "Timestamp": T0 + s} for s, v in reported]
-    assert worker.http.post(f"/v1/training-jobs/{job}/metrics", json={"Metrics": metrics})
+    body = worker.leased(job, {"Metrics": metrics})
+    assert worker.http.post(f"/v1/training-jobs/{job}/metrics", json=body)
     client = cloudwatch(live_server.url)
 
     points = statistics(client, job)

@@ -12,7 +12,15 @@ from amtune.app.errors import Conflict, ValidationError
 from amtune.app.pool import PoolClaim
 from amtune.app.service import Tuner
 from tests.conftest import FakeClock
-from tests.service.test_lifecycle import OBJECTIVE, claim, describe, finish, make_job, training
+from tests.service.test_lifecycle import (
+    OBJECTIVE,
+    TOKENS,
+    claim,
+    describe,
+    finish,
+    make_job,
+    training,
+)
 
 IMAGE = "123.dkr.ecr.us-east-1.amazonaws.com/img:latest"
 OTHER_IMAGE = "123.dkr.ecr.us-east-1.amazonaws.com/other:2"
@@ -21,6 +29,7 @@ OTHER_IMAGE = "123.dkr.ecr.us-east-1.amazonaws.com/other:2"
 def pool_claim(tuner: Tuner, worker: str, images: list[str] | None = None) -> PoolClaim:
     outcome = tuner.claim_any(tuner.default_caller(), worker, images)
     assert isinstance(outcome, PoolClaim), outcome
+    TOKENS[outcome.claim.training_job_name] = outcome.claim.lease_token
     return outcome
 
 
@@ -115,9 +124,9 @@ def test_a_released_job_runs_again_with_the_same_hyperparameters_and_no_budget_u
     caller = tuner.default_caller()
     first = claim(tuner, "giveback", "leaving")
     name = first.training_job_name
-    tuner.report_metrics(caller, name, [{"MetricName": OBJECTIVE, "Value": 0.1}], "leaving")
+    tuner.report_metrics(caller, name, first.lease_token, [{"MetricName": OBJECTIVE, "Value": 0.1}])
 
-    answer = tuner.release(caller, name, "leaving")
+    answer = tuner.release(caller, name, first.lease_token)
 
     assert answer == {"TrainingJobStatus": "InProgress"}
     described = training(tuner, name)
@@ -128,7 +137,7 @@ def test_a_released_job_runs_again_with_the_same_hyperparameters_and_no_budget_u
     assert again.hyperparameters == first.hyperparameters
     # The worker that gave it back holds it no more.
     with pytest.raises(Conflict):
-        tuner.heartbeat(caller, name, "leaving")
+        tuner.heartbeat(caller, name, first.lease_token)
     finish(tuner, name, 0.9)
     second = claim(tuner, "giveback", "staying")
     assert second.training_job_name != name
@@ -148,10 +157,12 @@ def test_a_released_job_runs_again_with_the_same_hyperparameters_and_no_budget_u
 def test_a_job_told_to_stop_ends_stopped_when_given_back(tuner: Tuner) -> None:
     make_job(tuner, "stopgive", max_jobs=2, parallel=1)
     caller = tuner.default_caller()
-    name = claim(tuner, "stopgive").training_job_name
-    tuner.stop_training_job(caller, name)
+    job = claim(tuner, "stopgive")
+    tuner.stop_training_job(caller, job.training_job_name)
 
-    assert tuner.release(caller, name, "w1") == {"TrainingJobStatus": "Stopped"}
+    assert tuner.release(caller, job.training_job_name, job.lease_token) == {
+        "TrainingJobStatus": "Stopped"
+    }
 
 
 def test_only_the_holder_can_give_a_job_back(tuner: Tuner) -> None:
@@ -159,5 +170,5 @@ def test_only_the_holder_can_give_a_job_back(tuner: Tuner) -> None:
     name = claim(tuner, "holder", "owner").training_job_name
 
     with pytest.raises(Conflict):
-        tuner.release(tuner.default_caller(), name, "someone-else")
+        tuner.release(tuner.default_caller(), name, "another-workers-token")
     assert training(tuner, name)["SecondaryStatus"] == "Training"

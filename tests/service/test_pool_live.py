@@ -71,9 +71,11 @@ def test_six_pool_workers_share_three_tuning_jobs_fairly(live_server: LiveServer
                     first = False
                 value = float(outcome.hyperparameters["eta"])
                 protocol.put_metrics(
-                    outcome.training_job_name, [Metric(OBJECTIVE, value)], worker_id=worker_id
+                    outcome.training_job_name,
+                    [Metric(OBJECTIVE, value)],
+                    lease_token=outcome.lease_token,
                 )
-                protocol.complete(outcome.training_job_name, worker_id=worker_id)
+                protocol.complete(outcome.training_job_name, lease_token=outcome.lease_token)
         except BaseException as exc:
             errors.append(exc)
             first_round.abort()
