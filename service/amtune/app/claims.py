@@ -42,7 +42,7 @@ from amtune.app.naming import training_job_arn, training_job_name
 from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
-from amtune.engine.strategies.base import Config, History, Trial
+from amtune.engine.strategies.base import History, Suggestion, Trial, suggest_scored
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
@@ -97,10 +97,14 @@ class _Request:
     history: History
     seed: int
 
-    def suggest(self) -> Config | None:
+    def suggest(self) -> Suggestion:
         """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
-        return get_strategy(self.strategy).suggest(
-            self.space, self.history, seed=self.seed, index=self.created_count
+        return suggest_scored(
+            get_strategy(self.strategy),
+            self.space,
+            self.history,
+            seed=self.seed,
+            index=self.created_count,
         )
 
 
@@ -114,7 +118,7 @@ _RACED = _Raced()
 @dataclass(frozen=True)
 class _Suggestion:
     created_count: int
-    config: Config | None
+    suggestion: Suggestion
 
 
 def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
@@ -224,10 +228,10 @@ def _quick_claim(
     ):
         return None
     definition, request = _next_request(session, tuning)
-    config = request.suggest()
-    if config is None:
+    suggested = request.suggest()
+    if suggested.config is None:
         return None
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
     if not repository.insert_if_number_free(session, job):
         return _RACED
     return _claim_of(ctx, job)
@@ -263,17 +267,17 @@ def _claim_step(
 
     definition, request = _next_request(session, tuning)
     if suggestion is not None and suggestion.created_count == tuning.created_count:
-        config = suggestion.config
+        suggested = suggestion.suggestion
     elif tuning.strategy in CHEAP_STRATEGIES:
-        config = request.suggest()
+        suggested = request.suggest()
     else:
         return request
-    if config is None:
+    if suggested.config is None:
         if progress.active:
             return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
         lifecycle.complete_exhausted(tuning, now)
         return _Ended(tuning.status)
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
     tuning.created_count = job.seq
     tuning.last_modified_at = now
     session.add(job)
@@ -356,11 +360,13 @@ def _started_job(
     caller: Caller,
     tuning: TuningJobRow,
     definition: Definition,
-    config: Config,
+    suggested: Suggestion,
     worker_id: str,
     now: float,
 ) -> TrainingJobRow:
     """The tuning job's next training job, already handed to ``worker_id``, not yet stored."""
+    config = suggested.config
+    assert config is not None
     seq = tuning.created_count + 1
     name = training_job_name(tuning.name, seq)
     hyperparameters = {
@@ -387,6 +393,7 @@ def _started_job(
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,
         last_modified_at=now,
+        expected_improvement=suggested.expected_improvement,
     )
     lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
     return job

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle, views
+from amtune.app import completion, lifecycle, views
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, primary_objective
 from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus
@@ -80,11 +80,6 @@ def _reject_unsupported(request: dict[str, Any]) -> None:
         "TrainingJobEarlyStoppingType=Auto": (
             "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
             if config.get("TrainingJobEarlyStoppingType") == "Auto"
-            else None
-        ),
-        "TuningJobCompletionCriteria": (
-            "hyperParameterTuningJobConfig.tuningJobCompletionCriteria"
-            if config.get("TuningJobCompletionCriteria")
             else None
         ),
     }
@@ -173,6 +168,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
                 random_seed=int(seed) if seed is not None else secrets.randbelow(2**31),
                 request=_stored_request(request, max_jobs),
                 created_count=0,
+                completion_criteria=config.get("TuningJobCompletionCriteria") or None,
                 created_at=now,
                 last_modified_at=now,
             )
@@ -197,7 +193,13 @@ def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
         tuning = load(session, caller, name)
         counters = counters_for(session, [tuning.id])[tuning.id]
         best = repository.best_training_job(session, tuning.id, tuning.objective_type)
-        return views.tuning_job_description(tuning, counters, best, ctx.now())
+        described = views.tuning_job_description(tuning, counters, best, ctx.now())
+        if tuning.completion_criteria:
+            facts = lifecycle.completion_facts(session, tuning)
+            described["TuningJobCompletionDetails"] = completion.details(
+                tuning.objective_type, facts, tuning.converged_at
+            )
+        return described
 
     return ctx.run(work, readonly=True)
 

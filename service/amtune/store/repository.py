@@ -153,6 +153,25 @@ def history(
     return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
 
 
+def completion_rows(
+    session: Session, tuning_job_id: int
+) -> list[tuple[int, str, float | None, float | None, float | None]]:
+    """(seq, status, objective, ended at, expected improvement) of every job, by number: what
+    the completion criteria read (``app/completion.py``)."""
+    query = (
+        select(
+            TrainingJobRow.seq,
+            TrainingJobRow.status,
+            TrainingJobRow.objective_value,
+            TrainingJobRow.ended_at,
+            TrainingJobRow.expected_improvement,
+        )
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        .order_by(TrainingJobRow.seq)
+    )
+    return [(int(a), str(b), c, d, e) for a, b, c, d, e in session.execute(query)]
+
+
 def active_training_jobs(
     session: Session,
     tuning_job_id: int,
@@ -305,7 +324,10 @@ _JOB_SEEN = (
     "id", "tuning_job_id", "status", "secondary_status", "worker_id", "lease_expires_at",
     "stop_requested", "objective_metric", "objective_value", "transitions", "last_modified_at",
 )  # fmt: skip
-_TUNING_SEEN = ("status", "created_count", "max_jobs", "max_runtime_seconds", "created_at")
+_TUNING_SEEN = (
+    "status", "created_count", "max_jobs", "max_runtime_seconds", "created_at",
+    "completion_criteria",
+)  # fmt: skip
 ENDING_COLUMNS = (
     "status", "secondary_status", "transitions", "final_metrics", "objective_value",
     "failure_reason", "retryable", "lease_expires_at", "ended_at", "last_modified_at",
