@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import lifecycle, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -293,6 +293,13 @@ def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _
     if get_strategy(tuning.strategy).needs_history(space):
         rows = repository.history(session, tuning.id)
         history = _history(rows, definition.name, definition.objective_type)
+        inherited = plan.inherited[index]
+        if inherited.same or inherited.related:
+            history = History(
+                finished=inherited.same + history.finished,
+                pending=history.pending,
+                transfer=inherited.related,
+            )
     request = _Request(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
@@ -309,6 +316,8 @@ class _Plan:
 
     definitions: list[Definition]
     spaces: list[SearchSpace]
+    #: What each definition inherits from warm-start parents (``app/warm_start.py``).
+    inherited: list[warm_start.Observations]
 
 
 _PLANS: OrderedDict[tuple[int, float], _Plan] = OrderedDict()
@@ -329,9 +338,11 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
             _PLANS.move_to_end(key)
             return plan
     definitions = definitions_of(tuning.request)
+    stored = tuning.warm_start
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],
+        inherited=[warm_start.observations(stored, d) for d in definitions],
     )
     with _PLANS_LOCK:
         _PLANS[key] = plan

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amtune.app import completion, lifecycle, views
+from amtune.app import completion, lifecycle, views, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, primary_objective
-from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus
+from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus, is_better
 from amtune.app.errors import (
     ResourceInUse,
     ResourceLimitExceeded,
@@ -31,7 +31,7 @@ from amtune.app.validation import (
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import SUPPORTED
 from amtune.store import repository
-from amtune.store.models import TuningJobRow
+from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
 NAME_FIELD = "hyperParameterTuningJobName"
@@ -75,7 +75,6 @@ def _reject_unsupported(request: dict[str, Any]) -> None:
             "Choose one of those at 'hyperParameterTuningJobConfig.strategy'."
         )
     unsupported = {
-        "WarmStartConfig": "warmStartConfig" if "WarmStartConfig" in request else None,
         "Autotune": "autotune" if "Autotune" in request else None,
         "TrainingJobEarlyStoppingType=Auto": (
             "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
@@ -150,6 +149,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
                 f"The account already has {live} tuning jobs in progress, the quota of "
                 f"{quotas.max_concurrent_tuning_jobs}. Wait for one to end or stop one."
             )
+        warm = warm_start.snapshot(session, caller.account_id, request, max_jobs)
         now = ctx.now()
         session.add(
             TuningJobRow(
@@ -169,6 +169,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
                 request=_stored_request(request, max_jobs),
                 created_count=0,
                 completion_criteria=config.get("TuningJobCompletionCriteria") or None,
+                warm_start=warm,
                 created_at=now,
                 last_modified_at=now,
             )
@@ -199,9 +200,34 @@ def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
             described["TuningJobCompletionDetails"] = completion.details(
                 tuning.objective_type, facts, tuning.converged_at
             )
+        overall = _overall_best(session, tuning, best)
+        if overall is not None:
+            described["OverallBestTrainingJob"] = overall
         return described
 
     return ctx.run(work, readonly=True)
+
+
+def _overall_best(
+    session: Session, tuning: TuningJobRow, best: TrainingJobRow | None
+) -> dict[str, Any] | None:
+    """OverallBestTrainingJob: the best of an IdenticalDataAndAlgorithm child and its parents."""
+    stored = tuning.warm_start
+    if not stored or stored["WarmStartType"] != warm_start.IDENTICAL:
+        return None
+    parent_id = warm_start.best_parent_job(stored, tuning.objective_type)
+    overall = session.get(TrainingJobRow, parent_id) if parent_id is not None else None
+    if overall is None or overall.objective_value is None:
+        overall = best
+    elif best is not None and best.objective_value is not None:
+        direction = tuning.objective_type or "Minimize"
+        if not is_better(overall.objective_value, best.objective_value, direction):
+            overall = best
+    if overall is None:
+        return None
+    summary = views.training_job_summary(overall, tuning)
+    summary["TuningJobName"] = overall.tuning_job_name
+    return summary
 
 
 TUNING_SORT = {
