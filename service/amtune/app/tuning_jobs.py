@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amtune.app import completion, lifecycle, views, warm_start
+from amtune.app import autotune, completion, lifecycle, views, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, primary_objective
 from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus, is_better
@@ -75,7 +75,6 @@ def _reject_unsupported(request: dict[str, Any]) -> None:
             "Choose one of those at 'hyperParameterTuningJobConfig.strategy'."
         )
     unsupported = {
-        "Autotune": "autotune" if "Autotune" in request else None,
         "TrainingJobEarlyStoppingType=Auto": (
             "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
             if config.get("TrainingJobEarlyStoppingType") == "Auto"
@@ -113,6 +112,10 @@ def _max_jobs(request: dict[str, Any]) -> int:
 
 def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_create_tuning_job(request)
+    resolved = autotune.resolve(request)
+    if resolved is not request:
+        validate_create_tuning_job(autotune.chosen_only(resolved))  # its choices obey the rules
+        request = resolved
     _reject_unsupported(request)
     config = request["HyperParameterTuningJobConfig"]
     limits = config["ResourceLimits"]
