@@ -338,7 +338,7 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
             _PLANS.move_to_end(key)
             return plan
     definitions = definitions_of(tuning.request)
-    stored = tuning.warm_start
+    stored = tuning.warm_start if "WarmStartConfig" in tuning.request else None
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],

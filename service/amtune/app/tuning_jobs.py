@@ -215,9 +215,10 @@ def _overall_best(
     session: Session, tuning: TuningJobRow, best: TrainingJobRow | None
 ) -> dict[str, Any] | None:
     """OverallBestTrainingJob: the best of an IdenticalDataAndAlgorithm child and its parents."""
+    asked = tuning.request.get("WarmStartConfig") or {}
+    if asked.get("WarmStartType") != warm_start.IDENTICAL:
+        return None  # without reading the snapshot, the biggest column, at all
     stored = tuning.warm_start
-    if not stored or stored["WarmStartType"] != warm_start.IDENTICAL:
-        return None
     parent_id = warm_start.best_parent_job(stored, tuning.objective_type)
     overall = session.get(TrainingJobRow, parent_id) if parent_id is not None else None
     if overall is None or overall.objective_value is None:
