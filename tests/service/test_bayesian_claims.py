@@ -99,14 +99,14 @@ def test_concurrent_claims_of_one_process_compute_each_suggestion_once(
 
     bayesian_job(tuner, "turns", max_jobs=30, parallel=8)
     run(tuner, "turns", jobs=12, batch=4)  # past the initial design: the GP suggests from now on
-    suggest = BayesianStrategy.suggest
+    suggest = BayesianStrategy.suggest_scored
     calls: list[int] = []
 
     def counted(self: BayesianStrategy, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return suggest(self, *args, **kwargs)
 
-    monkeypatch.setattr(BayesianStrategy, "suggest", counted)
+    monkeypatch.setattr(BayesianStrategy, "suggest_scored", counted)
     with ThreadPoolExecutor(max_workers=8) as pool:
         claims = list(pool.map(lambda _: claim(tuner, "turns"), range(8)))
     configs = {tuple(sorted(c.hyperparameters.items())) for c in claims}

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import early_stopping, lifecycle
+from amtune.app import early_stopping, lifecycle, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -43,7 +43,7 @@ from amtune.app.naming import training_job_arn, training_job_name
 from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
-from amtune.engine.strategies.base import Config, History, Trial
+from amtune.engine.strategies.base import History, Suggestion, Trial, suggest_scored
 from amtune.store import guarded_writes, repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
@@ -101,10 +101,14 @@ class _Request:
     history: History
     seed: int
 
-    def suggest(self) -> Config | None:
+    def suggest(self) -> Suggestion:
         """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
-        return get_strategy(self.strategy).suggest(
-            self.space, self.history, seed=self.seed, index=self.created_count
+        return suggest_scored(
+            get_strategy(self.strategy),
+            self.space,
+            self.history,
+            seed=self.seed,
+            index=self.created_count,
         )
 
 
@@ -118,7 +122,7 @@ _RACED = _Raced()
 @dataclass(frozen=True)
 class _Suggestion:
     created_count: int
-    config: Config | None
+    suggestion: Suggestion
 
 
 def check_worker_id(worker_id: Any) -> None:
@@ -232,10 +236,10 @@ def _quick_claim(
     ):
         return None
     definition, request = _next_request(session, tuning)
-    config = request.suggest()
-    if config is None:
+    suggested = request.suggest()
+    if suggested.config is None:
         return None
-    job, token = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job, token = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
     if not guarded_writes.insert_if_number_free(session, job):
         return _RACED
     return _claim_of(ctx, job, token)
@@ -271,17 +275,17 @@ def _claim_step(
 
     definition, request = _next_request(session, tuning)
     if suggestion is not None and suggestion.created_count == tuning.created_count:
-        config = suggestion.config
+        suggested = suggestion.suggestion
     elif tuning.strategy in CHEAP_STRATEGIES:
-        config = request.suggest()
+        suggested = request.suggest()
     else:
         return request
-    if config is None:
+    if suggested.config is None:
         if progress.active:
             return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
         lifecycle.complete_exhausted(tuning, now)
         return _Ended(tuning.status)
-    job, token = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job, token = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
     tuning.created_count = job.seq
     tuning.last_modified_at = now
     session.add(job)
@@ -304,6 +308,14 @@ def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _
             else {}
         )
         history = _history(rows, definition.name, definition.objective_type, curves)
+        inherited = plan.inherited[index]
+        if inherited.same or inherited.related:
+            history = History(
+                finished=inherited.same + history.finished,
+                pending=history.pending,
+                pending_curves=history.pending_curves,
+                transfer=inherited.related,
+            )
     request = _Request(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
@@ -322,6 +334,8 @@ class _Plan:
     spaces: list[SearchSpace]
     #: The early-stopping rule its training jobs are judged by (``early_stopping.rule_of``).
     stopping_rule: str | None
+    #: What each definition inherits from warm-start parents (``app/warm_start.py``).
+    inherited: list[warm_start.Observations]
 
 
 _PLANS: OrderedDict[tuple[int, float], _Plan] = OrderedDict()
@@ -342,10 +356,12 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
             _PLANS.move_to_end(key)
             return plan
     definitions = definitions_of(tuning.request)
+    stored = tuning.warm_start if "WarmStartConfig" in tuning.request else None
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],
         stopping_rule=early_stopping.rule_of(tuning.strategy, tuning.request),
+        inherited=[warm_start.observations(stored, d) for d in definitions],
     )
     with _PLANS_LOCK:
         _PLANS[key] = plan
@@ -390,12 +406,14 @@ def _started_job(
     caller: Caller,
     tuning: TuningJobRow,
     definition: Definition,
-    config: Config,
+    suggested: Suggestion,
     worker_id: str,
     now: float,
 ) -> tuple[TrainingJobRow, str]:
     """The tuning job's next training job, already handed to ``worker_id``, not yet stored,
     and the lease token of that worker."""
+    config = suggested.config
+    assert config is not None
     seq = tuning.created_count + 1
     name = training_job_name(tuning.name, seq)
     hyperparameters = {
@@ -424,6 +442,7 @@ def _started_job(
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,
         last_modified_at=now,
+        expected_improvement=suggested.expected_improvement,
     )
     token = lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
     return job, token

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import leases
+from amtune.app import completion, leases
 from amtune.app.domain import (
     ACTIVE_TRAINING,
     ALL_FAILED_REASON,
+    ENDED_TRAINING,
     FIRST_FAILURES_LIMIT,
     TrainingStatus,
     TuningStatus,
@@ -180,6 +181,17 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
             n=min(FIRST_FAILURES_LIMIT, tuning.max_jobs)
         )
         return None
+    if tuning.status == TuningStatus.IN_PROGRESS and tuning.completion_criteria:
+        verdict = completion.judge(
+            tuning.completion_criteria, tuning.objective_type, completion_facts(session, tuning)
+        )
+        if verdict.complete:
+            for job in repository.active_training_jobs(session, tuning.id):
+                request_training_stop(job, now)
+            if verdict.converged:
+                tuning.converged_at = now
+            _finish(tuning, TuningStatus.COMPLETED, now)
+            return None
     if progress.active:
         return progress
     if tuning.status == TuningStatus.STOPPING:
@@ -191,6 +203,20 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     return progress
 
 
+def completion_facts(session: Session, tuning: TuningJobRow) -> completion.Facts:
+    """What the completion criteria read, from the tuning job's training jobs."""
+    rows = repository.completion_rows(session, tuning.id)
+    ended = sorted(
+        (ended_at, seq, value)
+        for seq, status, value, ended_at, _ in rows
+        if status in ENDED_TRAINING and value is not None and ended_at is not None
+    )
+    return completion.Facts(
+        objectives=[value for _, _, value in ended],
+        expected_improvements=[expected for *_, expected in rows],
+    )
+
+
 def first_jobs_all_failed(tuning: TuningJobRow, progress: Progress) -> bool:
     """AMT fails the tuning job when its first training jobs all end without an objective."""
     return not progress.any_succeeded and progress.failed_or_completed >= min(
@@ -199,9 +225,11 @@ def first_jobs_all_failed(tuning: TuningJobRow, progress: Progress) -> bool:
 
 
 def runs_on_plainly(tuning: TuningJobRow, now: float) -> bool:
-    """In progress with budget and time left: a successful ending cannot move it on."""
+    """In progress with budget and time left and no completion criteria (which any ending may
+    meet): a successful ending cannot move it on."""
     return (
         tuning.status == TuningStatus.IN_PROGRESS
+        and not tuning.completion_criteria
         and tuning.created_count < tuning.max_jobs
         and not _runtime_exceeded(tuning, now)
     )

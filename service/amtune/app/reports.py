@@ -327,9 +327,7 @@ def release(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[s
     """The worker holding the job gives it back (see :func:`lifecycle.release`)."""
     token_hash = leases.token_digest(lease_token)
 
-    def end(
-        session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
-    ) -> None:
+    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
         lifecycle.release(session, job, tuning, now, job.worker_id or "unknown")
 
     return _ended(ctx, caller, name, token_hash, end)

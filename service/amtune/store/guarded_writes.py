@@ -109,7 +109,10 @@ _JOB_SEEN = (
     "lease_expires_at", "stop_requested", "objective_metric", "objective_value", "transitions",
     "last_modified_at", "metric_count",
 )  # fmt: skip
-_TUNING_SEEN = ("status", "created_count", "max_jobs", "max_runtime_seconds", "created_at")
+_TUNING_SEEN = (
+    "status", "created_count", "max_jobs", "max_runtime_seconds", "created_at",
+    "completion_criteria",
+)  # fmt: skip
 ENDING_COLUMNS = (
     "status", "secondary_status", "transitions", "final_metrics", "objective_value",
     "failure_reason", "retryable", "lease_expires_at", "ended_at", "last_modified_at",

@@ -64,6 +64,12 @@ class TuningJobRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     last_modified_at: Mapped[float] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
+    # TuningJobCompletionCriteria as given (NULL: none), read by every settle of the job.
+    completion_criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the engine judged the search converged (ConvergenceDetectedTime).
+    converged_at: Mapped[float | None] = mapped_column(Float)
+    # The warm-start parents' observations, snapshot at creation (app/warm_start.py).
+    warm_start: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
 
 class TrainingJobRow(Base):
@@ -126,6 +132,9 @@ class TrainingJobRow(Base):
     started_at: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
     last_modified_at: Mapped[float] = mapped_column(Float)
+    # The engine's expected improvement for this job's config, as a fraction of the observed
+    # range of the objective; NULL for an exploration step or a strategy without a model.
+    expected_improvement: Mapped[float | None] = mapped_column(Float)
 
 
 class MetricRow(Base):

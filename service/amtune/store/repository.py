@@ -153,6 +153,25 @@ def history(
     return [(d, s, dict(t), o, n) for d, s, t, o, n in session.execute(query)]
 
 
+def completion_rows(
+    session: Session, tuning_job_id: int
+) -> list[tuple[int, str, float | None, float | None, float | None]]:
+    """(seq, status, objective, ended at, expected improvement) of every job, by number: what
+    the completion criteria read (``app/completion.py``)."""
+    query = (
+        select(
+            TrainingJobRow.seq,
+            TrainingJobRow.status,
+            TrainingJobRow.objective_value,
+            TrainingJobRow.ended_at,
+            TrainingJobRow.expected_improvement,
+        )
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        .order_by(TrainingJobRow.seq)
+    )
+    return [(int(a), str(b), c, d, e) for a, b, c, d, e in session.execute(query)]
+
+
 def active_training_jobs(
     session: Session,
     tuning_job_id: int,

@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from amtune.engine.spaces import Config, SearchSpace
-from amtune.engine.strategies.base import History, used_ranks
+from amtune.engine.strategies.base import History, Suggestion, Trial, used_ranks
 
 from .batch import condition_on_pending
 from .design import exploration_step
@@ -89,6 +89,20 @@ def initial_design_size(dim: int) -> int:
     into its -3.20 local optimum on 2 seeds instead of 4, but SVM_wine_nll lost about 3 points
     (mean best 0.6168 instead of 0.6154), so the narrower design stays."""
     return int(min(10, max(5, dim + 2)))
+
+
+def transfer_horizon(dim: int) -> int:
+    """Own observations after which TransferLearning parents no longer inform the model:
+    ``initial_design_size(dim)``.
+
+    A parent's values, warped on their own, tell the GP where the related function was good,
+    and lead the child's first suggestions there instead of to a quasi-random design. Kept
+    beyond that, they contradict the child's own values wherever the functions differ: on
+    Branin shifted by 5 % of its ranges the parents' optimum sits beside the child's, the GP
+    explains the clash as noise, and the transfer child ended 20 jobs worse than a cold one on
+    every seed (bench/WARM_START.md). Once the child has as many observations as a cold job's
+    initial design, its own data model its own function."""
+    return initial_design_size(dim)
 
 
 def ei_buys_only_variance(
@@ -167,19 +181,42 @@ class BayesianStrategy:
     def suggest(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:
+        return self.suggest_scored(space, history, seed=seed, index=index).config
+
+    def suggest_scored(
+        self, space: SearchSpace, history: History, *, seed: int, index: int
+    ) -> Suggestion:
+        """The suggestion and, when the GP chose it, its expected improvement (see
+        :func:`relative_expected_improvement`).
+
+        Warm start: ``history.finished`` may begin with a parent's trials (the same function);
+        ``history.transfer`` holds related functions' trials, each group warped on its own
+        (:func:`_targets`). Neither is suggested again, and both count toward the initial
+        design, so a warm child starts from the model."""
         seed = int(seed) % (2**63)
         index = int(index)
         encoder = Encoder(space)
+        related = [t for group in history.transfer for t in group]
         used = {encoder.key(t.config) for t in history.finished}
         used.update(encoder.key(c) for c in history.pending)
+        used.update(encoder.key(t.config) for t in related)
         card = space.cardinality()
-        if card is not None and len(used_ranks(space, history)) >= card:
-            return None
+        if card is not None and len(_used_ranks(space, history)) >= card:
+            return Suggestion(None)
         n_ok = sum(
-            1 for t in history.finished if t.objective is not None and np.isfinite(t.objective)
+            1
+            for t in (*history.finished, *related)
+            if t.objective is not None and np.isfinite(t.objective)
         )
         if n_ok < initial_design_size(space.dim) or encoder.n_features == 0:
-            return exploration_step(space, used, seed=seed, index=index)
+            return Suggestion(exploration_step(space, used, seed=seed, index=index))
+        own_ok = sum(
+            1 for t in history.finished if t.objective is not None and np.isfinite(t.objective)
+        )
+        if history.transfer and own_ok >= transfer_horizon(space.dim):
+            # The job knows its own function well enough now: the parents' configs stay in
+            # `used`, their values leave the model (see transfer_horizon).
+            history = History(finished=history.finished, pending=history.pending)
         try:
             with np.errstate(all="ignore"), single_threaded_blas():
                 return self._model_step(space, encoder, history, used, seed=seed, index=index)
@@ -192,7 +229,7 @@ class BayesianStrategy:
                 seed,
                 index,
             )
-            return exploration_step(space, used, seed=seed, index=index)
+            return Suggestion(exploration_step(space, used, seed=seed, index=index))
 
     def _model_step(
         self,
@@ -203,26 +240,15 @@ class BayesianStrategy:
         *,
         seed: int,
         index: int,
-    ) -> Config | None:
+    ) -> Suggestion:
         rng = np.random.default_rng([seed, index, len(history.finished)])
-        u_all, kept = encoder.configs_to_unit([t.config for t in history.finished])
-        finished = [history.finished[i] for i in kept]
-        objectives = np.array(
-            [np.nan if t.objective is None else float(t.objective) for t in finished]
-        )
-        objectives[~np.isfinite(objectives)] = np.nan
-        if not np.isfinite(objectives).any():
-            raise ModelError("no finished trial in this space has an objective")
-        keep = _subsample(objectives, MAX_MODEL, rng)
-        u_obs = u_all[keep]
-        y = warp_targets(objectives[keep])
+        u_obs, y, ok, fit_idx, observed_range = _targets(encoder, history, rng)
         x = encoder.features(u_obs)
-        fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
         n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
         posterior = Posterior(x, y, hyper)
-        ok = np.isfinite(objectives[keep])
         best = float(np.min(y[ok]))
+        observed_best = best
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
         centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
         grid = _unused_grid(space, encoder, history)
@@ -241,7 +267,105 @@ class BayesianStrategy:
                 allowed = follows_the_mean(posterior, encoder, u, fitted, centres[0])
                 if allowed.any():
                     scores = np.where(allowed, scores, -np.inf)
-        return _best_unused(space, encoder, u, scores, used)
+        config = _best_unused(space, encoder, u, scores, used)
+        if config is None or observed_range is None:
+            return Suggestion(config)
+        pick = Acquisition(encoder, posterior, observed_best)(space.to_unit(config)[None, :])
+        return Suggestion(config, relative_expected_improvement(float(pick[0]), observed_range))
+
+
+def relative_expected_improvement(log_ei: float, observed_range: float) -> float | None:
+    """The expected improvement of the suggested config over the best observation, as a
+    fraction of the observed range of the objective (both in the GP's target units).
+
+    Measured from the best observation (whatever bar picked the config), so it says what the
+    model itself still hopes the pick will gain; the completion criteria's convergence rule
+    (``amtune.app.completion``) reads a run of these."""
+    if not np.isfinite(log_ei) or not observed_range > 0.0:
+        return None
+    return float(np.exp(log_ei) / observed_range)
+
+
+def _range_in_target_units(raw: FloatArray, warped: FloatArray) -> float | None:
+    """The job's own observed range of the objective, measured in warped target units.
+
+    :func:`warp_targets` is affine on the better half of the trials (only worse-than-median
+    values are rank-warped), so the slope there converts raw objective units into target
+    units, and an expected improvement in target units can be compared with the raw range:
+    the rank warp alone would stretch the bad half and make every improvement look large.
+    None with fewer than three observations or no spread among the better half."""
+    finite = np.isfinite(raw)
+    if finite.sum() < 3:
+        return None
+    good = finite & (raw <= np.median(raw[finite]))
+    spread = float(np.ptp(raw[good])) if good.sum() >= 2 else 0.0
+    if not spread > 0.0:
+        return None
+    slope = float(np.ptp(warped[good])) / spread
+    return float(np.ptp(raw[finite])) * slope
+
+
+def _targets(
+    encoder: Encoder, history: History, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_], IntArray, float | None]:
+    """Unit points, GP targets, which targets are real observations, the fit subset, and the
+    job's own observed range in target units (:func:`_range_in_target_units`).
+
+    Without transfer groups: the finished trials, warped together. With them (TransferLearning
+    parents), each parent's trials and then the job's own are warped on their own (ranks made
+    Gaussian and standardised, :func:`warp_targets`): a parent measured on another scale, or
+    whose function is shifted by a constant, then lends the model its *shape*, not its level.
+    Trials outside this space (a parent with other ranges) are dropped, never clipped: a value
+    observed outside the child's box says nothing certain about its boundary. Failures take
+    their group's worst warped value."""
+    if not history.transfer:
+        u_all, kept = encoder.configs_to_unit([t.config for t in history.finished])
+        objectives = _objectives([history.finished[i] for i in kept])
+        if not np.isfinite(objectives).any():
+            raise ModelError("no finished trial in this space has an objective")
+        keep = _subsample(objectives, MAX_MODEL, rng)
+        y = warp_targets(objectives[keep])
+        fit_idx = _subsample(objectives[keep], MAX_FIT, rng)
+        return (
+            u_all[keep],
+            y,
+            np.isfinite(objectives[keep]),
+            fit_idx,
+            _range_in_target_units(objectives[keep], y),
+        )
+    units: list[FloatArray] = []
+    warped: list[FloatArray] = []
+    ranking: list[FloatArray] = []
+    own_range: float | None = None
+    for group in (*history.transfer, history.finished):
+        u_group, kept = encoder.configs_to_unit([t.config for t in group])
+        objectives = _objectives([group[i] for i in kept])
+        if not np.isfinite(objectives).any():
+            continue
+        y_group = warp_targets(objectives)
+        if group is history.finished:
+            own_range = _range_in_target_units(objectives, y_group)
+        units.append(u_group)
+        warped.append(y_group)
+        ranking.append(np.where(np.isfinite(objectives), y_group, np.nan))
+    if not units:
+        raise ModelError("no trial in this space has an objective")
+    u_all, y_all, rank = np.vstack(units), np.concatenate(warped), np.concatenate(ranking)
+    keep = _subsample(rank, MAX_MODEL, rng)
+    fit_idx = _subsample(rank[keep], MAX_FIT, rng)
+    return u_all[keep], y_all[keep], np.isfinite(rank[keep]), fit_idx, own_range
+
+
+def _objectives(trials: list[Trial]) -> FloatArray:
+    values = np.array([np.nan if t.objective is None else float(t.objective) for t in trials])
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _used_ranks(space: SearchSpace, history: History) -> set[int]:
+    """Grid positions taken by the job's own trials and by its transfer parents' trials."""
+    related = History(finished=tuple(t for group in history.transfer for t in group))
+    return used_ranks(space, history) | used_ranks(space, related)
 
 
 def _unused_grid(space: SearchSpace, encoder: Encoder, history: History) -> FloatArray | None:
@@ -251,7 +375,7 @@ def _unused_grid(space: SearchSpace, encoder: Encoder, history: History) -> Floa
         return None
     u = encoder.discrete_grid()
     free = np.ones(len(u), dtype=bool)
-    free[list(used_ranks(space, history))] = False
+    free[list(_used_ranks(space, history))] = False
     return u[free]
 
 
