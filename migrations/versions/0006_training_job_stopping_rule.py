@@ -6,7 +6,7 @@ only jobs with a rule (``Median`` for TrainingJobEarlyStoppingType=Auto, ``Hyper
 reading the other jobs' learning curves. NULL: never stopped early.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07
 """
 

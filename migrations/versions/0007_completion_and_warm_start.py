@@ -9,7 +9,7 @@ deletion). ``training_jobs.expected_improvement`` is the engine's expected impro
 configuration it suggested, relative to the observed range (NULL for an exploration step).
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-07
 """
 
