@@ -15,6 +15,8 @@ from amtune.app.claims import Claim
 from amtune.app.service import Tuner
 from tests.app.requests import sdk_style_request
 from tests.service.clients import finish_training_jobs
+from tests.service.test_lifecycle import claim as claim_as
+from tests.service.test_lifecycle import finish
 
 OBJECTIVE = "validation:accuracy"
 
@@ -47,16 +49,7 @@ def criteria_job(
 
 
 def claim(tuner: Tuner, name: str) -> Claim:
-    outcome = tuner.claim(tuner.default_caller(), name, "w")
-    assert isinstance(outcome, Claim), outcome
-    return outcome
-
-
-def finish(tuner: Tuner, job: str, value: float | None) -> None:
-    caller = tuner.default_caller()
-    if value is not None:
-        tuner.report_metrics(caller, job, [{"MetricName": OBJECTIVE, "Value": value}])
-    tuner.complete(caller, job)
+    return claim_as(tuner, name, "w")
 
 
 def describe(tuner: Tuner, name: str) -> dict[str, Any]:
@@ -83,7 +76,7 @@ def test_target_reached_completes_and_stops_the_running_jobs(tuner: Tuner) -> No
     }
     # The job still running was told to stop, as a Stop does; its worker hears it.
     caller = tuner.default_caller()
-    assert tuner.heartbeat(caller, second.training_job_name)["StopRequested"] is True
+    assert tuner.heartbeat(caller, second.training_job_name, second.lease_token)["StopRequested"]
     finish(tuner, second.training_job_name, 0.99)
     ended = tuner.describe_training_job(caller, second.training_job_name)
     assert ended["TrainingJobStatus"] == "Stopped"
