@@ -15,6 +15,7 @@ from amtune.app.context import Caller
 from amtune.app.service import Tuner
 from amtune.app.sigv4 import HttpRequest
 from amtune.app.teams import Authenticator
+from amtune.observe.context import note_account
 
 
 def authenticator_for(request: Request, tuner: Tuner) -> Authenticator:
@@ -43,10 +44,12 @@ async def authenticate(request: Request, tuner: Tuner, *, allow_bearer: bool) ->
     authenticator = authenticator_for(request, tuner)
     known = authenticator.known_open()
     if known is not None:
+        note_account(known.account_id)
         return known
     signed = await as_signed(request)
     # The key lookup is a database query: off the event loop.
     caller: Caller = await run_in_threadpool(
         authenticator.caller, signed, allow_bearer=allow_bearer
     )
+    note_account(caller.account_id)
     return caller

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import events, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -43,6 +44,7 @@ from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import Config, History, Trial
+from amtune.observe import metrics
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
@@ -99,9 +101,12 @@ class _Request:
 
     def suggest(self) -> Config | None:
         """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
-        return get_strategy(self.strategy).suggest(
+        started = time.perf_counter()
+        config = get_strategy(self.strategy).suggest(
             self.space, self.history, seed=self.seed, index=self.created_count
         )
+        metrics.SUGGESTION_SECONDS.labels(self.strategy).observe(time.perf_counter() - started)
+        return config
 
 
 class _Raced:
@@ -118,6 +123,25 @@ class _Suggestion:
 
 
 def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+    """Hand ``worker_id`` the tuning job's next training job, or tell it to wait or to exit.
+
+    Counts the answer (200, 204, 409) and logs each training job handed out."""
+    try:
+        outcome = _claim(ctx, caller, tuning_job_name, worker_id)
+    except Conflict:
+        metrics.CLAIMS.labels("409").inc()
+        raise
+    if isinstance(outcome, Wait):
+        metrics.CLAIMS.labels("204").inc()
+    else:
+        metrics.CLAIMS.labels("200").inc()
+        events.training_job_claimed(
+            caller.account_id, outcome.training_job_name, tuning_job_name, worker_id
+        )
+    return outcome
+
+
+def _claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
     if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
         raise ValidationError(
             f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "

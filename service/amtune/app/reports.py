@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import events, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.domain import ACTIVE_TRAINING, TrainingStatus
 from amtune.app.errors import Conflict, ValidationError
@@ -247,8 +247,10 @@ def complete(
         if job.objective_metric not in latest:
             return None
         seen = repository.guard_of(job)
+        decided = events.mark()
         finish(job, latest, now)
         if not repository.end_if_unchanged(session, job, seen):
+            events.discard_since(decided)  # nothing written: the locked path decides again
             return None
         return {"TrainingJobStatus": job.status}
 

@@ -14,6 +14,7 @@ from amtune.app import claims, reports, tags, training_jobs, tuning_jobs
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.sweeper import Sweeper, sweep
+from amtune.app.telemetry import JobCounts
 from amtune.settings import Settings
 from amtune.store.database import Database
 
@@ -109,3 +110,8 @@ class Tuner:
         self, caller: Caller, name: str, reason: Any, retryable: Any = False, worker_id: Any = None
     ) -> dict[str, Any]:
         return reports.fail(self.ctx, caller, name, reason, retryable, worker_id)
+
+    # --- operators ----------------------------------------------------------------------
+    def job_counts(self) -> JobCounts:
+        """A Prometheus collector of jobs by status, read from the database at each scrape."""
+        return JobCounts(self.ctx)
