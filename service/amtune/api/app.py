@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amtune import __version__
 from amtune.api import aws_json, limits, operators, rest
+from amtune.api.console import routes as console_routes
 from amtune.api.errors import http_error_handler, rest_error_handler, rest_validation_handler
 from amtune.api.lean import LeanRoutes, lean_routes
 from amtune.api.observing import Observing
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     app.include_router(aws_json.router)
     app.include_router(rest.router)
     operators.mount(app)
+    console_routes.mount(app)
 
     @app.get("/healthz", tags=["health"], operation_id="healthz")
     def healthz() -> dict[str, str]:
