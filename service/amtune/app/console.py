@@ -89,6 +89,11 @@ def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
 
+def _scored(row: Any) -> bool:
+    """An ended training job whose objective counts (as for BestTrainingJob: not a failure)."""
+    return row.ended_at is not None and row.status != "Failed" and _finite(row.objective_value)
+
+
 def _read(ctx: Context, caller: Caller, name: str) -> tuple[TuningJobRow, Sequence[Any]]:
     validate_tuning_job_name(name, "hyperParameterTuningJobName")
 
@@ -119,9 +124,7 @@ def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
     tuning, rows = _read(ctx, caller, name)
     space = _space(tuning)
     kind = tuning.objective_type
-    scored = [
-        i for i, r in enumerate(rows) if r.ended_at is not None and _finite(r.objective_value)
-    ]
+    scored = [i for i, r in enumerate(rows) if _scored(r)]
     minimised = np.array([to_minimise(rows[i].objective_value, kind) for i in scored])
     ended = np.array([rows[i].ended_at for i in scored], dtype=float)
     best = [scored[int(np.argmin(minimised))]] if scored else []
@@ -185,7 +188,7 @@ def contour(ctx: Context, caller: Caller, name: str, x: str, y: str) -> dict[str
                 f"Value '{value}' at '{field}' failed to satisfy constraint: "
                 f"Member must be one of the tuned hyperparameters {names}"
             )
-    scored = [r for r in rows if r.ended_at is not None and _finite(r.objective_value)]
+    scored = [r for r in rows if _scored(r)]
     units, kept = _units(space, scored)
     values = np.array([scored[i].objective_value for i in kept], dtype=float)
     ix, iy = names.index(x), names.index(y)
@@ -215,7 +218,7 @@ def curves(ctx: Context, caller: Caller, name: str, metric: str | None) -> dict[
     tuning, rows = _read(ctx, caller, name)
     kind = tuning.objective_type
     scored = sorted(
-        (r for r in rows if _finite(r.objective_value)),
+        (r for r in rows if _scored(r)),
         key=lambda r: to_minimise(r.objective_value, kind),
     )
     chosen = {r.id: r for r in scored[:CURVE_JOBS_BEST]}

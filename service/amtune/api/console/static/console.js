@@ -55,9 +55,18 @@ function number(value) {
   return Math.abs(value) >= 1e4 || (Math.abs(value) < 1e-3 && value !== 0) ? value.toExponential(4) : String(+value.toFixed(6));
 }
 
+function label(text) {
+  const value = Number(text);
+  return text !== "" && Number.isFinite(value) ? String(+value.toPrecision(3)) : text;
+}
+
 function show(error) {
-  const target = document.getElementById("summary") || document.querySelector("main");
-  target.append(el("p", { class: "error", role: "alert" }, error.message));
+  let notice = document.getElementById("error");
+  if (!notice) {
+    notice = el("p", { id: "error", class: "error", role: "alert" });
+    document.querySelector("main").prepend(notice);
+  }
+  notice.textContent = error.message;
 }
 
 const charts = {};
@@ -148,7 +157,7 @@ function tuningJobPage() {
   function valueOf(hp, text) { return hp.Kind === "Categorical" ? text : Number(text); }
 
   function renderCharts(o) {
-    const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime);
+    const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime && p.Status !== "Failed");
     const bestLine = o.BestSoFar.map(([t, v]) => [t * 1000, v]);
     if (bestLine.length && o.TuningJob.HyperParameterTuningEndTime === undefined) bestLine.push([Date.now(), bestLine[bestLine.length - 1][1]]);
     chart("history", {
@@ -225,9 +234,9 @@ function tuningJobPage() {
       aria: { enabled: true },
       tooltip: {},
       grid: { left: 80, bottom: 70 },
-      xAxis: { type: "category", data: c.XLabels, name: c.X, axisLabel: { rotate: 45 } },
-      yAxis: { type: "category", data: c.YLabels, name: c.Y },
-      visualMap: { min: Math.min(...values, 0), max: Math.max(...values, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#2166ac", "#f7f7f7", "#b2182b"] } },
+      xAxis: { type: "category", data: c.XLabels.map(label), name: c.X, axisLabel: { rotate: 45 } },
+      yAxis: { type: "category", data: c.YLabels.map(label), name: c.Y },
+      visualMap: { min: values.length ? Math.min(...values) : 0, max: values.length ? Math.max(...values) : 1, calculable: true, orient: "horizontal", left: "center", bottom: 0, inRange: { color: ["#2166ac", "#f7f7f7", "#b2182b"] } },
       series: [{ type: "heatmap", data: cells }],
     });
   }
