@@ -10,6 +10,7 @@ request causes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -38,6 +39,17 @@ def _aws_operation(scope: Scope) -> str:
             name = value.decode("latin-1").removeprefix(TARGET_PREFIX)
             return name if name in OPERATIONS else "unknown"
     return "unknown"
+
+
+@functools.cache
+def _counted(face: str, operation: str, status: int) -> Any:
+    """The labelled child, looked up once per label set (``labels()`` takes a lock)."""
+    return metrics.REQUESTS.labels(face, operation, str(status))
+
+
+@functools.cache
+def _timed(face: str, operation: str) -> Any:
+    return metrics.REQUEST_SECONDS.labels(face, operation)
 
 
 class Observing:
@@ -72,8 +84,8 @@ class Observing:
         finally:
             elapsed = time.perf_counter() - started
             operation = info.operation
-            metrics.REQUESTS.labels(info.face, operation, str(status)).inc()
-            metrics.REQUEST_SECONDS.labels(info.face, operation).observe(elapsed)
+            _counted(info.face, operation, status).inc()
+            _timed(info.face, operation).observe(elapsed)
             fields: dict[str, Any] = {
                 "event": "request",
                 "method": method,

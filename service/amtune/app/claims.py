@@ -122,6 +122,11 @@ class _Suggestion:
     config: Config | None
 
 
+_CLAIMED_200 = metrics.CLAIMS.labels("200")
+_CLAIMED_204 = metrics.CLAIMS.labels("204")
+_CLAIMED_409 = metrics.CLAIMS.labels("409")
+
+
 def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
     """Hand ``worker_id`` the tuning job's next training job, or tell it to wait or to exit.
 
@@ -129,12 +134,12 @@ def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) ->
     try:
         outcome = _claim(ctx, caller, tuning_job_name, worker_id)
     except Conflict:
-        metrics.CLAIMS.labels("409").inc()
+        _CLAIMED_409.inc()
         raise
     if isinstance(outcome, Wait):
-        metrics.CLAIMS.labels("204").inc()
+        _CLAIMED_204.inc()
     else:
-        metrics.CLAIMS.labels("200").inc()
+        _CLAIMED_200.inc()
         events.training_job_claimed(
             caller.account_id, outcome.training_job_name, tuning_job_name, worker_id
         )

@@ -44,13 +44,19 @@ class Context:
         Events the work records (``app.events``) are written only once it committed; an
         attempt that is rolled back and run again starts with none."""
 
-        with events.held() as pending:
+        pending, token = events.hold()
 
-            def attempt(session: Session) -> T:
-                pending.clear()
-                return work(session)
+        def attempt(session: Session) -> T:
+            pending.clear()
+            return work(session)
 
-            return self._run(attempt, readonly=readonly, one_statement=one_statement)
+        try:
+            result = self._run(attempt, readonly=readonly, one_statement=one_statement)
+        finally:
+            events.release(token)
+        if pending:
+            events.committed(pending)
+        return result
 
     def _run(self, work: Callable[[Session], T], *, readonly: bool, one_statement: bool) -> T:
         try:

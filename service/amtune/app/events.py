@@ -10,9 +10,7 @@ committed. Outside any ``Context.run`` an event is written at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,16 +51,20 @@ def discard_since(position: int) -> None:
         del pending[position:]
 
 
-@contextmanager
-def held() -> Iterator[list[Event]]:
-    """Hold the events recorded inside; the caller clears the list when an attempt fails."""
-    outer = _PENDING.get()
+def hold() -> tuple[list[Event], Token[list[Event] | None]]:
+    """Start holding events (in a list the caller clears when an attempt fails); plain
+    functions rather than a context manager, as this runs around every transaction."""
     pending: list[Event] = []
-    token = _PENDING.set(pending)
-    try:
-        yield pending
-    finally:
-        _PENDING.reset(token)
+    return pending, _PENDING.set(pending)
+
+
+def release(token: Token[list[Event] | None]) -> None:
+    _PENDING.reset(token)
+
+
+def committed(pending: list[Event]) -> None:
+    """The held events' transaction committed: hand them to an enclosing hold, or write them."""
+    outer = _PENDING.get()
     for event in pending:
         if outer is not None:
             outer.append(event)
