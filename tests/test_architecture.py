@@ -14,6 +14,8 @@ FORBIDDEN = {
     "engine": ("amtune.store", "amtune.app", "amtune.api", "sqlalchemy", "fastapi", "httpx"),
     "sdk": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine"),
     "worker": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine"),
+    # Metrics and log context: every layer may use them, so they use no layer.
+    "observe": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine", "sqlalchemy"),
 }
 
 

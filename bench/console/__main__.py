@@ -83,13 +83,21 @@ def fill_amtune(url: str, jobs: int, points: int) -> list[dict[str, Any]]:
 
 
 def fill_optuna(url: str, trials: list[dict[str, Any]]) -> int:
+    """The same trials as an Optuna study. Optuna's own ``add_trials`` took 66 s for 300
+    trials of 20 intermediate values here, so the rows go into its tables in bulk, through
+    its own SQLAlchemy models (same schema, same enum and distribution encodings)."""
+    import datetime as dt
+
     import optuna
     from optuna.distributions import (
         CategoricalDistribution,
         FloatDistribution,
         IntDistribution,
+        distribution_to_json,
     )
-    from optuna.trial import TrialState, create_trial
+    from optuna.storages._rdb import models
+    from optuna.trial import TrialState
+    from sqlalchemy import insert
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = optuna.storages.RDBStorage(url)
@@ -100,30 +108,82 @@ def fill_optuna(url: str, trials: list[dict[str, Any]]) -> int:
         "booster": CategoricalDistribution(["gbtree", "dart"]),
         "max_depth": IntDistribution(3, 10),
     }
+    encoded = {name: distribution_to_json(d) for name, d in distributions.items()}
+    trial_table = models.TrialModel.__table__
     started = time.monotonic()
-    batch = []
-    for i, trial in enumerate(trials):
-        params: dict[str, Any] = {
-            "eta": float(trial["params"]["eta"]),
-            "subsample": float(trial["params"]["subsample"]),
-            "booster": trial["params"]["booster"],
-            "max_depth": int(trial["params"]["max_depth"]),
-        }
-        batch.append(
-            create_trial(
-                state=TrialState.COMPLETE,
-                value=trial["curve"][-1],
-                params=params,
-                distributions=distributions,
-                intermediate_values=dict(enumerate(trial["curve"], start=1)),
+    begun = dt.datetime(2026, 1, 1)
+    with storage.engine.begin() as conn:
+        for first in range(0, len(trials), 1000):
+            chunk = trials[first : first + 1000]
+            rows = [
+                {
+                    "number": first + i,
+                    "study_id": study._study_id,
+                    "state": TrialState.COMPLETE,
+                    "datetime_start": begun + dt.timedelta(seconds=first + i),
+                    "datetime_complete": begun + dt.timedelta(seconds=first + i + 1),
+                }
+                for i in range(len(chunk))
+            ]
+            ids = (
+                conn.execute(
+                    insert(trial_table).returning(
+                        trial_table.c.trial_id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+                .scalars()
+                .all()
             )
-        )
-        if len(batch) == 500 or i == len(trials) - 1:
-            study.add_trials(batch)
-            batch = []
+            params, values, intermediate = [], [], []
+            for trial_id, trial in zip(ids, chunk, strict=True):
+                given = trial["params"]
+                typed = {
+                    "eta": float(given["eta"]),
+                    "subsample": float(given["subsample"]),
+                    "booster": given["booster"],
+                    "max_depth": int(given["max_depth"]),
+                }
+                for name, value in typed.items():
+                    params.append(
+                        {
+                            "trial_id": trial_id,
+                            "param_name": name,
+                            "param_value": distributions[name].to_internal_repr(value),
+                            "distribution_json": encoded[name],
+                        }
+                    )
+                values.append(
+                    {
+                        "trial_id": trial_id,
+                        "objective": 0,
+                        "value": trial["curve"][-1],
+                        "value_type": models.TrialValueModel.TrialValueType.FINITE,
+                    }
+                )
+                intermediate += [
+                    {
+                        "trial_id": trial_id,
+                        "step": step,
+                        "intermediate_value": value,
+                        "intermediate_value_type": (
+                            models.TrialIntermediateValueModel.TrialIntermediateValueType.FINITE
+                        ),
+                    }
+                    for step, value in enumerate(trial["curve"], start=1)
+                ]
+            conn.execute(insert(models.TrialParamModel.__table__), params)
+            conn.execute(insert(models.TrialValueModel.__table__), values)
+            conn.execute(insert(models.TrialIntermediateValueModel.__table__), intermediate)
+            done = first + len(chunk)
             print(
-                f"  optuna: {i + 1} trials stored ({time.monotonic() - started:.0f} s)", flush=True
+                f"  optuna: {done} trials stored ({time.monotonic() - started:.0f} s)", flush=True
             )
+    loaded = optuna.load_study(study_name=NAME, storage=storage)
+    assert len(loaded.trials) == len(trials)  # Optuna reads back what was written
+    assert (
+        loaded.trials[-1].intermediate_values[len(trials[-1]["curve"])] == trials[-1]["curve"][-1]
+    )
     return study._study_id
 
 

@@ -74,7 +74,9 @@ function chart(id, option) {
   const node = typeof id === "string" ? document.getElementById(id) : id;
   const key = node.id;
   if (!charts[key]) charts[key] = echarts.init(node, null, { renderer: "svg" });
-  charts[key].setOption(option, true);
+  // No entry animation: a live page redraws every few seconds, and at thousands of shapes
+  // the animation is what the first paint waits for.
+  charts[key].setOption({ animation: false, ...option }, true);
   return charts[key];
 }
 window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
@@ -156,7 +158,7 @@ function tuningJobPage() {
 
   function valueOf(hp, text) { return hp.Kind === "Categorical" ? text : Number(text); }
 
-  function renderCharts(o) {
+  async function renderCharts(o) {
     const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime && p.Status !== "Failed");
     const bestLine = o.BestSoFar.map(([t, v]) => [t * 1000, v]);
     if (bestLine.length && o.TuningJob.HyperParameterTuningEndTime === undefined) bestLine.push([Date.now(), bestLine[bestLine.length - 1][1]]);
@@ -170,6 +172,8 @@ function tuningJobPage() {
         { name: "best so far", type: "line", step: "end", symbol: "none", data: bestLine },
       ],
     });
+    // Let the browser paint the first plot before drawing the others.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const importance = [...o.Importance].sort((a, b) => a.Share - b.Share);
     chart("importance", {
       aria: { enabled: true },
@@ -320,7 +324,7 @@ function tuningJobPage() {
       if (signature !== seen) {
         seen = signature;
         renderSummary(overview);
-        renderCharts(overview);
+        await renderCharts(overview);
         await Promise.all([loadJobs(jobs.tokens[jobs.tokens.length - 1] || null), loadContour(), loadCurves()]);
         document.body.dataset.rendered = String(overview.TrainingJobCount);
       }
