@@ -42,6 +42,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from amtune.observe.logs import configure as configure_logs
+
+    settings = _settings(args)
+    # Before the imports below: some of them (alembic) log as they load.
+    configure_logs(settings.log_format, settings.log_level)
+
     import uvicorn
 
     from amtune.api.app import create_app
@@ -49,7 +55,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from amtune.app.teams import StartupRefused, startup_mode
     from amtune.store.migrate import upgrade
 
-    settings = _settings(args)
     if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
         log.error("amtune will not start: TLS needs both --ssl-certfile and --ssl-keyfile")
         return 2
@@ -77,6 +82,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # The logging set up above (text or JSON) carries uvicorn's lines too, and
+        # api.observing writes one line per request with its operation, in place of
+        # uvicorn's access line.
+        log_config=None,
+        access_log=False,
         timeout_graceful_shutdown=10,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
         timeout_keep_alive=75,
