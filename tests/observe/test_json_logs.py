@@ -66,9 +66,10 @@ def test_json_lines_name_request_account_operation_and_never_a_secret(
         http = httpx.Client(base_url=server.url, headers=bearer(team), timeout=30)
         claim = http.post("/v1/tuning-jobs/logged/claims", json={"WorkerId": "w-7"})
         assert claim.status_code == 200
-        job = claim.json()["TrainingJobName"]
+        job, token = claim.json()["TrainingJobName"], claim.json()["LeaseToken"]
         failed = http.post(
-            f"/v1/training-jobs/{job}/fail", json={"FailureReason": "OOM", "Retryable": False}
+            f"/v1/training-jobs/{job}/fail",
+            json={"LeaseToken": token, "FailureReason": "OOM", "Retryable": False},
         )
         assert failed.status_code == 200
         request_id = claim.headers["x-amzn-RequestId"]
@@ -83,6 +84,7 @@ def test_json_lines_name_request_account_operation_and_never_a_secret(
     everything = json.dumps(lines)
     assert team.secret_access_key not in everything
     assert "not-the-secret" not in everything
+    assert token not in everything  # a lease token proves holding a job: a secret too
 
     events = {line.get("event"): line for line in lines if "event" in line}
     created = events["tuning_job.created"]

@@ -61,14 +61,16 @@ def test_metrics_move_with_traffic_and_carry_bounded_labels(
     third = client.post("/v1/tuning-jobs/metrics-job/claims", json=worker).json()
     assert client.post("/v1/tuning-jobs/metrics-job/claims", json=worker).status_code == 204
     metric = {"Metrics": [{"MetricName": "validation:accuracy", "Value": 0.9, "Step": 1}]}
-    name = first["TrainingJobName"]
-    assert client.post(f"/v1/training-jobs/{name}/metrics", json=metric).status_code == 200
-    assert client.post(f"/v1/training-jobs/{name}/complete", json={}).status_code == 200
-    assert client.post("/v1/training-jobs/nope/heartbeat", json={}).status_code == 404
+    name, lease = first["TrainingJobName"], {"LeaseToken": first["LeaseToken"]}
+    answer = client.post(f"/v1/training-jobs/{name}/metrics", json={**metric, **lease})
+    assert answer.status_code == 200
+    assert client.post(f"/v1/training-jobs/{name}/complete", json=lease).status_code == 200
+    assert client.post("/v1/training-jobs/nope/heartbeat", json=lease).status_code == 404
     # The second job's worker goes silent: its lease lapses and it is retried once.
-    client.post(f"/v1/training-jobs/{third['TrainingJobName']}/heartbeat", json={})
+    third_lease = {"LeaseToken": third["LeaseToken"]}
+    client.post(f"/v1/training-jobs/{third['TrainingJobName']}/heartbeat", json=third_lease)
     clock.advance(tuner.settings.lease_seconds + 1)
-    client.post(f"/v1/training-jobs/{third['TrainingJobName']}/heartbeat", json={})
+    client.post(f"/v1/training-jobs/{third['TrainingJobName']}/heartbeat", json=third_lease)
     assert tuner.sweep() >= 0
     describe = client.get(f"/v1/training-jobs/{second['TrainingJobName']}").json()
     assert describe["TrainingJobStatus"] == "InProgress"
