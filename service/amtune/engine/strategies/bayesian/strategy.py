@@ -389,7 +389,7 @@ class BayesianStrategy:
         index: int,
     ) -> Suggestion:
         rng = np.random.default_rng([seed, index, len(history.finished)])
-        u_obs, y, ok, fit_idx, observed_range = _targets(encoder, history, rng)
+        u_obs, y, ok, fit_idx, scale = _targets(encoder, history, rng)
         x = encoder.features(u_obs)
         n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
@@ -415,22 +415,22 @@ class BayesianStrategy:
                 if allowed.any():
                     scores = np.where(allowed, scores, -np.inf)
         config = _best_unused(space, encoder, u, scores, used)
-        if config is None or observed_range is None:
+        if config is None or scale is None:
             return Suggestion(config)
         pick = Acquisition(encoder, posterior, observed_best)(space.to_unit(config)[None, :])
-        return Suggestion(config, relative_expected_improvement(float(pick[0]), observed_range))
+        return Suggestion(config, relative_expected_improvement(float(pick[0]), scale))
 
 
-def relative_expected_improvement(log_ei: float, observed_range: float) -> float | None:
+def relative_expected_improvement(log_ei: float, scale: float) -> float | None:
     """The expected improvement of the suggested config over the best observation, as a
-    fraction of the observed range of the objective (both in the GP's target units).
+    fraction of the objective's scale (:func:`_range_in_target_units`; both in target units).
 
     Measured from the best observation (whatever bar picked the config), so it says what the
     model itself still hopes the pick will gain; the completion criteria's convergence rule
     (``amtune.app.completion``) reads a run of these."""
-    if not np.isfinite(log_ei) or not observed_range > 0.0:
+    if not np.isfinite(log_ei) or not scale > 0.0:
         return None
-    return float(np.exp(log_ei) / observed_range)
+    return float(np.exp(log_ei) / scale)
 
 
 FLOOR_OF_RANGE = 0.1
