@@ -125,6 +125,11 @@ def test_criteria_not_met_run_the_whole_budget(tuner: Tuner) -> None:
 
 
 ONE_DIMENSION = {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}
+TWO_DIMENSIONS = {
+    "ContinuousParameterRanges": [
+        {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1"} for i in range(2)
+    ]
+}
 SIX_DIMENSIONS = {
     "ContinuousParameterRanges": [
         {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1"} for i in range(6)
@@ -133,8 +138,12 @@ SIX_DIMENSIONS = {
 
 
 def parabola(params: dict[str, str]) -> float:
-    """Converges: one smooth bowl, its top inside the range."""
     return 1.0 - (float(params["x"]) - 0.3) ** 2
+
+
+def bowl(params: dict[str, str]) -> float:
+    """Converges: one smooth bowl, its top inside the box."""
+    return 1.0 - (float(params["x0"]) - 0.3) ** 2 - (float(params["x1"]) - 0.6) ** 2
 
 
 def ackley(params: dict[str, str]) -> float:
@@ -159,8 +168,10 @@ CONVERGENCE = {"ConvergenceDetected": {"CompleteOnConvergence": "Enabled"}}
 
 
 def test_bayesian_converges_on_a_bowl_and_says_when(tuner: Tuner) -> None:
-    criteria_job(tuner, "bowl", CONVERGENCE, max_jobs=40, strategy="Bayesian", ranges=ONE_DIMENSION)
-    jobs = run(tuner, "bowl", parabola)
+    criteria_job(
+        tuner, "bowl", CONVERGENCE, max_jobs=40, strategy="Bayesian", ranges=TWO_DIMENSIONS
+    )
+    jobs = run(tuner, "bowl", bowl)
     described = describe(tuner, "bowl")
     assert described["HyperParameterTuningJobStatus"] == "Completed"
     assert jobs < 25, jobs
