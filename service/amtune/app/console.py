@@ -38,13 +38,14 @@ from amtune.store import repository
 from amtune.store.models import TuningJobRow
 
 POINTS_LIMIT = 1000
-IMPORTANCE_LIMIT = 5000
+IMPORTANCE_LIMIT = 2000
 TIMELINE_LIMIT = 500
 CURVE_JOBS_BEST = 10
 CURVE_JOBS_LATEST = 20
 CURVE_POINTS = 200
 DETAIL_POINTS = 500
 CONTOUR_BINS = 20
+CONTOUR_LIMIT = 3000
 CSV_PAGE = 100
 
 
@@ -94,6 +95,11 @@ def _scored(row: Any) -> bool:
     return row.ended_at is not None and row.status != "Failed" and _finite(row.objective_value)
 
 
+def _tuning(ctx: Context, caller: Caller, name: str) -> TuningJobRow:
+    validate_tuning_job_name(name, "hyperParameterTuningJobName")
+    return ctx.run(lambda s: tuning_jobs.load(s, caller, name), readonly=True)
+
+
 def _read(ctx: Context, caller: Caller, name: str) -> tuple[TuningJobRow, Sequence[Any]]:
     validate_tuning_job_name(name, "hyperParameterTuningJobName")
 
@@ -104,12 +110,17 @@ def _read(ctx: Context, caller: Caller, name: str) -> tuple[TuningJobRow, Sequen
     return ctx.run(work, readonly=True)
 
 
-def _units(space: SearchSpace, rows: Sequence[Any]) -> tuple[np.ndarray, list[int]]:
-    """The unit-cube coding of each row's hyperparameters; rows outside the space skipped."""
+def _hyperparameters_of(ctx: Context, rows: Sequence[Any]) -> list[dict[str, str]]:
+    found = ctx.run(lambda s: queries.hyperparameters_of(s, [r.id for r in rows]), readonly=True)
+    return [found.get(r.id, {}) for r in rows]
+
+
+def _units(space: SearchSpace, configs: Sequence[dict[str, str]]) -> tuple[np.ndarray, list[int]]:
+    """The unit-cube coding of each config; configs outside the space are skipped."""
     coded, kept = [], []
-    for i, row in enumerate(rows):
+    for i, config in enumerate(configs):
         try:
-            coded.append(space.to_unit(row.tuned_hyperparameters))
+            coded.append(space.to_unit(config))
         except (ValueError, KeyError):
             continue
         kept.append(i)
@@ -128,13 +139,16 @@ def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
     minimised = np.array([to_minimise(rows[i].objective_value, kind) for i in scored])
     ended = np.array([rows[i].ended_at for i in scored], dtype=float)
     best = [scored[int(np.argmin(minimised))]] if scored else []
-    shown = sample_indices(len(rows), POINTS_LIMIT, keep=best)
+    shown = [int(i) for i in sample_indices(len(rows), POINTS_LIMIT, keep=best)]
     steps = best_so_far_steps(ended, minimised) if scored else []
-    units, coded = _units(space, [rows[i] for i in scored])
-    if len(coded) > IMPORTANCE_LIMIT:
-        pick = sample_indices(len(coded), IMPORTANCE_LIMIT)
-        units, coded = units[pick], [coded[int(i)] for i in pick]
-    shares = importance(units, minimised[coded]) if coded else np.zeros(space.dim)
+    # Reading and coding hyperparameters is the costly part: only for the jobs shown and
+    # the sample importance is computed on.
+    sampled = sample_indices(len(scored), IMPORTANCE_LIMIT)
+    wanted = sorted(set(shown) | {scored[int(i)] for i in sampled})
+    configs = dict(zip(wanted, _hyperparameters_of(ctx, [rows[i] for i in wanted]), strict=True))
+    units, coded = _units(space, [configs[scored[int(i)]] for i in sampled])
+    objectives = minimised[sampled[coded]] if coded else np.zeros(0)
+    shares = importance(units, objectives) if coded else np.zeros(space.dim)
     started = [r for r in rows if r.started_at is not None][-TIMELINE_LIMIT:]
     now = ctx.now()
     counts: dict[str, int] = defaultdict(int)
@@ -146,7 +160,7 @@ def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
         "HyperParameters": _hyperparameters(space),
         "TrainingJobCount": len(rows),
         "StatusCounts": dict(counts),
-        "Points": [_point(rows[int(i)]) for i in shown],
+        "Points": [_point(rows[i], configs[i]) for i in shown],
         "BestSoFar": [[t, -v if kind == "Maximize" else v] for t, v in steps],
         "Importance": [
             {"Name": rng.name, "Share": round(float(share), 4)}
@@ -165,7 +179,7 @@ def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
     }
 
 
-def _point(row: Any) -> dict[str, Any]:
+def _point(row: Any, hyperparameters: dict[str, str]) -> dict[str, Any]:
     return {
         "Seq": row.seq,
         "TrainingJobName": row.name,
@@ -173,7 +187,7 @@ def _point(row: Any) -> dict[str, Any]:
         "Objective": row.objective_value if _finite(row.objective_value) else None,
         "CreationTime": row.created_at,
         "EndTime": row.ended_at,
-        "HyperParameters": dict(row.tuned_hyperparameters),
+        "HyperParameters": dict(hyperparameters),
     }
 
 
@@ -189,7 +203,8 @@ def contour(ctx: Context, caller: Caller, name: str, x: str, y: str) -> dict[str
                 f"Member must be one of the tuned hyperparameters {names}"
             )
     scored = [r for r in rows if _scored(r)]
-    units, kept = _units(space, scored)
+    scored = [scored[int(i)] for i in sample_indices(len(scored), CONTOUR_LIMIT)]
+    units, kept = _units(space, _hyperparameters_of(ctx, scored))
     values = np.array([scored[i].objective_value for i in kept], dtype=float)
     ix, iy = names.index(x), names.index(y)
     grid = grid_means(units[:, ix], units[:, iy], values, CONTOUR_BINS) if kept else []
@@ -215,22 +230,21 @@ def _axis_labels(space: SearchSpace, index: int) -> list[str]:
 
 def curves(ctx: Context, caller: Caller, name: str, metric: str | None) -> dict[str, Any]:
     """Learning curves of the best and the latest training jobs, a few hundred points each."""
-    tuning, rows = _read(ctx, caller, name)
-    kind = tuning.objective_type
-    scored = sorted(
-        (r for r in rows if _scored(r)),
-        key=lambda r: to_minimise(r.objective_value, kind),
-    )
-    chosen = {r.id: r for r in scored[:CURVE_JOBS_BEST]}
-    for row in rows[-CURVE_JOBS_LATEST:]:
-        chosen.setdefault(row.id, row)
-    ids = list(chosen)
+    validate_tuning_job_name(name, "hyperParameterTuningJobName")
+
+    def work(session: Any) -> tuple[TuningJobRow, dict[int, Any], list[str], Sequence[Any]]:
+        tuning = tuning_jobs.load(session, caller, name)
+        best = queries.best_jobs(session, tuning.id, tuning.objective_type, CURVE_JOBS_BEST)
+        chosen = {r.id: r for r in best}
+        for row in queries.latest_jobs(session, tuning.id, CURVE_JOBS_LATEST):
+            chosen.setdefault(row.id, row)
+        ids = list(chosen)
+        wanted = metric or tuning.objective_metric
+        names = queries.metric_names(session, ids)
+        return tuning, chosen, names, queries.metric_points(session, ids, wanted)
+
+    tuning, chosen, metric_names, points = ctx.run(work, readonly=True)
     wanted = metric or tuning.objective_metric
-
-    def work(session: Any) -> tuple[list[str], Sequence[Any]]:
-        return queries.metric_names(session, ids), queries.metric_points(session, ids, wanted)
-
-    metric_names, points = ctx.run(work, readonly=True)
     by_job: dict[int, list[Any]] = defaultdict(list)
     for point in points:
         by_job[point.training_job_id].append(point)
@@ -301,7 +315,7 @@ CSV_COLUMNS = (
 def training_jobs_csv(ctx: Context, caller: Caller, name: str) -> Iterator[str]:
     """Every training job of a tuning job as CSV lines, read page by page through
     ListTrainingJobsForHyperParameterTuningJob, so the file says what the API says."""
-    tuning, _rows = _read(ctx, caller, name)
+    tuning = _tuning(ctx, caller, name)
     parameters = [rng.name for rng in _space(tuning).ranges]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -346,7 +360,7 @@ def training_jobs_csv(ctx: Context, caller: Caller, name: str) -> Iterator[str]:
 def create_request_from(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
     """A CreateHyperParameterTuningJob request like the one that made ``name``, renamed,
     for the console's "new job from this one" form."""
-    tuning, _rows = _read(ctx, caller, name)
+    tuning = _tuning(ctx, caller, name)
     request = dict(tuning.request)
     suffix = "-again"
     request["HyperParameterTuningJobName"] = name[: 32 - len(suffix)] + suffix

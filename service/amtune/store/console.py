@@ -45,7 +45,7 @@ def objective_bounds(
 
 
 def training_job_points(session: Session, tuning_job_id: int) -> Sequence[Any]:
-    """Every training job of a tuning job, narrow, in creation order."""
+    """Every training job of a tuning job, narrow (no hyperparameters), in creation order."""
     return session.execute(
         select(
             TrainingJobRow.id,
@@ -58,10 +58,57 @@ def training_job_points(session: Session, tuning_job_id: int) -> Sequence[Any]:
             TrainingJobRow.ended_at,
             TrainingJobRow.worker_id,
             TrainingJobRow.stop_requested,
-            TrainingJobRow.tuned_hyperparameters,
         )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
+    ).all()
+
+
+def hyperparameters_of(session: Session, training_job_ids: Sequence[int]) -> dict[int, Any]:
+    """The tuned hyperparameters of the given jobs: decoding them is the costly part of a big
+    job's read, so only the jobs a plot shows are read."""
+    if not training_job_ids:
+        return {}
+    rows = session.execute(
+        select(TrainingJobRow.id, TrainingJobRow.tuned_hyperparameters).where(
+            TrainingJobRow.id.in_(list(training_job_ids))
+        )
+    )
+    return {job_id: hyperparameters for job_id, hyperparameters in rows}
+
+
+_CURVE_COLUMNS = (
+    TrainingJobRow.id,
+    TrainingJobRow.name,
+    TrainingJobRow.status,
+    TrainingJobRow.stop_requested,
+)
+
+
+def best_jobs(
+    session: Session, tuning_job_id: int, objective_type: str | None, limit: int
+) -> Sequence[Any]:
+    """The ``limit`` best ended, not failed, training jobs of a tuning job."""
+    column = TrainingJobRow.objective_value
+    return session.execute(
+        select(*_CURVE_COLUMNS)
+        .where(
+            TrainingJobRow.tuning_job_id == tuning_job_id,
+            column.is_not(None),
+            TrainingJobRow.ended_at.is_not(None),
+            TrainingJobRow.status != "Failed",
+        )
+        .order_by(column.desc() if objective_type == "Maximize" else column.asc())
+        .limit(limit)
+    ).all()
+
+
+def latest_jobs(session: Session, tuning_job_id: int, limit: int) -> Sequence[Any]:
+    return session.execute(
+        select(*_CURVE_COLUMNS)
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        .order_by(TrainingJobRow.seq.desc())
+        .limit(limit)
     ).all()
 
 
