@@ -1,8 +1,14 @@
-"""``amtune``: serve the API, migrate the database, export OpenAPI, run workers."""
+"""``amtune``: serve the API, migrate the database, export OpenAPI, run workers.
+
+This module imports nothing beyond the standard library at import time: ``pip install amtune``
+installs only the client (SDK and ``amtune worker``), and the server's packages come with the
+``server`` extra. Each server command imports them when it runs, after checking they are there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -10,15 +16,35 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amtune.settings import Settings
-
 if TYPE_CHECKING:
     from amtune.app.context import Context
+    from amtune.settings import Settings
 
 log = logging.getLogger("amtune")
 
+#: Import names of the ``server`` extra's packages (pyproject.toml), checked before a server
+#: command runs so that a client install says what to install instead of a traceback.
+SERVER_MODULES = (
+    "fastapi",
+    "uvicorn",
+    "sqlalchemy",
+    "alembic",
+    "psycopg",
+    "pydantic",
+    "pydantic_settings",
+    "numpy",
+    "scipy",
+    "cryptography",
+)
+
+
+def missing_server_modules() -> list[str]:
+    return [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from amtune.settings import Settings
+
     overrides = {
         key: value
         for key, value in (
@@ -40,6 +66,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
+
+    With several processes uvicorn's supervisor binds the socket once and starts each worker
+    from ``amtune.api.app:create_app`` (a factory reading the same ``AMTUNE_*`` environment,
+    with the command line's --host/--port written into it), so every process runs the same
+    settings. On SIGTERM or SIGINT it passes the signal on; each worker stops accepting,
+    finishes its in-flight requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) and closes its pools.
+    """
+    import os
+
     import uvicorn
 
     from amtune.api.app import create_app
@@ -48,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from amtune.store.migrate import upgrade
 
     settings = _settings(args)
+    workers = args.workers if args.workers is not None else settings.workers
     upgrade(settings.database_url)
     tuner = Tuner(settings)
     try:
@@ -61,21 +98,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         log.warning("%s", mode.message)
     log.info(
-        "amtune serving on http://%s:%d (%s)",
+        "amtune serving on http://%s:%d (%s), %d process%s",
         settings.host,
         settings.port,
         settings.database_url.split("@")[-1],
+        workers,
+        "" if workers == 1 else "es",
     )
-    uvicorn.run(
-        create_app(settings, tuner=tuner),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
+    common: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
-        timeout_keep_alive=75,
+        "timeout_keep_alive": 75,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, tuner=tuner), **common)  # type: ignore[arg-type]
+        return 0
+    tuner.close()
+    os.environ["AMTUNE_HOST"] = settings.host
+    os.environ["AMTUNE_PORT"] = str(settings.port)
+    uvicorn.run(
+        "amtune.api.app:create_app",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
     )
     return 0
+
+
+#: How long a stopping process lets in-flight requests finish before it closes them.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _admin_context(args: argparse.Namespace) -> Context:
@@ -199,6 +253,7 @@ def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def openapi_document() -> dict[str, object]:
     from amtune.api.app import create_app
+    from amtune.settings import Settings
 
     return create_app(Settings(database_url="sqlite://")).openapi()
 
@@ -225,6 +280,13 @@ def _optional(
     return mod.add_arguments, mod.run
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amtune", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -232,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply migrations, then serve the API")
     serve.add_argument("--host", help="default AMTUNE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default AMTUNE_PORT or 8000")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="serving processes sharing the port (default AMTUNE_WORKERS or 1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="apply pending migrations and exit")
@@ -256,11 +323,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Subcommands that run the service's code; the others (worker, demo) are client-side.
+SERVER_COMMANDS = frozenset({"serve", "migrate", "teams", "keys", "openapi"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
+    if args.command in SERVER_COMMANDS and (missing := missing_server_modules()):
+        print(
+            f"amtune {args.command} runs the service, whose packages are not installed "
+            f"(missing: {', '.join(missing)}). Install them with: pip install 'amtune[server]'",
+            file=sys.stderr,
+        )
+        return 2
     result: int = args.func(args)
     return result
 
