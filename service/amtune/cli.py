@@ -8,7 +8,6 @@ installs only the client (SDK and ``amtune worker``), and the server's packages 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import logging
 import sys
@@ -16,30 +15,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from amtune.extras import SERVER_MODULES, missing
+
 if TYPE_CHECKING:
     from amtune.app.context import Context
     from amtune.settings import Settings
 
 log = logging.getLogger("amtune")
-
-#: Import names of the ``server`` extra's packages (pyproject.toml), checked before a server
-#: command runs so that a client install says what to install instead of a traceback.
-SERVER_MODULES = (
-    "fastapi",
-    "uvicorn",
-    "sqlalchemy",
-    "alembic",
-    "psycopg",
-    "pydantic",
-    "pydantic_settings",
-    "numpy",
-    "scipy",
-    "cryptography",
-)
-
-
-def missing_server_modules() -> list[str]:
-    return [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -332,10 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
-    if args.command in SERVER_COMMANDS and (missing := missing_server_modules()):
+    if args.command in SERVER_COMMANDS and (absent := missing(SERVER_MODULES)):
         print(
             f"amtune {args.command} runs the service, whose packages are not installed "
-            f"(missing: {', '.join(missing)}). Install them with: pip install 'amtune[server]'",
+            f"(missing: {', '.join(absent)}). Install them with: pip install 'amtune[server]'",
             file=sys.stderr,
         )
         return 2
