@@ -152,3 +152,46 @@ def test_the_sdk_and_worker_from_the_client_install_tune_a_job(
     )  # fmt: skip
     assert described.returncode == 0, described.stderr
     assert described.stdout.split() == ["Completed", "2", "0.75"]
+
+
+def test_client_modules_import_nothing_of_the_server_at_all() -> None:
+    """Stronger than the wheel test, which only sees the code paths it runs: no import
+    anywhere in sdk/, worker/, extras.py or the package's __init__ names a server package, and
+    cli.py's top level imports only the standard library and amtune.extras."""
+    import ast
+
+    package = REPO / "service" / "amtune"
+    server = (*SERVER_MODULES, "amtune.settings", "amtune.app", "amtune.api",
+              "amtune.store", "amtune.engine")  # fmt: skip
+    client_files = [
+        *sorted((package / "sdk").rglob("*.py")),
+        *sorted((package / "worker").rglob("*.py")),
+        package / "__init__.py",
+        package / "extras.py",
+    ]
+    offenders = []
+    for path in client_files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in server
+                          or n.startswith(server)]  # fmt: skip
+    assert offenders == []
+    cli = ast.parse((package / "cli.py").read_text())
+    top_level = [
+        node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+        for node in cli.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+    assert all(
+        name in sys.stdlib_module_names
+        or name in {"__future__", "amtune.extras"}
+        or name.split(".")[0] in sys.stdlib_module_names
+        for name in top_level
+        if name
+    ), top_level
