@@ -7,12 +7,12 @@
 # docker-compose.yml runs the same image on PostgreSQL. tests/service/test_container.py lints
 # this file and runs the commands it runs (the wheel build, the install, CMD, HEALTHCHECK).
 
-# --- build: every wheel the runtime needs, so the runtime installs offline -------------------
+# --- build: every wheel the runtime needs (amtune and its `server` extra), installed offline --
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY service/ service/
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[server]"
 
 # --- base: the installed package and the unprivileged user, no build tools or sources -------
 FROM python:3.11-slim AS base
@@ -20,8 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 # The wheels are bind-mounted from the build stage, so they never become a layer of the image.
+# amtune[server] is pinned by the wheelhouse itself (--no-index: only what the build stage made).
+# hadolint ignore=DL3013
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-cache-dir --no-index --find-links /wheels /wheels/amtune-*.whl \
+    pip install --no-cache-dir --no-index --find-links /wheels "amtune[server]" \
     && groupadd --system --gid 10001 amtune \
     && useradd --system --uid 10001 --gid amtune --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin amtune \
@@ -47,7 +49,11 @@ STOPSIGNAL SIGTERM
 # --- sample-worker: the API image plus what examples/sagemaker_style/train.py imports -------
 FROM base AS sample-worker
 USER 0:0
-RUN pip install --no-cache-dir scikit-learn==1.9.1
+# /data/jobs exists and belongs to the worker's user, so a named volume mounted there (compose's
+# `jobs`) starts out writable by it.
+RUN pip install --no-cache-dir scikit-learn==1.9.1 \
+    && mkdir /data/jobs \
+    && chown amtune:amtune /data/jobs
 COPY examples/ /app/examples/
 USER 10001:10001
 ENV AMTUNE_WORKDIR=/data/jobs

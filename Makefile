@@ -4,21 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: run test lint typecheck format openapi migrate bench-quick demo clean postgres console-assets
 
-# `make run` installs only what the service needs; `make test` adds the test and bench tools.
+# `make run` installs only what the service needs (the `server` extra), `make demo` adds the
+# demo's model (`demo`), and `make test` the test and bench tools (`dev` includes both).
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[server]"
 	touch $(RUN_STAMP)
+
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[demo]"
+	touch $(DEMO_STAMP) $(RUN_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
-	touch $(STAMP) $(RUN_STAMP)
+	touch $(STAMP) $(RUN_STAMP) $(DEMO_STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/amtune serve
@@ -65,7 +73,7 @@ bench-quick: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[bench,bench-peers]"
 	$(BIN)/python -m bench.bayes --profile quick
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/amtune demo
 
 clean:

@@ -11,6 +11,7 @@ Nothing here knows about amtune: point ``endpoint_url`` at SageMaker and it is t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,12 +50,14 @@ def main() -> int:
     parser.add_argument("--wait", action="store_true", help="poll Describe until the job ends")
     args = parser.parse_args()
 
+    # A team's key from the usual variables once the service has teams; while it runs open
+    # (no team yet) any key is accepted.
     sm = boto3.client(
         "sagemaker",
         endpoint_url=args.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="not-checked-yet",
+        region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "not-checked-yet"),
     )
     if not args.no_create:
         arn = sm.create_hyper_parameter_tuning_job(

@@ -1,4 +1,9 @@
-"""``amtune``: serve the API, migrate the database, export OpenAPI, run workers."""
+"""``amtune``: serve the API, migrate the database, export OpenAPI, run workers.
+
+This module imports nothing beyond the standard library at import time: ``pip install amtune``
+installs only the client (SDK and ``amtune worker``), and the server's packages come with the
+``server`` extra. Each server command imports them when it runs, after checking they are there.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +15,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from amtune.settings import Settings
+from amtune.extras import SERVER_MODULES, missing
 
 if TYPE_CHECKING:
     from amtune.app.context import Context
+    from amtune.settings import Settings
 
 log = logging.getLogger("amtune")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from amtune.settings import Settings
+
     overrides = {
         key: value
         for key, value in (
@@ -42,6 +50,16 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
+
+    With several processes uvicorn's supervisor binds the socket once and starts each worker
+    from ``amtune.api.app:create_app`` (a factory reading the same ``AMTUNE_*`` environment,
+    with the command line's --host/--port written into it), so every process runs the same
+    settings. On SIGTERM or SIGINT it passes the signal on; each worker stops accepting,
+    finishes its in-flight requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) and closes its pools.
+    """
+    import os
+
     from amtune.observe.logs import configure as configure_logs
 
     settings = _settings(args)
@@ -58,6 +76,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
         log.error("amtune will not start: TLS needs both --ssl-certfile and --ssl-keyfile")
         return 2
+    workers = args.workers if args.workers is not None else settings.workers
     upgrade(settings.database_url)
     tuner = Tuner(settings)
     try:
@@ -71,30 +90,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         log.warning("%s", mode.message)
     log.info(
-        "amtune serving on %s://%s:%d (%s)",
+        "amtune serving on %s://%s:%d (%s), %d process%s",
         "https" if settings.ssl_certfile else "http",
         settings.host,
         settings.port,
         settings.database_url.split("@")[-1],
+        workers,
+        "" if workers == 1 else "es",
     )
-    uvicorn.run(
-        create_app(settings, tuner=tuner),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
+    common: dict[str, object] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": settings.log_level.lower(),
         # The logging set up above (text or JSON) carries uvicorn's lines too, and
         # api.observing writes one line per request with its operation, in place of
         # uvicorn's access line.
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
-        timeout_keep_alive=75,
+        "timeout_keep_alive": 75,
         # TLS in the process itself; a reverse proxy in front works as well (docs/tls.md).
-        ssl_certfile=str(settings.ssl_certfile) if settings.ssl_certfile else None,
-        ssl_keyfile=str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+        "ssl_certfile": str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        "ssl_keyfile": str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, tuner=tuner), **common)  # type: ignore[arg-type]
+        return 0
+    tuner.close()
+    os.environ["AMTUNE_HOST"] = settings.host
+    os.environ["AMTUNE_PORT"] = str(settings.port)
+    uvicorn.run(
+        "amtune.api.app:create_app",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
     )
     return 0
+
+
+#: How long a stopping process lets in-flight requests finish before it closes them.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _admin_context(args: argparse.Namespace) -> Context:
@@ -218,6 +254,7 @@ def _add_team_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def openapi_document() -> dict[str, object]:
     from amtune.api.app import create_app
+    from amtune.settings import Settings
 
     return create_app(Settings(database_url="sqlite://")).openapi()
 
@@ -244,6 +281,13 @@ def _optional(
     return mod.add_arguments, mod.run
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="amtune", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--ssl-keyfile", help="the certificate's PEM private key (AMTUNE_SSL_KEYFILE)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="serving processes sharing the port (default AMTUNE_WORKERS or 1)",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -281,11 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Subcommands that run the service's code; the others (worker, demo) are client-side.
+SERVER_COMMANDS = frozenset({"serve", "migrate", "teams", "keys", "openapi"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     args = build_parser().parse_args(argv)
+    if args.command in SERVER_COMMANDS and (absent := missing(SERVER_MODULES)):
+        print(
+            f"amtune {args.command} runs the service, whose packages are not installed "
+            f"(missing: {', '.join(absent)}). Install them with: pip install 'amtune[server]'",
+            file=sys.stderr,
+        )
+        return 2
     result: int = args.func(args)
     return result
 

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="serving processes of `amtune serve`, sharing its port (`--workers`)",
+    )
     region: str = "us-east-1"
     account_id: str = Field(default="123456789012", pattern=r"^\d{12}$")
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -292,28 +292,46 @@ def test_compose_starts_db_then_migrate_then_api(
     )
 
 
-def test_compose_worker_runs_the_sagemaker_style_example(
+def test_compose_worker_pool_runs_the_sagemaker_style_example(
     compose: dict[str, Any], stages: dict[str, Stage]
 ) -> None:
     worker = compose["services"]["worker"]
     command = [interpolate(part, {}) for part in worker["command"]]
+    # Pool mode: no --tuning-job, so replicas serve every tuning job of their team and
+    # `docker compose up --scale worker=N` needs nothing per replica.
     assert command == [
         "amtune",
         "worker",
         "--endpoint",
         "http://api:8000",
-        "--tuning-job",
-        "demo",
         "--",
         "python",
         "/app/examples/sagemaker_style/train.py",
     ]
-    assert interpolate(worker["command"][5], {"AMTUNE_TUNING_JOB": "mine"}) == "mine"
+    assert "profiles" not in worker, "`docker compose up --scale worker=N` must start it"
+    assert "container_name" not in worker and "ports" not in worker, "both prevent scaling"
+    env = service_env(worker)
+    assert set(env) >= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AMTUNE_WORKDIR"}
+    # Job directories go to a named volume the replicas share, mounted where the worker writes.
+    volume, _, mount = worker["volumes"][0].partition(":")
+    assert volume in compose["volumes"]
+    assert mount == env["AMTUNE_WORKDIR"]
     image = stages[worker["build"]["target"]]
+    assert env_of(image)["AMTUNE_WORKDIR"] == mount
+    assert any(f"chown amtune:amtune {mount}" in run for run in image.all("RUN")), (
+        "the volume must start out writable by the worker's user"
+    )
     assert (["examples/"], "/app/examples/") in copies(image)
     assert (REPO / "examples/sagemaker_style/train.py").is_file()
     assert image.last("USER") == "10001:10001"
-    assert env_of(image)["AMTUNE_WORKDIR"].startswith("/data/"), "must be writable by 10001"
+
+
+def test_compose_default_secret_is_a_placeholder_teams_refuse(compose: dict[str, Any]) -> None:
+    from amtune.app.teams.secret_box import ServerKeyUnsafe, require_safe_server_key
+
+    default = service_env(compose["services"]["api"])["AMTUNE_SECRET_KEY"]
+    with pytest.raises(ServerKeyUnsafe, match="AMTUNE_SECRET_KEY="):
+        require_safe_server_key(default)
 
 
 # --- the commands, run for real -------------------------------------------------------------
@@ -602,12 +620,14 @@ def test_the_compose_worker_command_tunes_the_example(
     server = Serving(installed, exec_form(api.last("CMD")), server_env)
     try:
         sm = signed_client(server.url, key)
-        # The job compose's worker works for by default (${AMTUNE_TUNING_JOB:-demo}).
         sm.create_hyper_parameter_tuning_job(**demo_request("demo", max_jobs=3))
         command = [
             installed.map_path(interpolate(part, {})).replace("http://api:8000", server.url)
             for part in compose["services"]["worker"]["command"]
         ]
+        # The same command for one tuning job (AMTUNE_TUNING_JOB), so that it ends when the
+        # job does; pool mode itself is tested with the worker (tests/worker).
+        env["AMTUNE_TUNING_JOB"] = "demo"
 
         worked = installed.run(command, env, timeout=900)
 

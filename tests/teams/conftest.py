@@ -19,7 +19,7 @@ from amtune.settings import Settings
 from amtune.store.database import Database
 from tests.conftest import BACKENDS, LiveServer, migrated_database, new_account_id
 
-SERVER_KEY = "teams-tests-server-key-7f3a9c2e"
+SERVER_KEY = "teams-tests-server-key-7f3a9c2e-41d8b6"
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -65,6 +65,8 @@ def test_python_worker_example(service: LocalService):
 def test_amtune_demo_runs_end_to_end():
     result = run("-m", "amtune", "demo", "--jobs", "8", "--workers", "4", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "Bayesian search, 8 training jobs, 4 workers" in result.stdout
     assert "Completed; training jobs" in result.stdout
     assert "[demo] best training job:" in result.stdout
     assert "learning_rate = " in result.stdout
+    assert "run `amtune demo --keep` to keep" in result.stdout

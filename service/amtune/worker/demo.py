@@ -1,6 +1,6 @@
 """``amtune demo``: a whole tuning run on this machine, in about a minute.
 
-It starts the service on a temporary SQLite file, creates a Random-search tuning job for
+It starts the service on a temporary SQLite file, creates a Bayesian-search tuning job for
 scikit-learn gradient boosting (the request is exactly what boto3 would send to SageMaker),
 starts 4 ``amtune worker`` processes that run :mod:`amtune.worker.demo_train` the SageMaker way,
 shows their progress lines, and prints the leaderboard and the best training job's
@@ -10,7 +10,6 @@ hyperparameters. Everything is removed afterwards unless ``--keep`` is given.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from amtune.extras import DEMO_MODULES, missing
 from amtune.sdk import client as make_client
 from amtune.sdk.client import SageMakerClient
 from amtune.worker.cli import quiet_http_logs
@@ -33,7 +33,7 @@ def tuning_job_request(name: str, *, max_jobs: int, max_parallel: int) -> dict[s
     return {
         "HyperParameterTuningJobName": name,
         "HyperParameterTuningJobConfig": {
-            "Strategy": "Random",
+            "Strategy": "Bayesian",
             "RandomSeed": 7,
             "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": OBJECTIVE},
             "ResourceLimits": {
@@ -97,8 +97,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     quiet_http_logs()
-    if importlib.util.find_spec("sklearn") is None:
-        print("amtune demo trains a scikit-learn model: pip install scikit-learn")
+    absent = missing(DEMO_MODULES)
+    if absent:
+        print(
+            "amtune demo runs a temporary service and tunes a scikit-learn model "
+            f"(missing: {', '.join(absent)}): pip install 'amtune[demo]'",
+            file=sys.stderr,
+        )
         return 2
     root = Path(tempfile.mkdtemp(prefix="amtune-demo-"))
     name = f"demo-{time.strftime('%H%M%S')}"
@@ -111,12 +116,14 @@ def run(args: argparse.Namespace) -> int:
                 **tuning_job_request(name, max_jobs=args.jobs, max_parallel=args.workers)
             )
             print(
-                f"[demo] tuning job {name}: Random search, {args.jobs} training jobs, "
+                f"[demo] tuning job {name}: Bayesian search, {args.jobs} training jobs, "
                 f"{args.workers} workers, objective {OBJECTIVE} (Maximize)"
             )
             code = _run_workers(service.url, name, root, args, sm)
-            status = _report(sm, name)
+            status, best = _report(sm, name)
             sm.close()
+        if best is not None:
+            _how_to_look(root, best, kept=args.keep)
         print(f"[demo] finished in {time.monotonic() - started:.0f}s")
         return 0 if code == 0 and status == "Completed" else 1
     except KeyboardInterrupt:
@@ -176,7 +183,21 @@ def _run_workers(
     return 0 if all(c == 0 for c in codes) else 1
 
 
-def _report(sm: SageMakerClient, name: str) -> str:
+def _how_to_look(root: Path, best: str, *, kept: bool) -> None:
+    """The commands that show the best training job again, after the demo has ended."""
+    if not kept:
+        print("\n[demo] run `amtune demo --keep` to keep the database and the job directories")
+        return
+    print(
+        "\n[demo] look at the best training job again:\n"
+        f"  cat {root}/jobs/{best}/training.log\n"
+        f"  AMTUNE_DATABASE_URL=sqlite:///{root}/amtune.db amtune serve &\n"
+        "  python -c \"import amtune; print(amtune.client(endpoint_url='http://127.0.0.1:8000')"
+        f".describe_training_job(TrainingJobName='{best}'))\""
+    )
+
+
+def _report(sm: SageMakerClient, name: str) -> tuple[str, str | None]:
     described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
     status = str(described["HyperParameterTuningJobStatus"])
     counters = described.get("TrainingJobStatusCounters", {})
@@ -202,6 +223,6 @@ def _report(sm: SageMakerClient, name: str) -> str:
         print(f"\n[demo] best training job: {best['TrainingJobName']}  {OBJECTIVE}={value:.4f}")
         for key, val in sorted(best["TunedHyperParameters"].items()):
             print(f"         {key} = {val}")
-    else:
-        print("\n[demo] no training job reported the objective")
-    return status
+        return status, str(best["TrainingJobName"])
+    print("\n[demo] no training job reported the objective")
+    return status, None
