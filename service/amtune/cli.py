@@ -72,8 +72,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=10,
-        # Longer than clients idle between calls, so a reused connection is rarely cut.
-        timeout_keep_alive=75,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        limit_concurrency=settings.max_connections,
     )
     return 0
 

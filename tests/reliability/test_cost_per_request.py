@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Claim, Tuner
 from amtune.store.models import TrainingJobRow
 from tests.reliability.support import random_tuning_job
@@ -41,8 +42,8 @@ def one_job(tuner: Tuner, index: int) -> None:
     claim = tuner.claim(caller, "growing", f"w{index}")
     assert isinstance(claim, Claim), claim
     name = claim.training_job_name
-    tuner.report_metrics(caller, name, [{"MetricName": "loss", "Value": 0.5}], f"w{index}")
-    tuner.complete(caller, name, None, f"w{index}")
+    tuner.report_metrics(caller, name, [MetricPoint("loss", 0.5)], f"w{index}")
+    tuner.complete(caller, name, (), f"w{index}")
 
 
 def rows_loaded_for_one_job(tuner: Tuner, index: int) -> int:

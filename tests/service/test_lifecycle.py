@@ -17,6 +17,7 @@ from amtune.app.errors import (
     ValidationError,
 )
 from amtune.app.lifecycle import end_training_job
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from amtune.store import repository
 from tests.app.requests import grid_request, sdk_style_request
@@ -63,7 +64,7 @@ def training(tuner: Tuner, name: str) -> dict[str, Any]:
 def finish(tuner: Tuner, job: str, value: float | None) -> None:
     caller = tuner.default_caller()
     if value is not None:
-        tuner.report_metrics(caller, job, [{"MetricName": OBJECTIVE, "Value": value}])
+        tuner.report_metrics(caller, job, [MetricPoint(OBJECTIVE, value)])
     tuner.complete(caller, job)
 
 
@@ -108,9 +109,7 @@ def test_lapsed_lease_fails_the_job_and_frees_its_slot(tuner: Tuner, clock: Fake
     caller = tuner.default_caller()
     for late in (
         lambda: tuner.heartbeat(caller, job.training_job_name),
-        lambda: tuner.report_metrics(
-            caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 1.0}]
-        ),
+        lambda: tuner.report_metrics(caller, job.training_job_name, [MetricPoint(OBJECTIVE, 1.0)]),
         lambda: tuner.complete(caller, job.training_job_name),
     ):
         with pytest.raises(Conflict):
@@ -175,8 +174,8 @@ def test_final_metric_list_overrides_the_last_report(tuner: Tuner) -> None:
     make_job(tuner, "final", max_jobs=1, parallel=1)
     caller = tuner.default_caller()
     job = claim(tuner, "final")
-    tuner.report_metrics(caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.2}])
-    tuner.complete(caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.95}])
+    tuner.report_metrics(caller, job.training_job_name, [MetricPoint(OBJECTIVE, 0.2)])
+    tuner.complete(caller, job.training_job_name, [MetricPoint(OBJECTIVE, 0.95)])
     best = describe(tuner, "final")["BestTrainingJob"]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.95
 
@@ -188,9 +187,9 @@ def test_a_report_batch_records_every_metric_and_its_last_objective(tuner: Tuner
     caller = tuner.default_caller()
     job = claim(tuner, "batch", "w")
     batch = [
-        {"MetricName": OBJECTIVE, "Value": 0.3, "Step": 1},
-        {"MetricName": "train:loss", "Value": 7.0},
-        {"MetricName": OBJECTIVE, "Value": 0.4, "Timestamp": 1_700_000_000.5},
+        MetricPoint(OBJECTIVE, 0.3, step=1),
+        MetricPoint("train:loss", 7.0),
+        MetricPoint(OBJECTIVE, 0.4, timestamp=1_700_000_000.5),
     ]
     assert tuner.report_metrics(caller, job.training_job_name, batch, "w") == {
         "StopRequested": False
@@ -198,9 +197,9 @@ def test_a_report_batch_records_every_metric_and_its_last_objective(tuner: Tuner
     assert tuner.report_metrics(caller, job.training_job_name, [], "w") == {"StopRequested": False}
     with pytest.raises(Conflict):
         tuner.report_metrics(
-            caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": 0.9}], "intruder"
+            caller, job.training_job_name, [MetricPoint(OBJECTIVE, 0.9)], "intruder"
         )
-    tuner.complete(caller, job.training_job_name, None, "w")
+    tuner.complete(caller, job.training_job_name, (), "w")
     described = tuner.describe_training_job(caller, job.training_job_name)
     assert described["FinalMetricDataList"] == [
         {
@@ -378,11 +377,11 @@ def test_an_ending_decided_before_a_report_is_not_written_over_it(
     make_job(tuner, "race")
     name = claim(tuner, "race").training_job_name
     caller = tuner.default_caller()
-    tuner.report_metrics(caller, name, [{"MetricName": OBJECTIVE, "Value": 0.3}])
+    tuner.report_metrics(caller, name, [MetricPoint(OBJECTIVE, 0.3)])
     clock.advance(1)
     job, seen = _read_then_end(tuner, name, clock)
     clock.advance(1)
-    tuner.report_metrics(caller, name, [{"MetricName": OBJECTIVE, "Value": 0.9}])
+    tuner.report_metrics(caller, name, [MetricPoint(OBJECTIVE, 0.9)])
     assert not tuner.db.run(lambda s: repository.end_if_unchanged(s, job, seen))
     assert training(tuner, name)["TrainingJobStatus"] == "InProgress"
     # The completion itself then ends it with the report it would have missed.

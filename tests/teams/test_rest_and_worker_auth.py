@@ -92,7 +92,8 @@ def test_rest_without_credentials_is_403(server: LiveServer) -> None:
         ("POST", "/v1/tuning-jobs/x/claims"),
         ("POST", "/v1/training-jobs/x/heartbeat"),
     ):
-        response = httpx.request(method, server.url + path, json={"WorkerId": "w"})
+        body = {"WorkerId": "w"} if method == "POST" else None
+        response = httpx.request(method, server.url + path, json=body)
         assert response.status_code == 403, (path, response.text)
         assert response.json()["__type"] == "MissingAuthenticationTokenException"
 

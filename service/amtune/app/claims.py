@@ -37,9 +37,10 @@ from amtune.app.domain import (
     TuningStatus,
 )
 from amtune.app.domain import to_minimise as minimised
-from amtune.app.errors import Conflict, ServiceUnavailable, ValidationError
+from amtune.app.errors import Conflict, ServiceUnavailable
 from amtune.app.naming import training_job_arn, training_job_name
 from amtune.app.tuning_jobs import load as load_tuning_job
+from amtune.app.validation.names import validate_tuning_job_name
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import Config, History, Trial
@@ -118,11 +119,8 @@ class _Suggestion:
 
 
 def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
-    if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
-        raise ValidationError(
-            f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "
-            "Member must be a string of 1 to 256 characters"
-        )
+    """``worker_id`` arrives parsed (a 1-256 character identifier, ``api.schemas``)."""
+    validate_tuning_job_name(tuning_job_name, "tuningJobName")
     quick_claim = functools.partial(
         _quick_claim, ctx, caller=caller, name=tuning_job_name, worker_id=worker_id
     )

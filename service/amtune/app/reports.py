@@ -7,8 +7,8 @@ sends changes the job.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,62 +16,35 @@ from sqlalchemy.orm import Session
 from amtune.app import lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.domain import ACTIVE_TRAINING, TrainingStatus
-from amtune.app.errors import Conflict, ValidationError
+from amtune.app.errors import Conflict
 from amtune.app.training_jobs import load as load_training_job
+from amtune.app.validation.names import validate_training_job_name
 from amtune.store import repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
-MAX_METRICS_PER_REQUEST = 1000
 MAX_FAILURE_REASON = 1024
+NAME_FIELD = "trainingJobName"
 
 
-def _field_error(value: Any, path: str, constraint: str) -> ValidationError:
-    return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
-        f"constraint: {constraint}"
-    )
+@dataclass(frozen=True)
+class MetricPoint:
+    """One reported value, parsed by the transport (``api.schemas.Metric``).
+
+    The name is a 1-255 character identifier, the value and timestamp finite numbers (the
+    timestamp epoch seconds, None for now), the step a 32-bit natural number or None."""
+
+    name: str
+    value: float
+    timestamp: float | None = None
+    step: int | None = None
 
 
-def _number(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _field_error(value, path, "Member must be a number")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise _field_error(value, path, "Member must be a finite number (not NaN or Infinity)")
-    return number
+Point = tuple[str, float, float, int | None]
 
 
-def parse_metrics(items: Any, path: str, now: float) -> list[tuple[str, float, float, int | None]]:
-    """Validate a list of {MetricName, Value, Timestamp?, Step?} and normalise it."""
-    if not isinstance(items, list):
-        raise _field_error(items, path, "Member must be a list")
-    if len(items) > MAX_METRICS_PER_REQUEST:
-        raise _field_error(
-            len(items),
-            path,
-            f"Member must have length less than or equal to {MAX_METRICS_PER_REQUEST}",
-        )
-    parsed = []
-    for index, item in enumerate(items, start=1):
-        where = f"{path}.{index}.member"
-        if not isinstance(item, dict):
-            raise _field_error(item, where, "Member must be an object")
-        name = item.get("MetricName")
-        if not isinstance(name, str) or not 1 <= len(name) <= 255:
-            raise _field_error(
-                name, f"{where}.metricName", "Member must be a string of 1 to 255 characters"
-            )
-        value = _number(item.get("Value"), f"{where}.value")
-        stamp = item.get("Timestamp")
-        timestamp = now if stamp is None else _number(stamp, f"{where}.timestamp")
-        step = item.get("Step")
-        if step is not None and (
-            isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**31
-        ):
-            raise _field_error(step, f"{where}.step", "Member must be an integer from 0 to 2^31-1")
-        parsed.append((name, value, timestamp, step))
-    return parsed
+def _stamped(metrics: Sequence[MetricPoint], now: float) -> list[Point]:
+    return [(m.name, m.value, now if m.timestamp is None else m.timestamp, m.step) for m in metrics]
 
 
 # The error classes SageMaker puts in front of a FailureReason.
@@ -146,6 +119,8 @@ def _locked_active_job(
 def heartbeat(
     ctx: Context, caller: Caller, name: str, worker_id: str | None = None
 ) -> dict[str, Any]:
+    validate_training_job_name(name, NAME_FIELD)
+
     def fast(session: Session) -> dict[str, Any] | None:
         now = ctx.now()
         lease = now + ctx.settings.lease_seconds
@@ -167,9 +142,14 @@ def heartbeat(
 
 
 def report_metrics(
-    ctx: Context, caller: Caller, name: str, metrics: Any, worker_id: str | None = None
+    ctx: Context,
+    caller: Caller,
+    name: str,
+    metrics: Sequence[MetricPoint],
+    worker_id: str | None = None,
 ) -> dict[str, Any]:
-    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    validate_training_job_name(name, NAME_FIELD)
+    parsed = _stamped(metrics, ctx.now())
 
     def fast(session: Session) -> dict[str, Any] | None:
         now = ctx.now()
@@ -202,10 +182,11 @@ def complete(
     ctx: Context,
     caller: Caller,
     name: str,
-    final_metrics: Any = None,
+    final_metrics: Sequence[MetricPoint] = (),
     worker_id: str | None = None,
 ) -> dict[str, Any]:
-    given = parse_metrics(final_metrics or [], "finalMetricDataList", ctx.now())
+    validate_training_job_name(name, NAME_FIELD)
+    given = _stamped(final_metrics, ctx.now())
 
     def final(session: Session, job: TrainingJobRow) -> dict[str, tuple[float, float]]:
         latest = repository.last_metric_values(session, job.id)
@@ -262,14 +243,12 @@ def fail(
     ctx: Context,
     caller: Caller,
     name: str,
-    reason: Any,
-    retryable: Any = False,
+    reason: str,
+    retryable: bool = False,
     worker_id: str | None = None,
 ) -> dict[str, Any]:
-    if not isinstance(reason, str) or not reason:
-        raise _field_error(reason, "failureReason", "Member must be a non-empty string")
-    if not isinstance(retryable, bool):
-        raise _field_error(retryable, "retryable", "Member must be a boolean")
+    """``reason`` arrives parsed: non-empty text (``api.schemas.FailRequest``)."""
+    validate_training_job_name(name, NAME_FIELD)
     reason = reason[-MAX_FAILURE_REASON:]
 
     def end(

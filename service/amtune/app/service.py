@@ -7,17 +7,18 @@ the AMT response shape (or raises an :class:`~amtune.app.errors.AmtuneError`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from amtune.app import claims, reports, tags, training_jobs, tuning_jobs
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
+from amtune.app.reports import MetricPoint
 from amtune.app.sweeper import Sweeper, sweep
 from amtune.settings import Settings
 from amtune.store.database import Database
 
-__all__ = ["Caller", "Claim", "Tuner", "Wait"]
+__all__ = ["Caller", "Claim", "MetricPoint", "Tuner", "Wait"]
 
 
 class Tuner:
@@ -89,23 +90,36 @@ class Tuner:
         return tags.list_tags(self.ctx, caller, request)
 
     # --- the worker protocol ------------------------------------------------------------
-    def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
+    def claim(self, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
 
-    def heartbeat(self, caller: Caller, name: str, worker_id: Any = None) -> dict[str, Any]:
+    def heartbeat(self, caller: Caller, name: str, worker_id: str | None = None) -> dict[str, Any]:
         return reports.heartbeat(self.ctx, caller, name, worker_id)
 
     def report_metrics(
-        self, caller: Caller, name: str, metrics: Any, worker_id: Any = None
+        self,
+        caller: Caller,
+        name: str,
+        metrics: Sequence[MetricPoint],
+        worker_id: str | None = None,
     ) -> dict[str, Any]:
         return reports.report_metrics(self.ctx, caller, name, metrics, worker_id)
 
     def complete(
-        self, caller: Caller, name: str, final_metrics: Any = None, worker_id: Any = None
+        self,
+        caller: Caller,
+        name: str,
+        final_metrics: Sequence[MetricPoint] = (),
+        worker_id: str | None = None,
     ) -> dict[str, Any]:
         return reports.complete(self.ctx, caller, name, final_metrics, worker_id)
 
     def fail(
-        self, caller: Caller, name: str, reason: Any, retryable: Any = False, worker_id: Any = None
+        self,
+        caller: Caller,
+        name: str,
+        reason: str,
+        retryable: bool = False,
+        worker_id: str | None = None,
     ) -> dict[str, Any]:
         return reports.fail(self.ctx, caller, name, reason, retryable, worker_id)
