@@ -108,8 +108,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "log_config": None,
         "access_log": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
-        # Longer than clients idle between calls, so a reused connection is rarely cut.
-        "timeout_keep_alive": 75,
+        # Idle kept-alive connections and open connections per process (docs/limits.md).
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "limit_concurrency": settings.max_connections,
         # TLS in the process itself; a reverse proxy in front works as well (docs/tls.md).
         "ssl_certfile": str(settings.ssl_certfile) if settings.ssl_certfile else None,
         "ssl_keyfile": str(settings.ssl_keyfile) if settings.ssl_keyfile else None,

@@ -93,6 +93,30 @@ class Settings(BaseSettings):
         description="PEM certificate (chain) to serve HTTPS with; needs ssl_keyfile too.",
     )
     ssl_keyfile: Path | None = Field(default=None, description="PEM private key of ssl_certfile.")
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A request body must have arrived this long after its headers (else 408).",
+    )
+    max_pending_bodies: int = Field(
+        default=256,
+        ge=1,
+        description=(
+            "Request bodies being received at once per process; more answer 503 at once, and "
+            "requests without a body (/healthz) never wait behind them."
+        ),
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections per process (uvicorn's limit_concurrency); more get 503.",
+    )
+    keep_alive_seconds: int = Field(
+        # Longer than clients idle between calls, so a reused connection is rarely cut.
+        default=75,
+        ge=1,
+        description="An idle kept-alive connection is closed after this long.",
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text",

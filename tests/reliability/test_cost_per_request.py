@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Claim, Tuner
 from amtune.store.models import TrainingJobRow
 from tests.reliability.support import random_tuning_job
@@ -42,7 +43,7 @@ def one_job(tuner: Tuner, index: int) -> None:
     assert isinstance(claim, Claim), claim
     name = claim.training_job_name
     token = claim.lease_token
-    tuner.report_metrics(caller, name, token, [{"MetricName": "loss", "Value": 0.5}])
+    tuner.report_metrics(caller, name, token, [MetricPoint("loss", 0.5)])
     tuner.complete(caller, name, token)
 
 

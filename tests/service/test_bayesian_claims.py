@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from amtune.app.claims import Claim
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from tests.app.requests import sdk_style_request
 
@@ -57,7 +58,7 @@ def run(tuner: Tuner, name: str, jobs: int, batch: int) -> list[dict[str, Any]]:
             }
             seen.append(tuned)
             value = accuracy(tuned)
-            metrics = [{"MetricName": OBJECTIVE, "Value": value}]
+            metrics = [MetricPoint(OBJECTIVE, value)]
             tuner.report_metrics(caller, job.training_job_name, job.lease_token, metrics)
             tuner.complete(caller, job.training_job_name, job.lease_token)
     return seen

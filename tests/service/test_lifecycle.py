@@ -16,6 +16,7 @@ from amtune.app.errors import (
     ValidationError,
 )
 from amtune.app.lifecycle import end_training_job
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from amtune.store import guarded_writes
 from tests.app.requests import grid_request, sdk_style_request
@@ -67,7 +68,7 @@ def training(tuner: Tuner, name: str) -> dict[str, Any]:
 def finish(tuner: Tuner, job: str, value: float | None) -> None:
     caller = tuner.default_caller()
     if value is not None:
-        tuner.report_metrics(caller, job, TOKENS[job], [{"MetricName": OBJECTIVE, "Value": value}])
+        tuner.report_metrics(caller, job, TOKENS[job], [MetricPoint(OBJECTIVE, value)])
     tuner.complete(caller, job, TOKENS[job])
 
 
@@ -118,7 +119,7 @@ def test_lapsed_lease_fails_the_job_and_frees_its_slot(tuner: Tuner, clock: Fake
     for late in (
         lambda: tuner.heartbeat(caller, job.training_job_name, job.lease_token),
         lambda: tuner.report_metrics(
-            caller, job.training_job_name, job.lease_token, [{"MetricName": OBJECTIVE, "Value": 1}]
+            caller, job.training_job_name, job.lease_token, [MetricPoint(OBJECTIVE, 1.0)]
         ),
         lambda: tuner.complete(caller, job.training_job_name, job.lease_token),
     ):
@@ -188,8 +189,8 @@ def test_final_metric_list_overrides_the_last_report(tuner: Tuner) -> None:
     caller = tuner.default_caller()
     job = claim(tuner, "final")
     name, token = job.training_job_name, job.lease_token
-    tuner.report_metrics(caller, name, token, [{"MetricName": OBJECTIVE, "Value": 0.2}])
-    tuner.complete(caller, name, token, [{"MetricName": OBJECTIVE, "Value": 0.95}])
+    tuner.report_metrics(caller, name, token, [MetricPoint(OBJECTIVE, 0.2)])
+    tuner.complete(caller, name, token, [MetricPoint(OBJECTIVE, 0.95)])
     best = describe(tuner, "final")["BestTrainingJob"]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.95
 
@@ -201,15 +202,15 @@ def test_a_report_batch_records_every_metric_and_its_last_objective(tuner: Tuner
     caller = tuner.default_caller()
     job = claim(tuner, "batch", "w")
     batch = [
-        {"MetricName": OBJECTIVE, "Value": 0.3, "Step": 1},
-        {"MetricName": "train:loss", "Value": 7.0},
-        {"MetricName": OBJECTIVE, "Value": 0.4, "Timestamp": 1_700_000_000.5},
+        MetricPoint(OBJECTIVE, 0.3, step=1),
+        MetricPoint("train:loss", 7.0),
+        MetricPoint(OBJECTIVE, 0.4, timestamp=1_700_000_000.5),
     ]
     name, token = job.training_job_name, job.lease_token
     assert tuner.report_metrics(caller, name, token, batch) == {"StopRequested": False}
     assert tuner.report_metrics(caller, name, token, []) == {"StopRequested": False}
     with pytest.raises(Conflict):
-        tuner.report_metrics(caller, name, "intruder", [{"MetricName": OBJECTIVE, "Value": 0.9}])
+        tuner.report_metrics(caller, name, "intruder", [MetricPoint(OBJECTIVE, 0.9)])
     tuner.complete(caller, name, token)
     described = tuner.describe_training_job(caller, job.training_job_name)
     assert described["FinalMetricDataList"] == [
@@ -378,11 +379,11 @@ def test_an_ending_decided_before_a_report_is_not_written_over_it(
     make_job(tuner, "race")
     name = claim(tuner, "race").training_job_name
     caller = tuner.default_caller()
-    tuner.report_metrics(caller, name, TOKENS[name], [{"MetricName": OBJECTIVE, "Value": 0.3}])
+    tuner.report_metrics(caller, name, TOKENS[name], [MetricPoint(OBJECTIVE, 0.3)])
     clock.advance(1)
     job, seen = _read_then_end(tuner, name, clock)
     clock.advance(1)
-    tuner.report_metrics(caller, name, TOKENS[name], [{"MetricName": OBJECTIVE, "Value": 0.9}])
+    tuner.report_metrics(caller, name, TOKENS[name], [MetricPoint(OBJECTIVE, 0.9)])
     assert not tuner.db.run(lambda s: guarded_writes.end_if_unchanged(s, job, seen))
     assert training(tuner, name)["TrainingJobStatus"] == "InProgress"
     # The completion itself then ends it with the report it would have missed.

@@ -10,6 +10,7 @@ import pytest
 from amtune.app.claims import Wait
 from amtune.app.errors import Conflict, ValidationError
 from amtune.app.pool import PoolClaim
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from tests.conftest import FakeClock
 from tests.service.test_lifecycle import (
@@ -124,7 +125,7 @@ def test_a_released_job_runs_again_with_the_same_hyperparameters_and_no_budget_u
     caller = tuner.default_caller()
     first = claim(tuner, "giveback", "leaving")
     name = first.training_job_name
-    tuner.report_metrics(caller, name, first.lease_token, [{"MetricName": OBJECTIVE, "Value": 0.1}])
+    tuner.report_metrics(caller, name, first.lease_token, [MetricPoint(OBJECTIVE, 0.1)])
 
     answer = tuner.release(caller, name, first.lease_token)
 

@@ -12,6 +12,7 @@ import pytest
 
 from amtune.app.claims import Claim
 from amtune.app.errors import Conflict, ResourceNotFound, ValidationError
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from tests.app.requests import sdk_style_request
 from tests.service.clients import finish_training_jobs
@@ -76,9 +77,7 @@ def run(tuner: Tuner, name: str, objective: Any) -> list[tuple[str, str, float]]
         x = job.hyperparameters["x"]
         value = objective(x)
         token = job.lease_token
-        tuner.report_metrics(
-            caller, job.training_job_name, token, [{"MetricName": OBJECTIVE, "Value": value}]
-        )
+        tuner.report_metrics(caller, job.training_job_name, token, [MetricPoint(OBJECTIVE, value)])
         tuner.complete(caller, job.training_job_name, token)
         done.append((job.training_job_name, x, value))
     return done

@@ -97,7 +97,8 @@ def test_rest_without_credentials_is_403(server: LiveServer) -> None:
         ("POST", "/v1/claims"),
         ("POST", "/v1/training-jobs/x/release"),
     ):
-        response = httpx.request(method, server.url + path, json={"WorkerId": "w"})
+        body = {"WorkerId": "w"} if method == "POST" else None
+        response = httpx.request(method, server.url + path, json=body)
         assert response.status_code == 403, (path, response.text)
         assert response.json()["__type"] == "MissingAuthenticationTokenException"
 

@@ -16,15 +16,22 @@ from amtune import __version__
 from amtune.api import aws_json, limits, operators, rest
 from amtune.api.console import routes as console_routes
 from amtune.api.errors import http_error_handler, rest_error_handler, rest_validation_handler
-from amtune.api.lean import LeanRoutes, lean_routes
 from amtune.api.observing import Observing
 from amtune.api.openapi import documented_openapi
+from amtune.api.worker_routes import WorkerRoutes
 from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
 from amtune.settings import Settings
 
 
-def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    tuner: Tuner | None = None,
+    explicit_worker_routes: bool = True,
+) -> FastAPI:
+    """The service. ``explicit_worker_routes=False`` leaves the worker protocol to FastAPI's
+    declarations of it (the OpenAPI document), which a test compares with the served routes."""
     settings = settings or Settings()
     service = tuner or Tuner(settings)
 
@@ -67,12 +74,13 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, rest_error_handler)
     # Innermost first: the worker routes are matched after the request limits are checked.
+    if explicit_worker_routes:
+        app.add_middleware(WorkerRoutes, threads=settings.request_threads)
     app.add_middleware(
-        LeanRoutes,
-        routes=lean_routes(rest.router.routes, "workers"),
-        threads=settings.request_threads,
+        limits.RequestLimits,
+        body_timeout=settings.body_timeout_seconds,
+        max_pending_bodies=settings.max_pending_bodies,
     )
-    app.add_middleware(limits.RequestLimits)
     app.add_middleware(Observing)  # outermost: times and labels every answer
     app.include_router(aws_json.router)
     app.include_router(rest.router)

@@ -18,13 +18,13 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from amtune.api.bodies import decode_json
 from amtune.api.deps import aws_caller_of, cloudwatch_caller_of, the_tuner
 from amtune.api.errors import AWS_JSON, aws_status, error_response, map_exception, request_id
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
 
 TARGET_PREFIX = "SageMaker."
-MAX_BODY_BYTES = 1 << 20
 
 Operation = Callable[[Tuner, Caller, dict[str, Any]], dict[str, Any] | None]
 
@@ -88,13 +88,9 @@ async def aws_json_rpc(
     )
     if not (cloudwatch or target.startswith(TARGET_PREFIX)) or operation is None:
         return _aws_error("UnknownOperationException", f"Unknown operation {target!r}.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        return _aws_error(
-            "SerializationException", "The request body is larger than 1 MiB.", media=media
-        )
+    raw = await request.body()  # within the size and time limits (api.limits)
     try:
-        body = json.loads(raw or b"{}")
+        body = decode_json(raw or b"{}")
     except (ValueError, RecursionError):
         return _aws_error(
             "SerializationException", "The request body is not valid JSON.", media=media

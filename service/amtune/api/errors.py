@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -24,7 +25,8 @@ from amtune.app.errors import (
     ValidationError,
 )
 from amtune.app.sigv4 import AuthenticationError
-from amtune.app.validation.shapes import element_path, join_path
+from amtune.app.validation.shapes import element_path, join_path, violation
+from amtune.app.validation.shapes import validation_message as shape_message
 from amtune.observe.context import current_request_id, note_error
 
 log = logging.getLogger(__name__)
@@ -66,19 +68,14 @@ def aws_status(error: AmtuneError) -> int:
     return 503 if isinstance(error, ServiceUnavailable) else 400
 
 
-def validation_message(exc: RequestValidationError) -> str:
-    """Pydantic's errors in AWS words: the value, the lowerCamel path, the constraint."""
-    parts = []
-    for error in exc.errors():
+def pydantic_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """Pydantic's errors in AWS words (the value, the lowerCamel path, the constraint), rendered
+    by the same functions as the application layer's own checks."""
+    lines = []
+    for error in errors:
         location = [p for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        path = _aws_path(location)
-        value: Any = error.get("input")
-        parts.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: {error.get('msg')}"
-        )
-    count = len(parts)
-    noun = "error" if count == 1 else "errors"
-    return f"{count} validation {noun} detected: " + "; ".join(parts)
+        lines.append(violation(error.get("input"), _aws_path(location), str(error.get("msg"))))
+    return shape_message(lines)
 
 
 def _aws_path(location: list[int | str]) -> str:
@@ -109,7 +106,7 @@ async def rest_error_handler(_request: Request, exc: Exception) -> Response:
 
 async def rest_validation_handler(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    error = ValidationError(validation_message(exc))
+    error = ValidationError(pydantic_message(exc.errors()))
     return error_response(error.code, error.message, 400)
 
 

@@ -1,19 +1,29 @@
-"""Request limits, checked before any route parses a body: size and JSON nesting depth.
+"""Request limits, enforced before anything else reads, authenticates or parses a request.
 
-Why here and not in the routes: a body is read into memory and handed to ``json.loads`` (the AWS
-face) or pydantic (the REST face) before any rule of ours runs. A 1 GiB body would be buffered
-whole, and JSON nested 10,000 levels deep exceeds Python's recursion limit inside the parser,
-which FastAPI reports as a 500. This ASGI middleware stops both at the door, on both faces, with
-the AWS code a JSON client expects:
+Why here and not in the routes: a body is read into memory, checked against a signature and
+handed to a JSON parser before any rule of ours runs. A 1 GiB body would be buffered whole, a
+client trickling a body one byte at a time would hold its request open for as long as it
+likes, and JSON nested 10,000 levels deep exceeds Python's recursion limit inside the parser.
+This ASGI middleware, the outermost, stops all of them at the door, on both faces and every
+method, with the AWS code a JSON client expects:
 
-* a body over :data:`MAX_BODY_BYTES` (1 MiB, judged by ``Content-Length`` before reading, or
-  while reading a chunked body) -> HTTP 413, ``SerializationException``;
+* a body on a method that takes none (GET, HEAD, OPTIONS, DELETE) -> HTTP 400,
+  ``SerializationException``, judged from the headers before a byte of it is read;
+* a body over ``max_body_bytes`` (1 MiB, judged by ``Content-Length`` before reading, or
+  counted while reading a chunked body, never buffered past the limit) -> HTTP 413,
+  ``SerializationException``;
+* a body that has not fully arrived ``body_timeout`` seconds after the request's headers ->
+  HTTP 408, ``RequestTimeout``;
+* more than ``max_pending_bodies`` bodies being received at once -> HTTP 503,
+  ``ServiceUnavailable`` with ``Retry-After`` (requests without a body, such as ``/healthz``,
+  never wait for one, so they keep answering while slow clients hold the rest);
 * JSON nested deeper than :data:`MAX_JSON_DEPTH` -> HTTP 400, ``SerializationException``;
 * a body that is not UTF-8 (JSON must be, RFC 8259) -> HTTP 400, ``SerializationException``:
   FastAPI would otherwise answer ``{"detail": ...}``, which no AWS client can read.
 
-The largest legitimate request, a CreateHyperParameterTuningJob with every field, is a few tens
-of KiB and nests about eight levels, so neither limit is near real use.
+Every refusal asks the client to close the connection: the unread rest of a body is not worth
+reading. The largest legitimate request, a CreateHyperParameterTuningJob with every field, is a
+few tens of KiB and nests about eight levels, so none of the limits is near real use.
 
 It is a plain ASGI middleware (not ``BaseHTTPMiddleware``): it adds one buffered read and, for
 bodies with many brackets, one regex scan, and nothing else to the hot worker path.
@@ -21,6 +31,7 @@ bodies with many brackets, one regex scan, and nothing else to the hot worker pa
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -35,7 +46,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY_BYTES = 1 << 20
 MAX_JSON_DEPTH = 64
+BODY_TIMEOUT_SECONDS = 30.0
+MAX_PENDING_BODIES = 256
 CODE = "SerializationException"
+BODILESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+RETRY_AFTER_BUSY = "1"
 
 # A JSON string (escapes included) or one bracket: scanning these skips brackets inside strings.
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
@@ -67,7 +82,7 @@ class _TooLarge(Exception):
 
 
 class RequestLimits:
-    """ASGI middleware: refuse oversized or too deeply nested request bodies, AWS-style."""
+    """ASGI middleware: refuse bodies that are unwanted, oversized, slow or nested too deeply."""
 
     def __init__(
         self,
@@ -75,32 +90,57 @@ class RequestLimits:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_json_depth: int = MAX_JSON_DEPTH,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+        max_pending_bodies: int = MAX_PENDING_BODIES,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.body_timeout = body_timeout
+        self.max_pending_bodies = max_pending_bodies
+        self.pending_bodies = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         media_type = AWS_JSON if scope.get("path") == "/" else "application/json"
-        declared = _content_length(scope)
+        declared, chunked = _announced_body(scope)
+        if not chunked and not declared:
+            # Nothing to read (uvicorn answers a body it was not told about as a new request).
+            await self.app(scope, receive, send)
+            return
+        if scope.get("method") in BODILESS_METHODS:
+            message = f"A {scope.get('method')} request takes no body."
+            await _refuse(scope, receive, send, 400, CODE, message, media_type)
+            return
         if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(scope, receive, send, 413, self._too_large(), media_type)
+            await _refuse(scope, receive, send, 413, CODE, self._too_large(), media_type)
             return
+        if self.pending_bodies >= self.max_pending_bodies:
+            message = "Too many requests are sending their bodies; retry shortly."
+            await _refuse(scope, receive, send, 503, "ServiceUnavailable", message, media_type)
+            return
+        self.pending_bodies += 1
         try:
-            body = await self._read(receive)
+            async with asyncio.timeout(self.body_timeout):
+                body = await self._read(receive)
         except _TooLarge:
-            await self._refuse(scope, receive, send, 413, self._too_large(), media_type)
+            await _refuse(scope, receive, send, 413, CODE, self._too_large(), media_type)
             return
+        except TimeoutError:
+            message = f"The request body did not arrive within {self.body_timeout:g} seconds."
+            await _refuse(scope, receive, send, 408, "RequestTimeout", message, media_type)
+            return
+        finally:
+            self.pending_bodies -= 1
         if not _is_utf8(body):
             message = "The request body is not valid UTF-8 JSON."
-            await self._refuse(scope, receive, send, 400, message, media_type)
+            await _refuse(scope, receive, send, 400, CODE, message, media_type)
             return
         if json_depth_exceeds(body, self.max_json_depth):
             message = f"The request body nests JSON deeper than {self.max_json_depth} levels."
-            await self._refuse(scope, receive, send, 400, message, media_type)
+            await _refuse(scope, receive, send, 400, CODE, message, media_type)
             return
 
         delivered = False
@@ -115,7 +155,7 @@ class RequestLimits:
         await self.app(scope, replay, send)
 
     def _too_large(self) -> str:
-        return f"The request body is larger than {self.max_body_bytes} bytes (1 MiB)."
+        return f"The request body is larger than {self.max_body_bytes} bytes."
 
     async def _read(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -134,14 +174,22 @@ class RequestLimits:
                 break
         return b"".join(chunks)
 
-    @staticmethod
-    async def _refuse(
-        scope: Scope, receive: Receive, send: Send, status: int, message: str, media_type: str
-    ) -> None:
-        response = error_response(CODE, message, status, media_type=media_type)
-        # The unread rest of the body is not worth reading: ask the client to close.
-        response.headers["Connection"] = "close"
-        await response(scope, receive, send)
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    media_type: str,
+) -> None:
+    response = error_response(code, message, status, media_type=media_type)
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_BUSY
+    # The unread rest of the body is not worth reading: ask the client to close.
+    response.headers["Connection"] = "close"
+    await response(scope, receive, send)
 
 
 def _is_utf8(body: bytes) -> bool:
@@ -154,11 +202,18 @@ def _is_utf8(body: bytes) -> bool:
     return True
 
 
-def _content_length(scope: Scope) -> int | None:
+def _announced_body(scope: Scope) -> tuple[int | None, bool]:
+    """What the headers say of the body: its declared length, and whether it comes chunked.
+
+    An unreadable ``Content-Length`` never reaches here (the HTTP server refuses it)."""
+    declared: int | None = None
+    chunked = False
     for key, value in scope.get("headers", ()):
         if key == b"content-length":
             try:
-                return int(value)
+                declared = int(value)
             except ValueError:
-                return None
-    return None
+                declared = None
+        elif key == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    return declared, chunked

@@ -12,12 +12,15 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from amtune.api import schemas
+from amtune.api.bodies import DecodingRoute
 from amtune.api.deps import caller_of, tuner_of
 from amtune.app.claims import Wait
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
 
-router = APIRouter(prefix="/v1", responses={400: {"model": schemas.ErrorBody}})
+router = APIRouter(
+    prefix="/v1", responses={400: {"model": schemas.ErrorBody}}, route_class=DecodingRoute
+)
 
 TunerDep = Annotated[Tuner, Depends(tuner_of)]
 CallerDep = Annotated[Caller, Depends(caller_of)]
@@ -144,10 +147,12 @@ def stop_training_job(
 
 
 # --- the worker protocol -------------------------------------------------------------------
-# Requests to these routes are served by ``api.lean`` (the same endpoints, without FastAPI's
-# per-request machinery); FastAPI documents them. They answer with a JSONResponse of what the
-# application layer returned: its dicts already have the documented shapes, and re-validating
-# them through the response model was an eighth of the service's CPU under load (bench/load).
+# Requests to these routes are served by ``api.worker_routes``, which reads, authenticates and
+# parses them itself and then calls these same functions; FastAPI documents them (and serves
+# them in an app built without those routes, which tests compare). They answer with a
+# JSONResponse of what the application layer returned: its dicts already have the documented
+# shapes, and re-validating them through the response model was an eighth of the service's CPU
+# under load (bench/load).
 @router.post(
     "/tuning-jobs/{TuningJobName}/claims",
     tags=["workers"],
@@ -222,7 +227,7 @@ def report_metrics(
     body: schemas.MetricsRequest,
 ) -> Response:
     result = tuner.report_metrics(
-        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.Metrics)
+        caller, TrainingJobName, body.LeaseToken, schemas.points(body.Metrics)
     )
     return JSONResponse(result)
 
@@ -241,7 +246,7 @@ def complete(
     body: schemas.CompleteRequest,
 ) -> Response:
     result = tuner.complete(
-        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.FinalMetricDataList)
+        caller, TrainingJobName, body.LeaseToken, schemas.points(body.FinalMetricDataList)
     )
     return JSONResponse(result)
 

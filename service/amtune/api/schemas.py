@@ -1,24 +1,60 @@
 """Request and response bodies of the REST worker protocol, for parsing and for OpenAPI.
 
+The worker routes' bodies are parsed here, once, into strict models: a metric ``Value`` of
+``"1.5"`` or ``true`` and a ``Retryable`` of ``"yes"`` are refused, not coerced, and identifiers
+may hold no control characters. The application layer receives the typed values.
+
 The AMT shapes themselves are large and are validated by the application layer with AWS's
 messages; the REST face passes them through as JSON objects.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from amtune.app.reports import MetricPoint
+from amtune.app.validation.text import (
+    IDENTIFIER_CONSTRAINT,
+    TEXT_CONSTRAINT,
+    has_control_characters,
+)
 
 AmtShape = dict[str, Any]
 
 
+def _identifier(text: str) -> str:
+    if has_control_characters(text):
+        raise PydanticCustomError("control_characters", IDENTIFIER_CONSTRAINT)
+    return text
+
+
+def _text(text: str) -> str:
+    if has_control_characters(text, lines_allowed=True):
+        raise PydanticCustomError("control_characters", TEXT_CONSTRAINT)
+    return text
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
+"""A name or id: no control characters (pattern ``[^\x00-\x1f\x7f]*``)."""
+Text = Annotated[str, AfterValidator(_text)]
+"""Free text: tabs and line breaks allowed, no other control characters."""
+NO_CONTROLS = "^[^\\x00-\\x1f\\x7f]*$"
+
+
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class ClaimRequest(_Body):
-    WorkerId: str = Field(min_length=1, max_length=256, description="Who takes the job.")
+    WorkerId: Identifier = Field(
+        min_length=1,
+        max_length=256,
+        description="Who takes the job.",
+        json_schema_extra={"pattern": NO_CONTROLS},
+    )
 
 
 class ClaimResponse(BaseModel):
@@ -38,8 +74,13 @@ class ClaimResponse(BaseModel):
 
 
 class PoolClaimRequest(_Body):
-    WorkerId: str = Field(min_length=1, max_length=256, description="Who takes the job.")
-    Images: list[str] | None = Field(
+    WorkerId: Identifier = Field(
+        min_length=1,
+        max_length=256,
+        description="Who takes the job.",
+        json_schema_extra={"pattern": NO_CONTROLS},
+    )
+    Images: list[Identifier] | None = Field(
         default=None,
         description="Only tuning jobs whose every TrainingImage is one of these (1 to 50).",
     )
@@ -50,18 +91,20 @@ class PoolClaimResponse(ClaimResponse):
 
 
 class WorkerBody(_Body):
-    LeaseToken: str = Field(
+    LeaseToken: Identifier = Field(
         min_length=1,
         max_length=128,
+        json_schema_extra={"pattern": NO_CONTROLS},
         description=(
             "The LeaseToken of the claim that handed out this job. A job whose lease lapsed, "
             "or that was handed to another worker since, answers 409."
         ),
     )
-    WorkerId: str | None = Field(
+    WorkerId: Identifier | None = Field(
         default=None,
         min_length=1,
         max_length=256,
+        json_schema_extra={"pattern": NO_CONTROLS},
         description="Optional and informational: the LeaseToken is the proof of holding.",
     )
 
@@ -72,10 +115,15 @@ class HeartbeatResponse(BaseModel):
 
 
 class Metric(_Body):
-    MetricName: str = Field(min_length=1, max_length=255)
+    MetricName: Identifier = Field(
+        min_length=1, max_length=255, json_schema_extra={"pattern": NO_CONTROLS}
+    )
     Value: float
     Timestamp: float | None = Field(default=None, description="Epoch seconds; default now.")
     Step: int | None = Field(default=None, ge=0, lt=2**31)
+
+    def point(self) -> MetricPoint:
+        return MetricPoint(self.MetricName, self.Value, self.Timestamp, self.Step)
 
 
 class MetricsRequest(WorkerBody):
@@ -95,7 +143,7 @@ class CompleteRequest(WorkerBody):
 
 
 class FailRequest(WorkerBody):
-    FailureReason: str = Field(min_length=1)
+    FailureReason: Text = Field(min_length=1)
     Retryable: bool = False
 
 
@@ -108,10 +156,8 @@ class ErrorBody(BaseModel):
     message: str
 
 
-def dumped(items: list[Metric] | None) -> list[dict[str, Any]] | None:
-    if items is None:
-        return None
-    return [m.model_dump(exclude_none=True) for m in items]
+def points(items: list[Metric] | None) -> list[MetricPoint]:
+    return [m.point() for m in items or ()]
 
 
 class _ListQuery(BaseModel):

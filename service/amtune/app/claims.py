@@ -42,6 +42,7 @@ from amtune.app.domain import to_minimise as minimised
 from amtune.app.errors import Conflict, ServiceUnavailable, ValidationError
 from amtune.app.naming import training_job_arn, training_job_name
 from amtune.app.tuning_jobs import load as load_tuning_job
+from amtune.app.validation.names import validate_tuning_job_name
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import History, Suggestion, Trial, suggest_scored
@@ -138,7 +139,8 @@ _CLAIMED_409 = metrics.CLAIMS.labels("409")
 def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
     """Hand ``worker_id`` the tuning job's next training job, or tell it to wait or to exit.
 
-    Counts the answer (200, 204, 409) and logs each training job handed out."""
+    ``worker_id`` arrives parsed (a 1-256 character identifier, ``api.schemas``). Counts the
+    answer (200, 204, 409) and logs each training job handed out."""
     try:
         outcome = _claim(ctx, caller, tuning_job_name, worker_id)
     except Conflict:
@@ -155,6 +157,7 @@ def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) ->
 
 
 def check_worker_id(worker_id: Any) -> None:
+    """The pool claim's WorkerId rule, for callers of ``Tuner.claim_any`` other than REST."""
     if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
         raise ValidationError(
             f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "
@@ -163,7 +166,7 @@ def check_worker_id(worker_id: Any) -> None:
 
 
 def _claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
-    check_worker_id(worker_id)
+    validate_tuning_job_name(tuning_job_name, "tuningJobName")
     quick_claim = functools.partial(
         _quick_claim, ctx, caller=caller, name=tuning_job_name, worker_id=worker_id
     )

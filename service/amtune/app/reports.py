@@ -8,8 +8,8 @@ the job.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 from amtune.app import early_stopping, events, leases, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.domain import TrainingStatus
-from amtune.app.errors import Conflict, ValidationError
+from amtune.app.errors import Conflict
 from amtune.app.training_jobs import load as load_training_job
+from amtune.app.validation.names import validate_training_job_name
+from amtune.app.validation.shapes import raise_if_any, violation
 from amtune.store import guarded_writes, repository
 from amtune.store.guarded_writes import Held
 from amtune.store.models import TrainingJobRow, TuningJobRow
@@ -26,56 +28,28 @@ from amtune.store.repository import Lock
 
 T = TypeVar("T")
 
-MAX_METRICS_PER_REQUEST = 1000
 MAX_FAILURE_REASON = 1024
+NAME_FIELD = "trainingJobName"
 
 
-def _field_error(value: Any, path: str, constraint: str) -> ValidationError:
-    return ValidationError(
-        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
-        f"constraint: {constraint}"
-    )
+@dataclass(frozen=True)
+class MetricPoint:
+    """One reported value, parsed by the transport (``api.schemas.Metric``).
+
+    The name is a 1-255 character identifier, the value and timestamp finite numbers (the
+    timestamp epoch seconds, None for now), the step a 32-bit natural number or None."""
+
+    name: str
+    value: float
+    timestamp: float | None = None
+    step: int | None = None
 
 
-def _number(value: Any, path: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _field_error(value, path, "Member must be a number")
-    number = float(value)
-    if math.isnan(number) or math.isinf(number):
-        raise _field_error(value, path, "Member must be a finite number (not NaN or Infinity)")
-    return number
+Point = tuple[str, float, float, int | None]
 
 
-def parse_metrics(items: Any, path: str, now: float) -> list[tuple[str, float, float, int | None]]:
-    """Validate a list of {MetricName, Value, Timestamp?, Step?} and normalise it."""
-    if not isinstance(items, list):
-        raise _field_error(items, path, "Member must be a list")
-    if len(items) > MAX_METRICS_PER_REQUEST:
-        raise _field_error(
-            len(items),
-            path,
-            f"Member must have length less than or equal to {MAX_METRICS_PER_REQUEST}",
-        )
-    parsed = []
-    for index, item in enumerate(items, start=1):
-        where = f"{path}.{index}.member"
-        if not isinstance(item, dict):
-            raise _field_error(item, where, "Member must be an object")
-        name = item.get("MetricName")
-        if not isinstance(name, str) or not 1 <= len(name) <= 255:
-            raise _field_error(
-                name, f"{where}.metricName", "Member must be a string of 1 to 255 characters"
-            )
-        value = _number(item.get("Value"), f"{where}.value")
-        stamp = item.get("Timestamp")
-        timestamp = now if stamp is None else _number(stamp, f"{where}.timestamp")
-        step = item.get("Step")
-        if step is not None and (
-            isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < 2**31
-        ):
-            raise _field_error(step, f"{where}.step", "Member must be an integer from 0 to 2^31-1")
-        parsed.append((name, value, timestamp, step))
-    return parsed
+def _stamped(metrics: Sequence[MetricPoint], now: float) -> list[Point]:
+    return [(m.name, m.value, now if m.timestamp is None else m.timestamp, m.step) for m in metrics]
 
 
 def check_steps(
@@ -94,11 +68,15 @@ def check_steps(
             continue
         before = last.get(name)
         if before is not None and step < before:
-            raise _field_error(
-                step,
-                f"{path}.{index}.member.step",
-                f"Member must not be below the last step ({before}) reported for metric "
-                f"'{name}': steps of a metric never go back",
+            raise_if_any(
+                [
+                    violation(
+                        step,
+                        f"{path}.{index}.member.step",
+                        f"Member must not be below the last step ({before}) reported for "
+                        f"metric '{name}': steps of a metric never go back",
+                    )
+                ]
             )
         last[name] = step
 
@@ -162,7 +140,8 @@ def _locked_held_job(
     return job, tuning
 
 
-def heartbeat(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+def heartbeat(ctx: Context, caller: Caller, name: str, lease_token: str) -> dict[str, Any]:
+    validate_training_job_name(name, NAME_FIELD)
     token_hash = leases.token_digest(lease_token)
 
     def fast(session: Session) -> dict[str, Any] | None:
@@ -188,7 +167,7 @@ def heartbeat(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict
 
 
 def report_metrics(
-    ctx: Context, caller: Caller, name: str, lease_token: Any, metrics: Any
+    ctx: Context, caller: Caller, name: str, lease_token: str, metrics: Sequence[MetricPoint]
 ) -> dict[str, Any]:
     """Store a report's points and judge the job by its early-stopping rule, if it has one.
 
@@ -196,8 +175,9 @@ def report_metrics(
     against the stored points in the fast path's statement, which writes nothing when one
     does; the slow path then finds which point it was and names it.
     """
+    validate_training_job_name(name, NAME_FIELD)
     token_hash = leases.token_digest(lease_token)
-    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    parsed = _stamped(metrics, ctx.now())
     check_steps(parsed, "metrics")
     max_points = ctx.settings.max_metric_points_per_job
 
@@ -244,11 +224,12 @@ def complete(
     ctx: Context,
     caller: Caller,
     name: str,
-    lease_token: Any,
-    final_metrics: Any = None,
+    lease_token: str,
+    final_metrics: Sequence[MetricPoint] = (),
 ) -> dict[str, Any]:
+    validate_training_job_name(name, NAME_FIELD)
     token_hash = leases.token_digest(lease_token)
-    given = parse_metrics(final_metrics or [], "finalMetricDataList", ctx.now())
+    given = _stamped(final_metrics, ctx.now())
 
     def final(session: Session, job: TrainingJobRow) -> dict[str, tuple[float, float]]:
         latest = repository.last_metric_values(session, job.id)
@@ -308,15 +289,13 @@ def fail(
     ctx: Context,
     caller: Caller,
     name: str,
-    lease_token: Any,
-    reason: Any,
-    retryable: Any = False,
+    lease_token: str,
+    reason: str,
+    retryable: bool = False,
 ) -> dict[str, Any]:
+    """``reason`` arrives parsed: non-empty text (``api.schemas.FailRequest``)."""
+    validate_training_job_name(name, NAME_FIELD)
     token_hash = leases.token_digest(lease_token)
-    if not isinstance(reason, str) or not reason:
-        raise _field_error(reason, "failureReason", "Member must be a non-empty string")
-    if not isinstance(retryable, bool):
-        raise _field_error(retryable, "retryable", "Member must be a boolean")
     reason = reason[-MAX_FAILURE_REASON:]
 
     def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
@@ -325,8 +304,9 @@ def fail(
     return _ended(ctx, caller, name, token_hash, end)
 
 
-def release(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+def release(ctx: Context, caller: Caller, name: str, lease_token: str) -> dict[str, Any]:
     """The worker holding the job gives it back (see :func:`lifecycle.release`)."""
+    validate_training_job_name(name, NAME_FIELD)
     token_hash = leases.token_digest(lease_token)
 
     def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:

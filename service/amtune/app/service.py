@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from amtune.app import (
@@ -23,12 +23,13 @@ from amtune.app import (
 from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.pool import PoolClaim
+from amtune.app.reports import MetricPoint
 from amtune.app.sweeper import Sweeper, sweep
 from amtune.app.telemetry import JobCounts
 from amtune.settings import Settings
 from amtune.store.database import Database, Timeouts
 
-__all__ = ["Caller", "Claim", "PoolClaim", "Tuner", "Wait"]
+__all__ = ["Caller", "Claim", "MetricPoint", "PoolClaim", "Tuner", "Wait"]
 
 #: /readyz answers within this, however the database behaves (a load balancer's probe times
 #: out after a few seconds and would otherwise count a hung database as a slow success).
@@ -155,30 +156,34 @@ class Tuner:
         return tags.list_tags(self.ctx, caller, request)
 
     # --- the worker protocol ------------------------------------------------------------
-    def claim(self, caller: Caller, tuning_job_name: str, worker_id: Any) -> Claim | Wait:
+    def claim(self, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
         return claims.claim(self.ctx, caller, tuning_job_name, worker_id)
 
     def claim_any(self, caller: Caller, worker_id: Any, images: Any = None) -> PoolClaim | Wait:
         return pool.claim_any(self.ctx, caller, worker_id, images)
 
-    def release(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+    def release(self, caller: Caller, name: str, lease_token: str) -> dict[str, Any]:
         return reports.release(self.ctx, caller, name, lease_token)
 
-    def heartbeat(self, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+    def heartbeat(self, caller: Caller, name: str, lease_token: str) -> dict[str, Any]:
         return reports.heartbeat(self.ctx, caller, name, lease_token)
 
     def report_metrics(
-        self, caller: Caller, name: str, lease_token: Any, metrics: Any
+        self, caller: Caller, name: str, lease_token: str, metrics: Sequence[MetricPoint]
     ) -> dict[str, Any]:
         return reports.report_metrics(self.ctx, caller, name, lease_token, metrics)
 
     def complete(
-        self, caller: Caller, name: str, lease_token: Any, final_metrics: Any = None
+        self,
+        caller: Caller,
+        name: str,
+        lease_token: str,
+        final_metrics: Sequence[MetricPoint] = (),
     ) -> dict[str, Any]:
         return reports.complete(self.ctx, caller, name, lease_token, final_metrics)
 
     def fail(
-        self, caller: Caller, name: str, lease_token: Any, reason: Any, retryable: Any = False
+        self, caller: Caller, name: str, lease_token: str, reason: str, retryable: bool = False
     ) -> dict[str, Any]:
         return reports.fail(self.ctx, caller, name, lease_token, reason, retryable)
 

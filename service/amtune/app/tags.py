@@ -13,21 +13,27 @@ from sqlalchemy.orm import Session
 
 from amtune.app.context import Caller, Context
 from amtune.app.errors import ValidationError
+from amtune.app.validation.shapes import printable, raise_if_any, violation
+from amtune.app.validation.text import check_text_safety, has_control_characters
 from amtune.store import repository
 
 ARN_PREFIX = "arn:aws:sagemaker:"
+ARN_CONSTRAINT = "Member must be the ARN of a SageMaker resource, without control characters"
+
+
+def _is_arn(text: str) -> bool:
+    return not has_control_characters(text) and text.startswith(ARN_PREFIX) and text.count(":") >= 5
 
 
 def list_tags(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+    check_text_safety(request)
     arn = request.get("ResourceArn")
-    if not isinstance(arn, str) or not arn.startswith(ARN_PREFIX) or arn.count(":") < 5:
-        raise ValidationError(
-            f"1 validation error detected: Value '{arn}' at 'resourceArn' failed to satisfy "
-            "constraint: Member must be the ARN of a SageMaker resource"
-        )
+    if not isinstance(arn, str) or not _is_arn(arn):
+        raise_if_any([violation(arn, "resourceArn", ARN_CONSTRAINT)])
+        raise AssertionError("unreachable")
+    missing = ValidationError(f"Requested resource not found: could not find {printable(arn)}.")
     account, resource = arn.split(":")[4], arn.split(":", 5)[5]
     kind, _, name = resource.partition("/")
-    missing = ValidationError(f"Requested resource not found: could not find {arn}.")
     if account != caller.account_id or kind not in ("hyper-parameter-tuning-job", "training-job"):
         raise missing
 

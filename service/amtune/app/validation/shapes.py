@@ -252,13 +252,17 @@ def violation(value: Any, path: str, constraint: str) -> str:
     return f"Value {render_value(value)} at '{path}' failed to satisfy constraint: {constraint}"
 
 
+def validation_message(errors: Sequence[str]) -> str:
+    """Violation lines joined as AWS joins them; every face's validation message is this."""
+    if len(errors) == 1:
+        return f"1 validation error detected: {errors[0]}"
+    return f"{len(errors)} validation errors detected: " + "; ".join(errors)
+
+
 def raise_if_any(errors: Sequence[str]) -> None:
     """Raise one ValidationError listing every violation, as AWS joins them."""
-    if not errors:
-        return
-    if len(errors) == 1:
-        raise ValidationError(f"1 validation error detected: {errors[0]}")
-    raise ValidationError(f"{len(errors)} validation errors detected: " + "; ".join(errors))
+    if errors:
+        raise ValidationError(validation_message(errors))
 
 
 def is_int(value: Any) -> bool:
