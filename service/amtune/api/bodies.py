@@ -67,12 +67,12 @@ def parse_body(model: type[Model], raw: bytes, *, required: bool) -> Model | Non
         decoded = decode_json(raw)
     except json.JSONDecodeError as exc:
         raise decode_error(exc) from None
-    if decoded is None:
-        if required:
-            raise RequestValidationError(_MISSING)
-        return None
+    if decoded is None and not required:
+        return None  # a required body of null fails on the model, as FastAPI reports it
     try:
-        return model.model_validate(decoded)
+        # from_attributes as FastAPI validates its bodies, so both word their errors alike
+        # (a decoded JSON value has no attributes to read).
+        return model.model_validate(decoded, from_attributes=True)
     except PydanticValidationError as exc:
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
