@@ -163,7 +163,7 @@ def test_malformed_worker_bodies_are_refused_by_name(live_server: LiveServer) ->
     cases = [
         (f"/v1/training-jobs/{name}/metrics", '{"Metrics": [', "JSON decode error"),
         ("/v1/tuning-jobs/malformed/claims", "", "at 'body' failed to satisfy constraint"),
-        ("/v1/tuning-jobs/malformed/claims", "null", "Field required"),
+        ("/v1/tuning-jobs/malformed/claims", "null", "Value null at 'body'"),
         ("/v1/tuning-jobs/malformed/claims", '{"WorkerId": "w", "Extra": 1}', "'extra'"),
         (f"/v1/training-jobs/{name}/heartbeat", '{"LeaseToken": ""}', "'leaseToken'"),
         (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w"}', "'leaseToken'"),
