@@ -15,6 +15,7 @@ from tests.conftest import LiveServer
 
 AWS = {"Content-Type": "application/x-amz-json-1.1"}
 HUGE = "9" * 5000
+TOKENS: dict[str, str] = {}  # training job name -> the LeaseToken of its claim
 
 
 def create(server: LiveServer, name: str) -> None:
@@ -34,6 +35,7 @@ def claimed(server: LiveServer, tuning_job: str) -> str:
     )
     assert response.status_code == 200, response.text
     name: str = response.json()["TrainingJobName"]
+    TOKENS[name] = response.json()["LeaseToken"]
     return name
 
 
@@ -45,6 +47,12 @@ def refused(response: httpx.Response, field: str) -> None:
 
 
 def post(server: LiveServer, path: str, raw: str) -> httpx.Response:
+    """POST ``raw``; a training job's route gets the job's LeaseToken put first in the object,
+    as its worker sends it, so that only the field under test is wrong."""
+    parts = path.split("/")
+    if path.startswith("/v1/training-jobs/") and raw.startswith("{") and "LeaseToken" not in raw:
+        token = json.dumps(TOKENS.get(parts[3], "no-token"))
+        raw = '{"LeaseToken": ' + token + ("" if raw == "{}" else ", ") + raw[1:]
     return httpx.post(
         server.url + path, content=raw.encode(), headers={"Content-Type": "application/json"}
     )
@@ -68,6 +76,8 @@ def test_nul_and_control_characters_are_refused_naming_the_field(
     refused(post(s, "/v1/tuning-jobs/holes/claims", '{"WorkerId": "w\\u0000"}'), "workerId")
     refused(post(s, "/v1/tuning-jobs/holes/claims", '{"WorkerId": "w\\u0007x"}'), "workerId")
     refused(post(s, f"/v1/training-jobs/{job}/heartbeat", '{"WorkerId": "\\u0000"}'), "workerId")
+    bad_token = '{"LeaseToken": "t\\u0000"}'
+    refused(post(s, f"/v1/training-jobs/{job}/heartbeat", bad_token), "leaseToken")
     metric = '{"Metrics": [{"MetricName": "loss\\u0000", "Value": 1}]}'
     refused(post(s, f"/v1/training-jobs/{job}/metrics", metric), "metrics.1.member.metricName")
     final = '{"FinalMetricDataList": [{"MetricName": "a\\u001b", "Value": 1}]}'
@@ -84,7 +94,9 @@ def test_nul_and_control_characters_are_refused_naming_the_field(
         ("complete", {}),
         ("fail", {"FailureReason": "x"}),
     ):
-        nul_path = httpx.post(f"{s.url}/v1/training-jobs/x%00y/{route}", json=body)
+        nul_path = httpx.post(
+            f"{s.url}/v1/training-jobs/x%00y/{route}", json={"LeaseToken": "t", **body}
+        )
         refused(nul_path, "trainingJobName")
     refused(
         httpx.post(f"{s.url}/v1/tuning-jobs/x%00y/claims", json={"WorkerId": "w"}), "tuningJobName"
