@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
 
     With several processes uvicorn's supervisor binds the socket once and starts each worker
-    from ``amtune.api.app:create_app`` (a factory reading the same ``AMTUNE_*`` environment,
+    from ``amtune.api.app:serving_app`` (a factory reading the same ``AMTUNE_*`` environment,
     with the command line's --host/--port written into it), so every process runs the same
     settings. On SIGTERM or SIGINT it passes the signal on; each worker stops accepting,
     finishes its in-flight requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) and closes its pools.
@@ -121,7 +121,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ["AMTUNE_HOST"] = settings.host
     os.environ["AMTUNE_PORT"] = str(settings.port)
     uvicorn.run(
-        "amtune.api.app:create_app",
+        "amtune.api.app:serving_app",
         factory=True,
         workers=workers,
         **common,  # type: ignore[arg-type]
