@@ -9,11 +9,19 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "service" / "amtune"
 
+SERVER = ("amtune.app", "amtune.api", "amtune.store", "amtune.engine", "amtune.settings")
 FORBIDDEN = {
+    # Transports call the application layer; they never reach past it to the rows.
     "api": ("amtune.store",),
+    # The application layer is what every transport calls: it knows none of them.
+    "app": ("amtune.api", "fastapi", "starlette"),
+    # The store fetches and writes what the application layer decides: it decides nothing.
+    "store": ("amtune.app", "amtune.api"),
+    # The engine is pure: no I/O, no database, no web.
     "engine": ("amtune.store", "amtune.app", "amtune.api", "sqlalchemy", "fastapi", "httpx"),
-    "sdk": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine"),
-    "worker": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine"),
+    # Client code runs where no server is installed.
+    "sdk": (*SERVER, "sqlalchemy", "fastapi"),
+    "worker": (*SERVER, "sqlalchemy", "fastapi"),
 }
 
 

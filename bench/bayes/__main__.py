@@ -19,7 +19,6 @@ pin_threads()  # before numpy/sklearn/torch are imported anywhere in this proces
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
-import json  # noqa: E402
 import math  # noqa: E402
 import platform  # noqa: E402
 import shlex  # noqa: E402
@@ -263,7 +262,7 @@ def _write(
         **extra,
         "runs": [r.to_json() for r in results],
     }
-    out.write_text(json.dumps(_strict(payload), separators=(",", ":"), allow_nan=False) + "\n")
+    report.write_results(out, _strict(payload))
     md = report.markdown(
         summary,
         profile=prof.name,

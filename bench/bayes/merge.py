@@ -13,12 +13,12 @@ runs were used or replaced, so a table can always be traced to the runs behind i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .report import read_results_payload
 from .runner import RunResult, RunSpec
 
 
@@ -57,7 +57,7 @@ class Selection:
 
 def read_results(path: Path) -> tuple[dict[str, Any], list[RunResult]]:
     """The payload of a results file and its runs."""
-    payload: dict[str, Any] = json.loads(Path(path).read_text())
+    payload = read_results_payload(Path(path))
     return payload, [RunResult.from_json(r) for r in payload.get("runs", [])]
 
 

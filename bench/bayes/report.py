@@ -6,6 +6,8 @@ rewrites its own section and leaves the rest of the file (other profiles, notes)
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import re
 from collections import defaultdict
@@ -23,6 +25,7 @@ from .scoring import (
     aggregate,
     paired_difference,
     per_problem_scores,
+    random_search_references,
 )
 
 RESULTS_MD = Path(__file__).resolve().parent.parent / "RESULTS.md"
@@ -76,10 +79,43 @@ def summarise(results: Sequence[RunResult], refs: Mapping[str, Reference]) -> di
         )
     return {
         "rows": rows,
+        "random_scale": _random_scale_rows(groups, refs),
         "paired": _paired_rows(groups, refs),
         "errors": errors,
         "fallbacks": dict(fallbacks),
     }
+
+
+RANDOM_OPTIMIZER = "random"
+
+
+def _random_scale_rows(
+    groups: Mapping[tuple[str, int], Mapping[tuple[str, int], Sequence[float]]],
+    refs: Mapping[str, Reference],
+) -> list[dict[str, Any]]:
+    """Every optimizer's scores on the random-search scale (none without random-search runs).
+
+    Random search's runs of any batch size form the reference: a random search's configs do
+    not depend on the batch, so its runs of one seed are the same at every batch size."""
+    random_curves = {
+        (problem, seed): losses
+        for (opt, batch), curves in groups.items()
+        if opt == RANDOM_OPTIMIZER
+        for (problem, seed), losses in curves.items()
+    }
+    if not random_curves:
+        return []
+    per_n = random_search_references(random_curves, refs)
+    rows = []
+    for (opt, batch), curves in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        scores = {}
+        for n, refs_n in per_n.items():
+            covered = {key: losses for key, losses in curves.items() if key[0] in refs_n}
+            score = aggregate(covered, refs_n, [n]).get(n) if covered else None
+            if score is not None:
+                scores[str(n)] = vars(score)
+        rows.append({"optimizer": opt, "batch": batch, "scores": scores})
+    return rows
 
 
 def _paired_rows(
@@ -172,6 +208,7 @@ def markdown(
             f"| {_ms(row['tell_cpu_ms_median'])} | {_ms(row['run_cpu_s_median'])} |"
         )
     lines += _paired_table(summary["paired"])
+    lines += _random_scale_table(summary.get("random_scale", []))
     lines += [
         "",
         "Timings are medians per configuration (a batch call divided by its size): `ask ms` is "
@@ -218,6 +255,25 @@ def markdown(
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _random_scale_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Markdown lines of the scores on the random-search scale (none without such rows)."""
+    if not rows:
+        return []
+    lines = [
+        "",
+        "The same runs on the random-search scale: 0 = the median best value of random search "
+        "after the same number of evaluations, 100 = the optimum, below 0 = worse than random "
+        "search (a run's regret is clipped at twice random search's).",
+        "",
+        "| optimizer | batch | @16 | @32 | @64 | @128 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cells = [_fmt_score(row["scores"].get(str(n))) for n in CHECKPOINTS]
+        lines.append(f"| {row['optimizer']} | {row['batch']} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _paired_table(paired: Sequence[Mapping[str, Any]]) -> list[str]:
     """Markdown lines of the paired comparison (none when no row has one)."""
     if not any(row["diffs"] for row in paired):
@@ -251,6 +307,33 @@ def _seed_text(seeds: Sequence[int]) -> str:
     if s == list(range(s[0], s[-1] + 1)):
         return f"{s[0]}-{s[-1]}" if len(s) > 1 else str(s[0])
     return ", ".join(map(str, s))
+
+
+COMPACT_SUFFIX = ".json.gz"
+"""A results file named ``*.json.gz`` is written compact: gzip, without the per-suggestion
+timing lists (the summary keeps their medians). Only compact files are committed; plain
+``.json`` files under ``bench/bayes/results`` are ignored by git."""
+
+_PER_SUGGESTION = ("ask_ms", "tell_ms", "ask_cpu_ms", "tell_cpu_ms")
+
+
+def write_results(path: Path, payload: Mapping[str, Any]) -> None:
+    """Write a results payload as JSON, or compact (see ``COMPACT_SUFFIX``) by its name."""
+    if not path.name.endswith(COMPACT_SUFFIX):
+        path.write_text(json.dumps(payload, separators=(",", ":"), allow_nan=False) + "\n")
+        return
+    runs = [{**run, **{key: [] for key in _PER_SUGGESTION}} for run in payload.get("runs", [])]
+    text = json.dumps({**payload, "runs": runs}, separators=(",", ":"), allow_nan=False)
+    path.write_bytes(gzip.compress(text.encode(), compresslevel=9, mtime=0))
+
+
+def read_results_payload(path: Path) -> dict[str, Any]:
+    """A results file's payload, plain or compact."""
+    raw = Path(path).read_bytes()
+    if path.name.endswith(COMPACT_SUFFIX):
+        raw = gzip.decompress(raw)
+    payload: dict[str, Any] = json.loads(raw)
+    return payload
 
 
 def write_section(profile: str, body: str, path: Path = RESULTS_MD) -> None:

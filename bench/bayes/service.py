@@ -148,17 +148,22 @@ def run_service_job(
                 training_job = claim["TrainingJobName"]
                 if math.isfinite(value):
                     body = {
+                        "LeaseToken": claim["LeaseToken"],
                         "FinalMetricDataList": [
                             {
                                 "MetricName": problem.metric_name,
                                 "Value": value,
                                 "Timestamp": time.time(),
                             }
-                        ]
+                        ],
                     }
                     r = http.post(f"{base}/v1/training-jobs/{training_job}/complete", json=body)
                 else:
-                    body2 = {"FailureReason": "objective was not finite", "Retryable": False}
+                    body2 = {
+                        "LeaseToken": claim["LeaseToken"],
+                        "FailureReason": "objective was not finite",
+                        "Retryable": False,
+                    }
                     r = http.post(f"{base}/v1/training-jobs/{training_job}/fail", json=body2)
                 if r.status_code != 200:
                     errors.append(f"report: HTTP {r.status_code} {r.text[:200]}")

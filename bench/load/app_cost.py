@@ -59,11 +59,11 @@ def main() -> None:
         def cycle() -> None:
             job = timed("claim", lambda: tuner.claim(caller, "cost", "w"))
             assert isinstance(job, Claim)
-            name = job.training_job_name
+            name, token = job.training_job_name, job.lease_token
             metric = [{"MetricName": "validation:accuracy", "Value": 0.5}]
             for _ in range(3):
-                timed("report", lambda: tuner.report_metrics(caller, name, metric))
-            timed("complete", lambda: tuner.complete(caller, name))
+                timed("report", lambda: tuner.report_metrics(caller, name, token, metric))
+            timed("complete", lambda: tuner.complete(caller, name, token))
 
         for _ in range(20):
             cycle()

@@ -220,7 +220,8 @@ class _Run:
             self.seen.add(key)
             self.result.claimed.append(name)
             metric = job["HyperParameters"]["_tuning_objective_metric"]
-            if not await self.train(session, target, name, metric, worker_id, rng, clock):
+            token = job["LeaseToken"]
+            if not await self.train(session, target, name, metric, token, rng, clock):
                 return
 
     async def train(
@@ -229,14 +230,14 @@ class _Run:
         target: Target,
         name: str,
         metric: str,
-        worker_id: str,
+        lease_token: str,
         rng: random.Random,
         clock: _Schedule,
     ) -> bool:
         base = f"/v1/training-jobs/{name}"
         for step in range(self.reports):
             body = {
-                "WorkerId": worker_id,
+                "LeaseToken": lease_token,
                 "Metrics": [{"MetricName": metric, "Value": rng.random(), "Step": step}],
             }
             answer = await self.timed(
@@ -248,7 +249,12 @@ class _Run:
                 self.error("metrics", answer)
                 return False
         answer = await self.timed(
-            session, target, "complete", base + "/complete", {"WorkerId": worker_id}, clock.next()
+            session,
+            target,
+            "complete",
+            base + "/complete",
+            {"LeaseToken": lease_token},
+            clock.next(),
         )
         if answer is None:
             return False

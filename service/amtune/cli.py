@@ -32,6 +32,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         for key, value in (
             ("host", getattr(args, "host", None)),
             ("port", getattr(args, "port", None)),
+            ("ssl_certfile", getattr(args, "ssl_certfile", None)),
+            ("ssl_keyfile", getattr(args, "ssl_keyfile", None)),
         )
         if value is not None
     }
@@ -67,6 +69,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     workers = args.workers if args.workers is not None else settings.workers
+    if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
+        log.error("amtune will not start: TLS needs both --ssl-certfile and --ssl-keyfile")
+        return 2
     upgrade(settings.database_url)
     tuner = Tuner(settings)
     try:
@@ -80,7 +85,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     else:
         log.warning("%s", mode.message)
     log.info(
-        "amtune serving on http://%s:%d (%s), %d process%s",
+        "amtune serving on %s://%s:%d (%s), %d process%s",
+        "https" if settings.ssl_certfile else "http",
         settings.host,
         settings.port,
         settings.database_url.split("@")[-1],
@@ -94,13 +100,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
         "timeout_keep_alive": 75,
+        # TLS in the process itself; a reverse proxy in front works as well (docs/tls.md).
+        "ssl_certfile": str(settings.ssl_certfile) if settings.ssl_certfile else None,
+        "ssl_keyfile": str(settings.ssl_keyfile) if settings.ssl_keyfile else None,
     }
     if workers == 1:
         uvicorn.run(create_app(settings, tuner=tuner), **common)  # type: ignore[arg-type]
         return 0
     tuner.close()
+    # The command line's overrides, for the worker processes' own Settings().
     os.environ["AMTUNE_HOST"] = settings.host
     os.environ["AMTUNE_PORT"] = str(settings.port)
+    for name, path in (
+        ("SSL_CERTFILE", settings.ssl_certfile),
+        ("SSL_KEYFILE", settings.ssl_keyfile),
+    ):
+        if path is not None:
+            os.environ[f"AMTUNE_{name}"] = str(path)
     uvicorn.run(
         "amtune.api.app:create_app",
         factory=True,
@@ -280,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=positive_int,
         help="serving processes sharing the port (default AMTUNE_WORKERS or 1)",
+    )
+    serve.add_argument(
+        "--ssl-certfile", help="serve HTTPS with this PEM certificate (AMTUNE_SSL_CERTFILE)"
+    )
+    serve.add_argument(
+        "--ssl-keyfile", help="the certificate's PEM private key (AMTUNE_SSL_KEYFILE)"
     )
     serve.set_defaults(func=cmd_serve)
 

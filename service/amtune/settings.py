@@ -65,6 +65,33 @@ class Settings(BaseSettings):
             "threads per process running the worker routes, and as many for the other routes"
         ),
     )
+    max_metric_points_per_job: int = Field(
+        default=100_000,
+        ge=1,
+        description=(
+            "Metric points one training job may store; a report past it answers "
+            "ResourceLimitExceeded and stores nothing."
+        ),
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "PostgreSQL statement_timeout; a statement still running a second later (a frozen "
+            "database) has its connection cut. Either way the request answers 503."
+        ),
+    )
+    db_lock_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="PostgreSQL lock_timeout: the longest wait for a row lock."
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=3.0, gt=0, description="The longest wait for a free pooled connection."
+    )
+    ssl_certfile: Path | None = Field(
+        default=None,
+        description="PEM certificate (chain) to serve HTTPS with; needs ssl_keyfile too.",
+    )
+    ssl_keyfile: Path | None = Field(default=None, description="PEM private key of ssl_certfile.")
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -1,7 +1,7 @@
 """Realistic CreateHyperParameterTuningJob bodies, reusable by any test that needs one.
 
 Each factory returns a fresh deep copy, so a test may mutate it freely. The SDK-style body is
-what SageMaker Python SDK v2 sends from ``HyperparameterTuner.fit()`` (amt-api.md §7.1).
+what SageMaker Python SDK v2 sends from ``HyperparameterTuner.fit()``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One test per applicable row of the bad-input catalogue (amt-api.md §10).
+"""One test per kind of bad CreateHyperParameterTuningJob input AWS refuses.
 
 Every case starts from the SDK-style request (or another valid factory), breaks one thing,
 and checks that a ValidationException comes back naming the field path, with AWS's exact text

@@ -32,6 +32,7 @@ from bench.bayes.scoring import (
     best_so_far,
     normalised_regret,
     paired_difference,
+    random_search_references,
     regrets_at,
 )
 
@@ -96,6 +97,23 @@ def test_paired_difference_compares_seed_by_seed_on_complete_seeds_only() -> Non
     assert (diff.mean, diff.se, diff.n_seeds) == (pytest.approx(10.0), pytest.approx(0.0), 2)
     assert aggregate(a, refs, [16])[16].se > 5  # the unpaired spread hides the same lead
     assert paired_difference(a, b, refs, 32) is None  # runs shorter than the checkpoint
+
+
+def test_random_search_scale_puts_zero_at_random_search_of_the_same_budget() -> None:
+    """On the random-search scale 0 is random search's median best after n evaluations, not
+    one random evaluation, and a run worse than random search scores below 0 (down to -100)."""
+    refs = {"p": Reference(median_random=100.0, optimum=0.0)}
+    random_runs = {("p", s): [100.0, 40.0 + s, 20.0 + s, 20.0] for s in range(3)}
+    per_n = random_search_references(random_runs, refs, [2, 4])
+    assert per_n[2]["p"].median_random == 41.0  # median of 40, 41, 42
+    assert per_n[4]["p"].median_random == 20.0
+    assert per_n[2]["p"].optimum == 0.0
+    assert aggregate({("p", 0): [41.0, 90.0]}, per_n[2], [2])[2].mean == pytest.approx(0.0)
+    assert aggregate({("p", 0): [10.0] * 4}, per_n[4], [4])[4].mean == pytest.approx(50.0)
+    assert aggregate({("p", 0): [30.0] * 4}, per_n[4], [4])[4].mean == pytest.approx(-50.0)
+    assert aggregate({("p", 0): [99.0] * 4}, per_n[4], [4])[4].mean == pytest.approx(-100.0)
+    # Bayesmark's scale still stops at 0 for the same run.
+    assert aggregate({("p", 0): [99.0] * 4}, refs, [4])[4].mean == pytest.approx(1.0)
 
 
 def test_aggregate_skips_checkpoints_beyond_the_runs() -> None:

@@ -147,3 +147,24 @@ def test_sources_name_the_cpu_their_runs_came_from_through_nested_merges(tmp_pat
     c = _results_file(tmp_path / "c.json", "c", [_run("random", 2, [5.0, 2.0])], cpu=zen4)
     _, sources = merge([first, c])
     assert [s.cpu for s in sources] == [f"{zen4}; {zen5}", zen4]
+
+
+def test_compact_file_keeps_losses_exactly_and_merges_like_plain(tmp_path: Path) -> None:
+    """Committed results are gzip without per-suggestion timings; merging them must give the
+    same runs, to the last bit, as the plain file they were made from."""
+    from bench.bayes.report import read_results_payload, write_results
+
+    run = RunResult(
+        spec=RunSpec("amtune-bayesian", "branin", 0, 1, 3),
+        losses=[0.1 + 1e-17, 2.0 / 3.0, math.pi],
+        ask_ms=[1.5, 2.5, 3.5],
+    )
+    plain = _results_file(tmp_path / "plain.json", "cmd", [run])
+    compact = tmp_path / "compact.json.gz"
+    write_results(compact, read_results_payload(plain))
+    assert compact.read_bytes()[:2] == b"\x1f\x8b"  # gzip
+    (from_plain,), _ = merge([plain])
+    (from_compact,), _ = merge([compact])
+    assert from_compact.losses == from_plain.losses == run.losses
+    assert from_compact.spec == run.spec
+    assert from_compact.ask_ms == []

@@ -88,14 +88,16 @@ class AckingWorker(threading.Thread):
         if response.status_code != 200:
             self.unexpected(f"claim {response.status_code} {response.text}")
             return False
-        name = response.json()["TrainingJobName"]
+        name, token = response.json()["TrainingJobName"], response.json()["LeaseToken"]
         with self.acks.lock:
             self.acks.claimed.append(name)
         step = 0
         while step < 5:
             value = self.rng.random()
             metric = {"MetricName": "loss", "Value": value, "Step": step}
-            answer = self.post(f"/v1/training-jobs/{name}/metrics", {"Metrics": [metric]})
+            answer = self.post(
+                f"/v1/training-jobs/{name}/metrics", {"LeaseToken": token, "Metrics": [metric]}
+            )
             if answer is None:
                 continue  # unknown outcome: send the next value for the same step again
             if answer.status_code == 409:
@@ -107,7 +109,7 @@ class AckingWorker(threading.Thread):
                 self.acks.metrics.append((name, step, value))
             step += 1
         while True:
-            answer = self.post(f"/v1/training-jobs/{name}/complete", {})
+            answer = self.post(f"/v1/training-jobs/{name}/complete", {"LeaseToken": token})
             if answer is None:
                 continue
             if answer.status_code == 200:

@@ -1,7 +1,7 @@
 """Hostile bodies are refused at the door, on both faces, with an AWS code and a message.
 
-Field notes items 16 and 21: a body too large to buffer, or JSON nested deep enough to exhaust
-the parser's recursion, must be a client error with a code a JSON client parses, never a 500
+A body too large to buffer, or JSON nested deep enough to exhaust the parser's recursion, must
+be a client error with a code a JSON client parses, never a 500
 or a stored half-request. Limits (``amtune.api.limits``): bodies over 1 MiB get 413, nesting
 over 64 levels 400, both ``SerializationException``.
 """

@@ -1,7 +1,7 @@
 """64 workers, 8 tuning jobs, 4 teams, one database: exact accounting under contention.
 
-Field notes items 4, 5 and 7: the same training job handed to two workers, numbers issued twice,
-limits overshot. Four teams (``amtune teams create``, each with its own access key, requests in
+No training job may be handed to two workers, no number issued twice, no limit overshot. Four
+teams (``amtune teams create``, each with its own access key, requests in
 the bearer form the REST face takes) each own two tuning jobs with the *same* names as the
 others'. 64 simulated workers (the load generator of ``bench/load``) claim through two server
 replicas until every tuning job is over. Then every count must be exact, no job may have been

@@ -1,8 +1,8 @@
 """Serialization failures and deadlocks are retried inside the service; clients never see them.
 
-Field notes item 9: workers crashed on MySQL 1213 / PostgreSQL 40001 and 40P01 because the
-storage layer passed them up. Here PostgreSQL itself raises them: a trigger fails one in ten
-row writes of the worker path with SQLSTATE 40001 or 40P01, exactly as a real conflict would
+A worker must never see a serialization failure or a deadlock that the service could have
+retried itself. Here PostgreSQL itself raises them: a trigger fails one in ten row writes of
+the worker path with SQLSTATE 40001 or 40P01, exactly as a real conflict would
 arrive (through psycopg, mid-transaction). 300 concurrent metric reports must all be answered
 200, each stored exactly once (a retried transaction is rolled back first, never doubled).
 """
@@ -66,23 +66,28 @@ def test_injected_conflicts_never_reach_clients(postgres_url: str) -> None:
     settings = Settings(database_url=postgres_url, account_id=account, lease_seconds=60)
     with LiveServer(settings) as live, httpx.Client(base_url=live.url, timeout=60) as http:
         create_tuning_job(live.url, "contended", max_jobs=4, max_parallel=4)
-        jobs = []
+        jobs, tokens = [], []
         for worker in range(4):
             claim = http.post("/v1/tuning-jobs/contended/claims", json={"WorkerId": f"w{worker}"})
             assert claim.status_code == 200
             jobs.append(claim.json()["TrainingJobName"])
+            tokens.append(claim.json()["LeaseToken"])
         with psycopg.connect(plain(postgres_url), autocommit=True) as conn:
             conn.execute(INJECTOR)
 
         def report(index: int) -> int:
-            job = jobs[index % len(jobs)]
+            job, token = jobs[index % len(jobs)], tokens[index % len(jobs)]
             metric = {"MetricName": "loss", "Value": float(index), "Step": index}
-            answer = http.post(f"/v1/training-jobs/{job}/metrics", json={"Metrics": [metric]})
+            body = {"LeaseToken": token, "Metrics": [metric]}
+            answer = http.post(f"/v1/training-jobs/{job}/metrics", json=body)
             return answer.status_code
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             statuses = list(pool.map(report, range(REPORTS)))
-        completions = [http.post(f"/v1/training-jobs/{job}/complete", json={}) for job in jobs]
+        completions = [
+            http.post(f"/v1/training-jobs/{job}/complete", json={"LeaseToken": token})
+            for job, token in zip(jobs, tokens, strict=True)
+        ]
 
         assert statuses == [200] * REPORTS
         assert [c.status_code for c in completions] == [200] * len(jobs)

@@ -1,7 +1,7 @@
 """PostgreSQL restarted under load: the service says so, fails fast, and heals by itself.
 
-Field notes item 13: dead pooled connections after a database restart used to hang or crash
-clients until the service was restarted. Here, while the database is down, ``/readyz`` is 503
+Dead pooled connections after a database restart must neither hang nor crash clients, nor
+need the service restarted. While the database is down, ``/readyz`` is 503
 and every request is answered 503 ``ServiceUnavailable`` with ``Retry-After`` (the clients'
 timeout bounds the wait: a hang fails the test). Once PostgreSQL is back the same server process
 serves again, and nothing acknowledged before the outage is lost.
@@ -58,7 +58,7 @@ def test_postgres_restart_under_load(private_postgres: PrivatePostgres) -> None:
         create_tuning_job(live.url, "outage", max_jobs=10_000, max_parallel=8)
         held = http.post("/v1/tuning-jobs/outage/claims", json={"WorkerId": "probe"})
         assert held.status_code == 200
-        probe_job = held.json()["TrainingJobName"]
+        probe_job, probe_token = held.json()["TrainingJobName"], held.json()["LeaseToken"]
         acks, stop, workers = run_workers([live.url], "outage", 4)
         wait_for("writes before the outage", lambda: len(acks.metrics) >= 20)
 
@@ -70,9 +70,13 @@ def test_postgres_restart_under_load(private_postgres: PrivatePostgres) -> None:
         assert_retryable(http.post("/v1/tuning-jobs/outage/claims", json={"WorkerId": "x"}))
         metric = {"MetricName": "loss", "Value": 1.0}
         assert_retryable(
-            http.post(f"/v1/training-jobs/{probe_job}/metrics", json={"Metrics": [metric]})
+            http.post(
+                f"/v1/training-jobs/{probe_job}/metrics",
+                json={"LeaseToken": probe_token, "Metrics": [metric]},
+            )
         )
-        assert_retryable(http.post(f"/v1/training-jobs/{probe_job}/complete", json={}))
+        done = {"LeaseToken": probe_token}
+        assert_retryable(http.post(f"/v1/training-jobs/{probe_job}/complete", json=done))
         assert_retryable(http.get("/v1/tuning-jobs/outage"))
         assert_retryable(
             http.post(
@@ -88,7 +92,7 @@ def test_postgres_restart_under_load(private_postgres: PrivatePostgres) -> None:
         private_postgres.start()
         wait_for("readyz to recover", lambda: http.get("/readyz").status_code == 200, 60)
         # The same process serves again: the held job and the workers carry on.
-        assert http.post(f"/v1/training-jobs/{probe_job}/complete", json={}).status_code == 200
+        assert http.post(f"/v1/training-jobs/{probe_job}/complete", json=done).status_code == 200
         resumed = len(acks.metrics)
         wait_for("writes after the outage", lambda: len(acks.metrics) >= resumed + 20)
         stop_workers(stop, workers)

@@ -1,6 +1,6 @@
 """Property-based fuzzing of every operation in the committed OpenAPI document, on a live server.
 
-Field notes item 21: generated requests (valid and invalid by the schema) must never get a 5xx,
+Generated requests (valid and invalid by the schema) must never get a 5xx,
 and every answer must be one the document promises: its status, content type and body schema.
 Examples per operation are capped so the run stays in CI's budget.
 """

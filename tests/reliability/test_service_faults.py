@@ -1,6 +1,6 @@
 """An API process killed under load: every acknowledged write survives, nothing is half-written.
 
-Field notes items 10 and 11: a 200 is a promise. Workers keep writing through the fault and
+A 200 is a promise. Workers keep writing through the fault and
 remember each 200 they saw; after ``kill -9`` and a restart (or with a second replica carrying
 on), every one of those writes must be in the database, the counters Describe shows must agree
 with the rows, and SQLite's own integrity check must pass.

@@ -1,6 +1,6 @@
 """Workers that die or freeze: the service moves on, and a frozen worker that wakes up copes.
 
-Field notes items 1 and 2: a killed worker must not leave a zombie InProgress job holding a
+A killed worker must not leave a zombie InProgress job holding a
 slot, and a worker declared dead that comes back must hear a clean 409 and carry on, not crash.
 Leases are 2 s here, so the reaper (every 0.5 s) acts within seconds.
 """
@@ -51,7 +51,7 @@ def train_slowly(url: str, tuning_job: str, out: Path, seconds: float) -> None:
         for job in worker.jobs():
             seen.append(job)
             with (out.parent / "claimed.txt").open("a") as handle:
-                handle.write(job.name + "\n")
+                handle.write(f"{job.name} {job.claim.lease_token}\n")
             end = time.monotonic() + seconds
             step = 0
             while time.monotonic() < end and not job.should_stop:
@@ -153,7 +153,7 @@ def test_a_frozen_worker_hears_409_drops_the_job_and_goes_on(
     out = tmp_path / "result.txt"
     sleepy = CONTEXT.Process(target=train_slowly, args=(server.url, "frozen", out, 4.0))
     sleepy.start()
-    first = claimed_name(tmp_path / "claimed.txt").split()[0]
+    first, first_token = claimed_name(tmp_path / "claimed.txt").split()[:2]
     assert sleepy.pid is not None
     os.kill(sleepy.pid, signal.SIGSTOP)
     try:
@@ -163,6 +163,7 @@ def test_a_frozen_worker_hears_409_drops_the_job_and_goes_on(
         )
         # What its late calls will hear, on the wire: 409 with an AWS code, never a 500.
         late = RestWorker(server.url, "sleepy")
+        late.tokens[first] = first_token
         for response in (
             late.heartbeat(first),
             late.metrics(first, "loss", 0.0, step=999),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from typing import Any
 
@@ -89,9 +90,14 @@ def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: Local
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))
     program = textwrap.dedent(
         f"""
+        import sys, threading
         import amtune.sdk
         for job in amtune.sdk.Worker({service.url!r}, {name!r}).jobs():
             job.report({OBJECTIVE!r}, 0.1)
+            if (sys.excepthook, threading.excepthook) == (
+                sys.__excepthook__, threading.__excepthook__
+            ):
+                print("hooks untouched", flush=True)
             raise RuntimeError("out of memory in epoch 3")
         """
     )
@@ -103,6 +109,30 @@ def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: Local
     (job,) = summaries(sm, name)
     assert job["TrainingJobStatus"] == "Failed"
     assert "RuntimeError: out of memory in epoch 3" in job["FailureReason"]
+    # No hook was installed to get there: the program's own hooks stay the interpreter's.
+    assert "hooks untouched" in result.stdout
+
+
+def test_with_job_reports_the_failure_and_leaves_interpreter_hooks_alone(service: LocalService):
+    sm = amtune.sdk.client(endpoint_url=service.url)
+    name = unique_name("withjob")
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
+    hooks = (sys.excepthook, threading.excepthook)
+    raised = 0
+    for job in amtune.sdk.Worker(service.url, name).jobs():
+        try:
+            with job:
+                job.report(OBJECTIVE, 0.25)
+                if raised == 0:
+                    raise FloatingPointError("loss became nan at epoch 2")
+        except FloatingPointError:
+            raised += 1
+        assert (sys.excepthook, threading.excepthook) == hooks
+    assert raised == 1
+    assert (sys.excepthook, threading.excepthook) == hooks
+    jobs = sorted(summaries(sm, name), key=lambda s: s["TrainingJobName"])
+    assert [j["TrainingJobStatus"] for j in jobs] == ["Failed", "Completed"]
+    assert "FloatingPointError: loss became nan at epoch 2" in jobs[0]["FailureReason"]
 
 
 def test_should_stop_after_stop_training_job_and_the_job_ends_stopped(service: LocalService):
@@ -130,7 +160,7 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     for job in amtune.sdk.Worker(service.url, name, flush_interval=0.1).jobs():
         if len(statuses) == 0:
             # Someone else ends this job behind the worker's back (as a lapsed lease would).
-            other.fail(job.name, "taken away", retryable=True)
+            other.fail(job.name, "taken away", retryable=True, lease_token=job.claim.lease_token)
             job.report(OBJECTIVE, 0.3)
             wait_for("the 409 to reach the job", lambda job=job: job.lease_lost, timeout=30)
             assert job.should_stop
@@ -143,22 +173,27 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     assert "taken away" in jobs[0]["FailureReason"]
 
 
-def test_close_stops_claiming_and_the_cut_short_job_is_retryable(service: LocalService):
+def test_close_stops_claiming_and_gives_the_cut_short_job_back(service: LocalService):
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("close")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=3, parallel=1))
     worker = amtune.sdk.Worker(service.url, name)
-    ran = 0
+    ran = []
     for job in worker.jobs():
-        ran += 1
+        ran.append(job)
         job.report(OBJECTIVE, 0.5)
         worker.close()  # e.g. from a signal handler
         assert job.should_stop
-    assert ran == 1
+    assert [job.status for job in ran] == ["Released"]
     (summary,) = summaries(sm, name)
-    assert summary["TrainingJobStatus"] == "Failed"
-    assert "closed" in summary["FailureReason"]
+    assert summary["TrainingJobStatus"] == "InProgress"
     counters = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
         "TrainingJobStatusCounters"
     ]
-    assert counters["RetryableError"] == 1
+    assert counters["RetryableError"] == 0
+    # The next worker gets the same training job, same hyperparameters.
+    with amtune.sdk.Worker(service.url, name) as successor:
+        again = next(successor.jobs())
+        assert again.name == ran[0].name
+        assert again.raw_hyperparameters == ran[0].raw_hyperparameters
+        again.complete()

@@ -94,7 +94,7 @@ def worker_loop(
             continue
         response.raise_for_status()
         job: dict[str, Any] = response.json()
-        name = job["TrainingJobName"]
+        name, token = job["TrainingJobName"], job["LeaseToken"]
         with out.open("a") as handle:
             handle.write(name + "\n")
         if hang:
@@ -104,7 +104,7 @@ def worker_loop(
         value = rng.random()
         client.post(
             f"/v1/training-jobs/{name}/metrics",
-            json={"Metrics": [{"MetricName": metric, "Value": value}]},
+            json={"LeaseToken": token, "Metrics": [{"MetricName": metric, "Value": value}]},
         )
-        done = client.post(f"/v1/training-jobs/{name}/complete", json={})
+        done = client.post(f"/v1/training-jobs/{name}/complete", json={"LeaseToken": token})
         assert done.status_code in (200, 409), done.text

@@ -1,8 +1,8 @@
 """The AWS CLI v1, unmodified, against amtune: what a user types into a shell.
 
 The CLI runs as a subprocess with static keys and empty config files, pointed at the live
-server once with ``--endpoint-url`` and once with ``AWS_ENDPOINT_URL_SAGEMAKER`` (amt-api.md
-§2.7); errors must come out the way the CLI prints AWS's own (§7.3).
+server once with ``--endpoint-url`` and once with ``AWS_ENDPOINT_URL_SAGEMAKER``; errors must
+come out the way the CLI prints AWS's own.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def test_list_training_jobs_sorted_by_objective(live_server: LiveServer, tmp_pat
     ).json()["TrainingJobSummaries"]
 
     best_first = sorted(finished, key=lambda job: job.objective, reverse=True)
-    # Sorting by the objective omits jobs that have none (amt-api.md §5).
+    # Sorting by the objective omits jobs that have none, as AWS does.
     assert [s["TrainingJobName"] for s in listed] == [job.name for job in best_first]
     assert running not in {s["TrainingJobName"] for s in listed}
     for summary, job in zip(listed, best_first, strict=True):
@@ -195,7 +195,7 @@ def test_missing_training_job_is_a_validation_error(
         tmp_path,
     )
 
-    # What AWS really answers for a missing training job (amt-api.md §11).
+    # A missing training job is a ValidationException on AWS, not ResourceNotFound.
     message = assert_cli_error(result, "ValidationException", "DescribeTrainingJob")
     assert "Requested resource not found" in message
 

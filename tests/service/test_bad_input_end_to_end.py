@@ -96,3 +96,31 @@ def test_missing_things_answer_as_aws_does(live_server: LiveServer) -> None:
     nameless = call(live_server, "DescribeHyperParameterTuningJob", {})
     assert nameless.json()["__type"] == "ValidationException"
     assert "hyperParameterTuningJobName" in nameless.json()["message"]
+
+
+def test_model_enums_and_metric_regexes_are_refused_over_the_wire(
+    live_server: LiveServer,
+) -> None:
+    from tests.app.requests import sdk_style_request
+
+    fake_instance = sdk_style_request()
+    fake_instance["TrainingJobDefinition"]["HyperParameterTuningResourceConfig"]["InstanceType"] = (
+        "ml.fake.huge"
+    )
+    no_group = sdk_style_request()
+    no_group["TrainingJobDefinition"]["AlgorithmSpecification"]["MetricDefinitions"][0]["Regex"] = (
+        "accuracy=[0-9.]+"
+    )
+    for request, path in (
+        (fake_instance, "trainingJobDefinition.hyperParameterTuningResourceConfig.instanceType"),
+        (
+            no_group,
+            "trainingJobDefinition.algorithmSpecification.metricDefinitions.1.member.regex",
+        ),
+    ):
+        response = call(live_server, "CreateHyperParameterTuningJob", request)
+        assert response.status_code == 400
+        assert response.json()["__type"] == "ValidationException"
+        assert f"'{path}'" in response.json()["message"]
+    listed = call(live_server, "ListHyperParameterTuningJobs", {}).json()
+    assert listed == {"HyperParameterTuningJobSummaries": []}

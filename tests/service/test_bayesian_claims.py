@@ -57,10 +57,9 @@ def run(tuner: Tuner, name: str, jobs: int, batch: int) -> list[dict[str, Any]]:
             }
             seen.append(tuned)
             value = accuracy(tuned)
-            tuner.report_metrics(
-                caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": value}]
-            )
-            tuner.complete(caller, job.training_job_name)
+            metrics = [{"MetricName": OBJECTIVE, "Value": value}]
+            tuner.report_metrics(caller, job.training_job_name, job.lease_token, metrics)
+            tuner.complete(caller, job.training_job_name, job.lease_token)
     return seen
 
 
@@ -100,14 +99,14 @@ def test_concurrent_claims_of_one_process_compute_each_suggestion_once(
 
     bayesian_job(tuner, "turns", max_jobs=30, parallel=8)
     run(tuner, "turns", jobs=12, batch=4)  # past the initial design: the GP suggests from now on
-    suggest = BayesianStrategy.suggest
+    suggest = BayesianStrategy.suggest_scored
     calls: list[int] = []
 
     def counted(self: BayesianStrategy, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return suggest(self, *args, **kwargs)
 
-    monkeypatch.setattr(BayesianStrategy, "suggest", counted)
+    monkeypatch.setattr(BayesianStrategy, "suggest_scored", counted)
     with ThreadPoolExecutor(max_workers=8) as pool:
         claims = list(pool.map(lambda _: claim(tuner, "turns"), range(8)))
     configs = {tuple(sorted(c.hyperparameters.items())) for c in claims}

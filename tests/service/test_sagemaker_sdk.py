@@ -1,11 +1,11 @@
-"""The SageMaker Python SDK v2, unmodified, against amtune (amt-api.md §7.1).
+"""The SageMaker Python SDK v2, unmodified, against amtune.
 
 A data scientist's notebook: an ``Estimator`` for a custom image, a ``HyperparameterTuner``,
 ``fit(wait=False)``; workers (here, the test itself over the worker protocol) run the training
 jobs; then the SDK's own analytics, ``best_training_job()`` and ``attach()``.
 
 The SDK must work with no AWS behind it: static keys, a default bucket so it never asks S3 or
-STS for one, telemetry opted out through ``SAGEMAKER_USER_CONFIG_OVERRIDE`` (§2.7), and a guard
+STS for one, telemetry opted out through ``SAGEMAKER_USER_CONFIG_OVERRIDE``, and a guard
 that refuses and records every connection not to the loopback interface, so a call the SDK
 makes behind our back (and swallows) still fails the test.
 """
@@ -78,6 +78,8 @@ def sdk(live_server: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "AWS_DEFAULT_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         "AWS_ENDPOINT_URL_SAGEMAKER": live_server.url,
+        # TrainingJobAnalytics asks CloudWatch for a training job's curves; amtune answers it.
+        "AWS_ENDPOINT_URL_CLOUDWATCH": live_server.url,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -297,4 +299,165 @@ def test_best_estimator_attaches_the_best_training_job(sdk: Sdk) -> None:
     hyperparameters = best_estimator.hyperparameters()
     for name in ("eta", "max_depth", "booster", "num_round"):
         assert hyperparameters[name] == best.hyperparameters[name]
+    assert sdk.network_attempts == []
+
+
+# --- jobs the SDK did not create: boto3 requests with one kind of range -----------------------
+
+ONE_KIND_OF_RANGE = {
+    "Random": {
+        "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.01", "MaxValue": "0.3"}]
+    },
+    "Grid": {"CategoricalParameterRanges": [{"Name": "booster", "Values": ["gbtree", "dart"]}]},
+    "Bayesian": {
+        "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "3", "MaxValue": "9"}]
+    },
+}
+
+
+def one_kind_score(hyperparameters: dict[str, str]) -> float:
+    value = hyperparameters.get("eta") or hyperparameters.get("max_depth") or "0"
+    bonus = 0.1 if hyperparameters.get("booster") == "dart" else 0.0
+    return round(0.5 + float(value) / 100 + bonus, 6)
+
+
+@pytest.mark.parametrize("strategy", ["Random", "Grid", "Bayesian"])
+def test_sdk_attaches_to_a_boto3_job_with_one_kind_of_range(sdk: Sdk, strategy: str) -> None:
+    name = f"boto3-{strategy.lower()}"
+    client = sdk.session.sagemaker_client
+    # The least a boto3 user sends: no early-stopping type, one kind of range.
+    client.create_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name,
+        HyperParameterTuningJobConfig={
+            "Strategy": strategy,
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": OBJECTIVE},
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+            "ParameterRanges": ONE_KIND_OF_RANGE[strategy],
+        },
+        TrainingJobDefinition={
+            "AlgorithmSpecification": {
+                "TrainingImage": IMAGE,
+                "TrainingInputMode": "File",
+                "MetricDefinitions": METRIC_DEFINITIONS[:1],
+            },
+            "RoleArn": ROLE,
+            "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+            "ResourceConfig": {
+                "InstanceType": "ml.m5.large",
+                "InstanceCount": 1,
+                "VolumeSizeInGB": 10,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    )
+    # Describe echoes what was given as AWS does: all three lists, empty where none was given.
+    ranges = client.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)[
+        "HyperParameterTuningJobConfig"
+    ]["ParameterRanges"]
+    given = ONE_KIND_OF_RANGE[strategy]
+    for kind in (
+        "IntegerParameterRanges",
+        "ContinuousParameterRanges",
+        "CategoricalParameterRanges",
+    ):
+        assert ranges[kind] == given.get(kind, [])
+
+    finished = finish_training_jobs(sdk.url, name, OBJECTIVE, one_kind_score)
+    assert len(finished) == 2
+    best = max(finished, key=lambda job: job.objective)
+
+    tuner_module = sdk.sagemaker.tuner
+    attached = tuner_module.HyperparameterTuner.attach(name, sagemaker_session=sdk.session)
+    assert attached.strategy == strategy
+    assert attached.objective_metric_name == OBJECTIVE
+    assert attached.early_stopping_type == "Off"
+    assert attached.max_jobs == 2
+    assert attached.best_training_job() == best.name
+    assert list(attached.hyperparameter_ranges_dict() or attached.hyperparameter_ranges()) != []
+
+    frame = attached.analytics().dataframe()
+    assert sorted(frame["TrainingJobName"]) == sorted(job.name for job in finished)
+    assert max(frame["FinalObjectiveValue"]) == best.objective
+    tuned = next(iter(given.values()))[0]["Name"]
+    assert tuned in frame.columns
+
+    best_estimator = attached.best_estimator()
+    assert best_estimator.latest_training_job.name == best.name
+    assert best_estimator.hyperparameters()[tuned] == best.hyperparameters[tuned]
+    assert best_estimator.instance_type == "ml.m5.large"
+    # TrainingJobAnalytics: the job's window and metric names from DescribeTrainingJob, the
+    # values from CloudWatch's GetMetricStatistics (amtune's, through the endpoint variable).
+    curves = sdk.sagemaker.analytics.TrainingJobAnalytics(
+        best.name, sagemaker_session=sdk.session
+    ).dataframe()
+    assert list(curves["metric_name"]) == [OBJECTIVE]
+    assert list(curves["value"]) == [best.objective]
+    assert list(curves["timestamp"]) == [0.0]
+    assert sdk.network_attempts == []
+
+
+def test_create_with_several_estimators_runs_attaches_and_analyses(sdk: Sdk) -> None:
+    """``HyperparameterTuner.create()`` sends TrainingJobDefinitions: one per estimator, each
+    with its own objective and ranges; jobs of both definitions are ranked together."""
+    tuner_module = sdk.sagemaker.tuner
+    other = sdk.sagemaker.estimator.Estimator(
+        image_uri=IMAGE.replace("xgboost-custom", "lightgbm-custom"),
+        role=ROLE,
+        instance_type="ml.c5.xlarge",
+        instance_count=1,
+        output_path="s3://bucket/other",
+        sagemaker_session=sdk.session,
+    )
+    tuner = tuner_module.HyperparameterTuner.create(
+        estimator_dict={"xgb": estimator(sdk), "lgbm": other},
+        objective_metric_name_dict={"xgb": OBJECTIVE, "lgbm": OBJECTIVE},
+        hyperparameter_ranges_dict={
+            "xgb": {"eta": tuner_module.ContinuousParameter(0.01, 0.3)},
+            "lgbm": {"num_leaves": tuner_module.IntegerParameter(8, 64)},
+        },
+        metric_definitions_dict={"xgb": METRIC_DEFINITIONS[:1], "lgbm": METRIC_DEFINITIONS[:1]},
+        strategy="Random",
+        max_jobs=4,
+        max_parallel_jobs=2,
+    )
+    tuner.fit(
+        inputs={"xgb": "s3://bucket/train", "lgbm": "s3://bucket/train"},
+        job_name="sdk-multi",
+        wait=False,
+        include_cls_metadata={},
+    )
+    described = tuner.describe()
+    definitions = {d["DefinitionName"]: d for d in described["TrainingJobDefinitions"]}
+    assert set(definitions) == {"xgb", "lgbm"}
+    assert definitions["lgbm"]["HyperParameterRanges"]["IntegerParameterRanges"] == [
+        {"Name": "num_leaves", "MinValue": "8", "MaxValue": "64", "ScalingType": "Auto"}
+    ]
+    assert definitions["lgbm"]["HyperParameterRanges"]["ContinuousParameterRanges"] == []
+
+    def score(hyperparameters: dict[str, str]) -> float:
+        if "eta" in hyperparameters:
+            return round(float(hyperparameters["eta"]), 6)
+        return round(int(hyperparameters["num_leaves"]) / 100, 6)
+
+    finished = finish_training_jobs(sdk.url, "sdk-multi", OBJECTIVE, score)
+    assert len(finished) == 4
+    best = max(finished, key=lambda job: job.objective)
+    assert tuner.best_training_job() == best.name
+
+    frame = tuner.analytics().dataframe()
+    assert sorted(frame["TrainingJobName"]) == sorted(job.name for job in finished)
+    definition_of = {
+        job.name: ("xgb" if "eta" in job.hyperparameters else "lgbm") for job in finished
+    }
+    assert dict(zip(frame["TrainingJobName"], frame["TrainingJobDefinitionName"], strict=True)) == (
+        definition_of
+    )
+
+    attached = tuner_module.HyperparameterTuner.attach("sdk-multi", sagemaker_session=sdk.session)
+    assert sorted(attached.estimator_dict) == ["lgbm", "xgb"]
+    assert attached.estimator_dict["lgbm"].instance_type == "ml.c5.xlarge"
+    assert attached.objective_metric_name_dict == {"xgb": OBJECTIVE, "lgbm": OBJECTIVE}
+    assert attached.best_training_job() == best.name
+    best_estimator = attached.best_estimator()
+    assert best_estimator.latest_training_job.name == best.name
     assert sdk.network_attempts == []

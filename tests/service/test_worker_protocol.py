@@ -45,6 +45,7 @@ def test_claim_answers_200_then_204_then_409(live_server: LiveServer) -> None:
         "HyperParameters",
         "LeaseExpiresAt",
         "HeartbeatIntervalSeconds",
+        "LeaseToken",
     }
     assert all(isinstance(v, str) for v in job["HyperParameters"].values())
     assert job["HyperParameters"]["_tuning_objective_metric"] == OBJECTIVE
@@ -77,7 +78,9 @@ def test_bad_metric_values_are_refused_by_name(live_server: LiveServer) -> None:
     worker = RestWorker(live_server.url)
     name = worker.claim_job("nan")["TrainingJobName"]
     for raw in ("NaN", "Infinity", "-Infinity", '"abc"', "null", "1e999"):
-        body = '{"Metrics": [{"MetricName": "' + OBJECTIVE + '", "Value": ' + raw + "}]}"
+        token = worker.tokens[name]
+        metric = f'{{"MetricName": "{OBJECTIVE}", "Value": {raw}}}'
+        body = f'{{"LeaseToken": "{token}", "Metrics": [{metric}]}}'
         response = worker.http.post(
             f"/v1/training-jobs/{name}/metrics",
             content=body,
@@ -96,8 +99,9 @@ def test_fail_and_empty_bodies(live_server: LiveServer) -> None:
     create(live_server, "failing", max_jobs=2)
     worker = RestWorker(live_server.url)
     name = worker.claim_job("failing")["TrainingJobName"]
-    assert worker.http.post(f"/v1/training-jobs/{name}/heartbeat").status_code == 200
-    missing_reason = worker.http.post(f"/v1/training-jobs/{name}/fail", json={})
+    token = worker.tokens[name]
+    assert worker.http.post(f"/v1/training-jobs/{name}/heartbeat").status_code == 400
+    missing_reason = worker.http.post(f"/v1/training-jobs/{name}/fail", json={"LeaseToken": token})
     assert missing_reason.status_code == 400
     assert "failureReason" in missing_reason.json()["message"]
     failed = worker.fail(name, "CUDA out of memory", retryable=False)
@@ -164,12 +168,13 @@ def test_malformed_worker_bodies_are_refused_by_name(live_server: LiveServer) ->
         ("/v1/tuning-jobs/malformed/claims", "", "at 'body' failed to satisfy constraint"),
         ("/v1/tuning-jobs/malformed/claims", "null", "Field required"),
         ("/v1/tuning-jobs/malformed/claims", '{"WorkerId": "w", "Extra": 1}', "'extra'"),
-        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": ""}', "'workerId'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"LeaseToken": ""}', "'leaseToken'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w"}', "'leaseToken'"),
         # keys str.isdigit() accepts but int() does not: a key, not a list position
-        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "\u00b2": 1}', "at '\u00b2'"),
-        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", "7": 1}', "at '7'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"LeaseToken": "t", "\u00b2": 1}', "at '\u00b2'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"LeaseToken": "t", "7": 1}', "at '7'"),
         # a key that starts with a dot keeps it: the path is built, not trimmed
-        (f"/v1/training-jobs/{name}/heartbeat", '{"WorkerId": "w", ".x": 1}', "at '.x'"),
+        (f"/v1/training-jobs/{name}/heartbeat", '{"LeaseToken": "t", ".x": 1}', "at '.x'"),
     ]
     for path, body, expected in cases:
         response = worker.http.post(path, content=body, headers=json_headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from amtune.app.teams import NewKey
+from amtune.sdk import sigv4_canonical as canonical
 from amtune.sdk.sigv4 import SigV4Auth
 from tests.conftest import LiveServer
 from tests.service.clients import hermetic_aws_env, run_aws
@@ -193,3 +195,57 @@ def test_the_error_body_is_what_botocore_parses(server: LiveServer) -> None:
     response = _raw(server, {})
     assert response.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert json.loads(response.text)["__type"] == "MissingAuthenticationTokenException"
+
+
+def _signed_covering(
+    server: LiveServer, key: NewKey, target: str, covered: tuple[str, ...]
+) -> dict[str, str]:
+    """Headers of a request to ``target`` whose valid signature covers only ``covered``."""
+    moment = dt.datetime.now(dt.UTC)
+    amz_date = moment.strftime(canonical.AMZ_DATE)
+    headers = {
+        "host": server.url.removeprefix("http://"),
+        "x-amz-date": amz_date,
+        "x-amz-target": target,
+        "content-type": "application/x-amz-json-1.1",
+    }
+    body = json.dumps({"HyperParameterTuningJobName": "replayed"}).encode()
+    form = canonical.canonical_request(
+        "POST", "/", "", list(headers.items()), covered, hashlib.sha256(body).hexdigest()
+    )
+    scope = canonical.credential_scope(amz_date[:8], "us-east-1", "sagemaker")
+    secret_key = canonical.signing_key(
+        key.secret_access_key, amz_date[:8], "us-east-1", "sagemaker"
+    )
+    signature = canonical.signature(secret_key, canonical.string_to_sign(amz_date, scope, form))
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={key.access_key_id}/{scope}, "
+        f"SignedHeaders={';'.join(covered)}, Signature={signature}"
+    )
+    return headers
+
+
+@pytest.mark.parametrize(
+    ("covered", "named"),
+    [
+        (("content-type", "host", "x-amz-date"), "'X-Amz-Target'"),
+        (("host", "x-amz-date", "x-amz-target"), "'Content-Type'"),
+    ],
+)
+def test_the_operation_and_content_type_must_be_signed(
+    server: LiveServer, team_a: NewKey, covered: tuple[str, ...], named: str
+) -> None:
+    """A signature that leaves out X-Amz-Target could be replayed as any other operation
+    within its five minutes (a captured Describe sent again as a Stop): refused, naming it."""
+    for target in ("DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob"):
+        headers = _signed_covering(server, team_a, f"SageMaker.{target}", covered)
+        body = json.dumps({"HyperParameterTuningJobName": "replayed"}).encode()
+        response = httpx.post(server.url + "/", content=body, headers=headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["__type"] == "InvalidSignatureException"
+        assert named in response.json()["message"]
+    fully = ("content-type", "host", "x-amz-date", "x-amz-target")
+    headers = _signed_covering(server, team_a, "SageMaker.DescribeHyperParameterTuningJob", fully)
+    body = json.dumps({"HyperParameterTuningJobName": "replayed"}).encode()
+    answered = httpx.post(server.url + "/", content=body, headers=headers)
+    assert answered.json()["__type"] == "ResourceNotFound"  # authenticated; no such job

@@ -27,6 +27,14 @@ MISSING_TRAINING = "never-existed-001-0badc0de"
 FUTURE = 4_102_444_800  # 2100-01-01
 
 
+#: The lease token of every job claimed in this module, so that B can try A's own token.
+TOKENS: dict[str, str] = {}
+
+
+def leased(job: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"LeaseToken": TOKENS.get(job, "never-claimed"), **body}
+
+
 class Rest:
     """Plain HTTP with the bearer form: the REST face and the worker protocol."""
 
@@ -40,12 +48,13 @@ class Rest:
         response = self.call("POST", f"/v1/tuning-jobs/{tuning_job}/claims", {"WorkerId": worker})
         assert response.status_code == 200, response.text
         name: str = response.json()["TrainingJobName"]
+        TOKENS[name] = response.json()["LeaseToken"]
         return name
 
     def finish(self, job: str, value: float, worker: str) -> None:
-        metrics = {"Metrics": [{"MetricName": OBJECTIVE, "Value": value}], "WorkerId": worker}
+        metrics = leased(job, {"Metrics": [{"MetricName": OBJECTIVE, "Value": value}]})
         assert self.call("POST", f"/v1/training-jobs/{job}/metrics", metrics).status_code == 200
-        done = self.call("POST", f"/v1/training-jobs/{job}/complete", {"WorkerId": worker})
+        done = self.call("POST", f"/v1/training-jobs/{job}/complete", leased(job, {}))
         assert done.status_code == 200, done.text
 
 
@@ -182,21 +191,20 @@ REST_TUNING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
 }
 REST_TRAINING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
     "describe": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}"),
+    "metric-history": lambda r, n: r.call("GET", f"/v1/training-jobs/{n}/metrics"),
     "stop": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/stop"),
-    # The worker protocol, even pretending to be A's own worker.
-    "heartbeat": lambda r, n: r.call(
-        "POST", f"/v1/training-jobs/{n}/heartbeat", {"WorkerId": "w-a"}
-    ),
+    # The worker protocol, even with A's own worker's lease token.
+    "heartbeat": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/heartbeat", leased(n, {})),
     "metrics": lambda r, n: r.call(
         "POST",
         f"/v1/training-jobs/{n}/metrics",
-        {"Metrics": [{"MetricName": OBJECTIVE, "Value": 1.0}], "WorkerId": "w-a"},
+        leased(n, {"Metrics": [{"MetricName": OBJECTIVE, "Value": 1.0}]}),
     ),
-    "complete": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/complete", {"WorkerId": "w-a"}),
+    "complete": lambda r, n: r.call("POST", f"/v1/training-jobs/{n}/complete", leased(n, {})),
     "fail": lambda r, n: r.call(
         "POST",
         f"/v1/training-jobs/{n}/fail",
-        {"FailureReason": "x", "Retryable": False, "WorkerId": "w-a"},
+        leased(n, {"FailureReason": "x", "Retryable": False}),
     ),
 }
 
@@ -392,7 +400,7 @@ def test_nothing_b_did_changed_as_jobs(world: World) -> None:
     assert running["TrainingJobStatus"] == "InProgress"
     assert "FinalMetricDataList" not in running or not running["FinalMetricDataList"]
     heartbeat = world.rest_a.call(
-        "POST", f"/v1/training-jobs/{world.a_running}/heartbeat", {"WorkerId": "w-a"}
+        "POST", f"/v1/training-jobs/{world.a_running}/heartbeat", leased(world.a_running, {})
     )
     assert heartbeat.json()["StopRequested"] is False
     stopped = world.sm_a.describe_hyper_parameter_tuning_job(

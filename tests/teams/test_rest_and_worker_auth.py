@@ -7,12 +7,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 import amtune.sdk
+from amtune.api.app import create_app
 from amtune.app.context import Context
 from amtune.app.teams import NewKey, create_key, revoke_key
 from amtune.sdk import SigV4Auth, WorkerProtocol
 from amtune.sdk.errors import ClientError as SdkClientError
+from amtune.settings import Settings
 from tests.app.requests import random_request
 from tests.conftest import LiveServer
 from tests.teams.conftest import new_team
@@ -91,6 +94,8 @@ def test_rest_without_credentials_is_403(server: LiveServer) -> None:
         ("GET", "/v1/training-jobs"),
         ("POST", "/v1/tuning-jobs/x/claims"),
         ("POST", "/v1/training-jobs/x/heartbeat"),
+        ("POST", "/v1/claims"),
+        ("POST", "/v1/training-jobs/x/release"),
     ):
         response = httpx.request(method, server.url + path, json={"WorkerId": "w"})
         assert response.status_code == 403, (path, response.text)
@@ -132,9 +137,10 @@ def test_the_worker_protocol_signed(server: LiveServer, team_a: NewKey, scheme: 
     claim = protocol.claim(name, "w-1")
     assert isinstance(claim, amtune.sdk.Claim)
     job = claim.training_job_name
-    assert protocol.heartbeat(job, worker_id="w-1") is False
-    protocol.put_metrics(job, [amtune.sdk.Metric(OBJECTIVE, 0.5)], worker_id="w-1")
-    protocol.complete(job, worker_id="w-1")
+    token = claim.lease_token
+    assert protocol.heartbeat(job, lease_token=token) is False
+    protocol.put_metrics(job, [amtune.sdk.Metric(OBJECTIVE, 0.5)], lease_token=token)
+    protocol.complete(job, lease_token=token)
     described = boto3_for(server.url, team_a).describe_training_job(TrainingJobName=job)
     assert described["TrainingJobStatus"] == "Completed"
     assert described["TrainingJobArn"].split(":")[4] == team_a.account_id
@@ -160,3 +166,18 @@ def test_a_revoked_key_stops_at_once_and_others_keep_working(
     gone = httpx.get(server.url + "/v1/training-jobs", headers=bearer(first))
     assert (gone.status_code, gone.json()["__type"]) == (403, "UnrecognizedClientException")
     boto3_for(server.url, second).list_training_jobs()
+
+
+def test_the_bearer_form_needs_tls_off_loopback(teams_settings: Settings, team_a: NewKey) -> None:
+    """The bearer form carries the secret itself: a service listening beyond loopback takes it
+    only over TLS, and says why; SigV4, which never sends the secret, works either way."""
+    exposed = create_app(teams_settings.model_copy(update={"host": "0.0.0.0"}))
+    with TestClient(exposed, base_url="http://amtune.example") as plain:
+        refused = plain.get("/v1/tuning-jobs", headers=bearer(team_a))
+        assert refused.status_code == 403
+        assert refused.json()["__type"] == "IncompleteSignatureException"
+        assert "TLS" in refused.json()["message"]
+        signer = SigV4Auth(team_a.access_key_id, team_a.secret_access_key)
+        assert plain.get("/v1/tuning-jobs", auth=signer).status_code == 200
+    with TestClient(exposed, base_url="https://amtune.example") as tls:
+        assert tls.get("/v1/tuning-jobs", headers=bearer(team_a)).status_code == 200

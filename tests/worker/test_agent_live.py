@@ -50,6 +50,9 @@ def test_script_metrics_parsed_and_objective_recorded(service: LocalService, tmp
         assert finals["train:loss"] == pytest.approx(1 / 3, abs=1e-4)
         # Each job's line appears in the worker's progress output.
         assert job["TrainingJobName"] in output
+    # Not a terminal: one plain progress line per ended job, the last one at the end.
+    assert output.count("[amtune] progress: ") == 3
+    assert f"[amtune] progress: {name}: 3/3 done, 0 running, 0 failed | best " in output
     best = described["BestTrainingJob"]
     assert best["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == max(
         j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in jobs
@@ -159,18 +162,23 @@ def test_stop_request_ends_the_process_and_the_job_is_stopped(
     assert status == ("Completed" if how == "StopTrainingJob" else "Stopped")
 
 
-def test_sigterm_stops_running_jobs_reports_them_and_exits(service: LocalService, tmp_path: Path):
+def test_sigterm_gives_running_jobs_back_and_another_worker_runs_them(
+    service: LocalService, tmp_path: Path
+):
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("sigterm")
-    gate = tmp_path / "never"
+    gate = tmp_path / "gate"
+    # No RetryStrategy: giving a job back is not a failure and needs none.
     sm.create_hyper_parameter_tuning_job(
         **tuning_request(name, max_jobs=2, parallel=2, static={"mode": "wait", "gate": str(gate)})
     )
     worker = start_worker(service.url, name, tmp_path / "jobs", concurrency=2)
-    jobs = wait_for("two running jobs", lambda: len(training_jobs(sm, name)) == 2 or None)
-    assert jobs
-    for job in training_jobs(sm, name):
-        log = tmp_path / "jobs" / job["TrainingJobName"] / "training.log"
+    wait_for("two running jobs", lambda: len(training_jobs(sm, name)) == 2 or None)
+    before = {
+        job["TrainingJobName"]: job["TunedHyperParameters"] for job in training_jobs(sm, name)
+    }
+    for job_name in before:
+        log = tmp_path / "jobs" / job_name / "training.log"
         wait_for("the script to run", lambda log=log: log.exists() and "waiting" in log.read_text())
 
     worker.send_signal(signal.SIGTERM)
@@ -178,9 +186,21 @@ def test_sigterm_stops_running_jobs_reports_them_and_exits(service: LocalService
 
     assert code == 128 + signal.SIGTERM, output
     for job in training_jobs(sm, name):
-        assert job["TrainingJobStatus"] == "Failed"
-        assert "shut down" in job["FailureReason"]
-    assert describe(sm, name)["TrainingJobStatusCounters"]["RetryableError"] == 2
+        assert job["TrainingJobStatus"] == "InProgress"
+        detail = sm.describe_training_job(TrainingJobName=job["TrainingJobName"])
+        assert detail["SecondaryStatus"] == "Restarting"
+    counters = describe(sm, name)["TrainingJobStatusCounters"]
+    assert counters["RetryableError"] == 0 and counters["InProgress"] == 2
+
+    gate.write_text("go")
+    code, output = finish(start_worker(service.url, name, tmp_path / "jobs2", concurrency=2))
+
+    assert code == 0, output
+    after = {job["TrainingJobName"]: job for job in training_jobs(sm, name)}
+    # The same two training jobs, same hyperparameters, run to the end: no budget was spent.
+    assert {n: j["TunedHyperParameters"] for n, j in after.items()} == before
+    assert {j["TrainingJobStatus"] for j in after.values()} == {"Completed"}
+    assert describe(sm, name)["HyperParameterTuningJobStatus"] == "Completed"
 
 
 def test_worker_and_service_restarted_mid_job_lose_no_result(

@@ -52,7 +52,7 @@ class FakeEndpoints:
 
 def session(fake: FakeEndpoints, heartbeat: float = 3600, **kwargs: Any) -> JobSession:
     protocol = WorkerProtocol("http://amtune.test", transport=httpx.MockTransport(fake))
-    claim = Claim("tj-001-00000000", "arn", {}, None, heartbeat, worker_id="w1")
+    claim = Claim("tj-001-00000000", "arn", {}, None, heartbeat, worker_id="w1", lease_token="t1")
     return JobSession(protocol, claim, **kwargs)
 
 
@@ -77,7 +77,7 @@ def test_metrics_go_out_in_batches_while_the_job_runs() -> None:
     assert len(fake.metric_batches) < 500 / 10  # batched, not one request per value
     assert [m["Value"] for m in fake.sent()] == [float(i) for i in range(500)]
     assert all(len(batch) <= 50 for batch in fake.metric_batches)
-    assert all(body.get("WorkerId") == "w1" for body in fake.bodies)
+    assert all(body.get("LeaseToken") == "t1" for body in fake.bodies)
 
 
 def test_a_single_value_is_sent_without_waiting_for_a_heartbeat() -> None:

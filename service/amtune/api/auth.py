@@ -15,6 +15,7 @@ from amtune.app.context import Caller
 from amtune.app.service import Tuner
 from amtune.app.sigv4 import HttpRequest
 from amtune.app.teams import Authenticator
+from amtune.app.teams.authentication import SERVICE
 
 
 def authenticator_for(request: Request, tuner: Tuner) -> Authenticator:
@@ -36,10 +37,13 @@ async def as_signed(request: Request) -> HttpRequest:
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]],
         body=await request.body(),
+        secure=scope.get("scheme") == "https",
     )
 
 
-async def authenticate(request: Request, tuner: Tuner, *, allow_bearer: bool) -> Caller:
+async def authenticate(
+    request: Request, tuner: Tuner, *, allow_bearer: bool, service: str = SERVICE
+) -> Caller:
     authenticator = authenticator_for(request, tuner)
     known = authenticator.known_open()
     if known is not None:
@@ -47,6 +51,6 @@ async def authenticate(request: Request, tuner: Tuner, *, allow_bearer: bool) ->
     signed = await as_signed(request)
     # The key lookup is a database query: off the event loop.
     caller: Caller = await run_in_threadpool(
-        authenticator.caller, signed, allow_bearer=allow_bearer
+        authenticator.caller, signed, allow_bearer=allow_bearer, service=service
     )
     return caller

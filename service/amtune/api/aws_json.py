@@ -2,6 +2,10 @@
 
 It parses the body, picks the use case named by the target, and renders the result. All
 validation and every rule live in the application layer.
+
+One CloudWatch operation shares the endpoint: ``GetMetricStatistics`` (AWS JSON 1.0, target
+``GraniteServiceVersion20100801.GetMetricStatistics``, signed for ``monitoring``), which the
+SageMaker SDK's TrainingJobAnalytics calls for a training job's metric curves.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from amtune.api.deps import aws_caller_of, the_tuner
+from amtune.api.deps import aws_caller_of, cloudwatch_caller_of, the_tuner
 from amtune.api.errors import AWS_JSON, aws_status, error_response, map_exception, request_id
 from amtune.app.context import Caller
 from amtune.app.service import Tuner
@@ -46,11 +50,19 @@ OPERATIONS: dict[str, Operation] = {
     "ListTags": lambda t, c, b: t.list_tags(c, b),
 }
 
+CLOUDWATCH_TARGET = "GraniteServiceVersion20100801.GetMetricStatistics"
+AWS_JSON_10 = "application/x-amz-json-1.0"
+
+
+def _metric_statistics(tuner: Tuner, caller: Caller, body: dict[str, Any]) -> dict[str, Any]:
+    return tuner.get_metric_statistics(caller, body)
+
+
 router = APIRouter()
 
 
-def _aws_error(code: str, message: str, status: int = 400) -> Response:
-    return error_response(code, message, status, media_type=AWS_JSON)
+def _aws_error(code: str, message: str, status: int = 400, media: str = AWS_JSON) -> Response:
+    return error_response(code, message, status, media_type=media)
 
 
 @router.post(
@@ -69,29 +81,39 @@ async def aws_json_rpc(
     request: Request, x_amz_target: str | None = Header(default=None)
 ) -> Response:
     target = x_amz_target or ""
-    operation = OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
-    if not target.startswith(TARGET_PREFIX) or operation is None:
+    cloudwatch = target == CLOUDWATCH_TARGET
+    media = AWS_JSON_10 if cloudwatch else AWS_JSON
+    operation = (
+        _metric_statistics if cloudwatch else OPERATIONS.get(target.removeprefix(TARGET_PREFIX))
+    )
+    if not (cloudwatch or target.startswith(TARGET_PREFIX)) or operation is None:
         return _aws_error("UnknownOperationException", f"Unknown operation {target!r}.")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
-        return _aws_error("SerializationException", "The request body is larger than 1 MiB.")
+        return _aws_error(
+            "SerializationException", "The request body is larger than 1 MiB.", media=media
+        )
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError):
-        return _aws_error("SerializationException", "The request body is not valid JSON.")
+        return _aws_error(
+            "SerializationException", "The request body is not valid JSON.", media=media
+        )
     if not isinstance(body, dict):
-        return _aws_error("SerializationException", "The request body must be a JSON object.")
+        return _aws_error(
+            "SerializationException", "The request body must be a JSON object.", media=media
+        )
     try:
         tuner = the_tuner(request)
-        caller = await aws_caller_of(request)
+        caller = await (cloudwatch_caller_of if cloudwatch else aws_caller_of)(request)
         result = await _in_thread(operation, tuner, caller, body)
     except Exception as exc:
         error = map_exception(exc)
         status = 500 if error.code == "InternalFailure" else aws_status(error)
-        return _aws_error(error.code, error.message, status)
+        return _aws_error(error.code, error.message, status, media=media)
     return Response(
         json.dumps(result or {}, allow_nan=False),
-        media_type=AWS_JSON,
+        media_type=media,
         headers={"x-amzn-RequestId": request_id()},
     )
 

@@ -28,3 +28,8 @@ async def caller_of(request: Request) -> Caller:
 async def aws_caller_of(request: Request) -> Caller:
     """The AWS JSON face: SigV4 only, as AWS accepts."""
     return await authenticate(request, the_tuner(request), allow_bearer=False)
+
+
+async def cloudwatch_caller_of(request: Request) -> Caller:
+    """The CloudWatch operation of the AWS face: SigV4 scoped to CloudWatch's "monitoring"."""
+    return await authenticate(request, the_tuner(request), allow_bearer=False, service="monitoring")

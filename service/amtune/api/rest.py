@@ -114,6 +114,21 @@ def describe_training_job(
     return tuner.describe_training_job(caller, TrainingJobName)
 
 
+@router.get(
+    "/training-jobs/{TrainingJobName}/metrics",
+    tags=["training jobs"],
+    operation_id="listTrainingJobMetrics",
+)
+def list_training_job_metrics(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    query: Annotated[schemas.MetricsQuery, Query()],
+) -> schemas.AmtShape:
+    request = {"TrainingJobName": TrainingJobName, **query.model_dump(exclude_none=True)}
+    return tuner.list_training_job_metrics(caller, request)
+
+
 @router.post(
     "/training-jobs/{TrainingJobName}/stop",
     tags=["training jobs"],
@@ -156,6 +171,22 @@ def claim(
     return JSONResponse(outcome.render())
 
 
+@router.post(
+    "/claims",
+    tags=["workers"],
+    operation_id="claimFromPool",
+    response_model=schemas.PoolClaimResponse,
+    responses={
+        204: {"description": "No tuning job of the team has work now; retry after Retry-After."},
+    },
+)
+def claim_from_pool(tuner: TunerDep, caller: CallerDep, body: schemas.PoolClaimRequest) -> Any:
+    outcome = tuner.claim_any(caller, body.WorkerId, body.Images)
+    if isinstance(outcome, Wait):
+        return Response(status_code=204, headers={"Retry-After": str(outcome.retry_after)})
+    return JSONResponse(outcome.render())
+
+
 GONE: dict[int | str, dict[str, Any]] = {
     409: {"model": schemas.ErrorBody, "description": "The lease is gone: drop the job."}
 }
@@ -172,10 +203,9 @@ def heartbeat(
     tuner: TunerDep,
     caller: CallerDep,
     TrainingJobName: str,  # noqa: N803
-    body: schemas.WorkerBody | None = None,
+    body: schemas.WorkerBody,
 ) -> Response:
-    worker = body.WorkerId if body else None
-    return JSONResponse(tuner.heartbeat(caller, TrainingJobName, worker))
+    return JSONResponse(tuner.heartbeat(caller, TrainingJobName, body.LeaseToken))
 
 
 @router.post(
@@ -192,7 +222,7 @@ def report_metrics(
     body: schemas.MetricsRequest,
 ) -> Response:
     result = tuner.report_metrics(
-        caller, TrainingJobName, schemas.dumped(body.Metrics), body.WorkerId
+        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.Metrics)
     )
     return JSONResponse(result)
 
@@ -208,11 +238,10 @@ def complete(
     tuner: TunerDep,
     caller: CallerDep,
     TrainingJobName: str,  # noqa: N803
-    body: schemas.CompleteRequest | None = None,
+    body: schemas.CompleteRequest,
 ) -> Response:
-    body = body or schemas.CompleteRequest()
     result = tuner.complete(
-        caller, TrainingJobName, schemas.dumped(body.FinalMetricDataList), body.WorkerId
+        caller, TrainingJobName, body.LeaseToken, schemas.dumped(body.FinalMetricDataList)
     )
     return JSONResponse(result)
 
@@ -230,5 +259,23 @@ def fail(
     TrainingJobName: str,  # noqa: N803
     body: schemas.FailRequest,
 ) -> Response:
-    result = tuner.fail(caller, TrainingJobName, body.FailureReason, body.Retryable, body.WorkerId)
+    result = tuner.fail(
+        caller, TrainingJobName, body.LeaseToken, body.FailureReason, body.Retryable
+    )
     return JSONResponse(result)
+
+
+@router.post(
+    "/training-jobs/{TrainingJobName}/release",
+    tags=["workers"],
+    operation_id="releaseTrainingJob",
+    response_model=schemas.EndResponse,
+    responses=GONE,
+)
+def release(
+    tuner: TunerDep,
+    caller: CallerDep,
+    TrainingJobName: str,  # noqa: N803
+    body: schemas.WorkerBody,
+) -> Response:
+    return JSONResponse(tuner.release(caller, TrainingJobName, body.LeaseToken))

@@ -29,14 +29,40 @@ class ClaimResponse(BaseModel):
     )
     LeaseExpiresAt: float = Field(description="Epoch seconds; heartbeat before then.")
     HeartbeatIntervalSeconds: int
+    LeaseToken: str = Field(
+        description=(
+            "Proof of holding this job: heartbeat, metrics, complete and fail must send it. "
+            "Keep it secret; a re-issued job gets a new one."
+        )
+    )
+
+
+class PoolClaimRequest(_Body):
+    WorkerId: str = Field(min_length=1, max_length=256, description="Who takes the job.")
+    Images: list[str] | None = Field(
+        default=None,
+        description="Only tuning jobs whose every TrainingImage is one of these (1 to 50).",
+    )
+
+
+class PoolClaimResponse(ClaimResponse):
+    TuningJobName: str = Field(description="The tuning job the training job belongs to.")
 
 
 class WorkerBody(_Body):
+    LeaseToken: str = Field(
+        min_length=1,
+        max_length=128,
+        description=(
+            "The LeaseToken of the claim that handed out this job. A job whose lease lapsed, "
+            "or that was handed to another worker since, answers 409."
+        ),
+    )
     WorkerId: str | None = Field(
         default=None,
         min_length=1,
         max_length=256,
-        description="Optional: when given, a job since handed to another worker answers 409.",
+        description="Optional and informational: the LeaseToken is the proof of holding.",
     )
 
 
@@ -110,3 +136,13 @@ class ListQuery(_ListQuery):
 
 class ListForTuningJobQuery(_ListQuery):
     """Filters of ListTrainingJobsForHyperParameterTuningJob."""
+
+
+class MetricsQuery(BaseModel):
+    """Query parameters of a training job's metric history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    MetricName: str | None = Field(default=None, description="Only the points of this metric.")
+    MaxResults: int | None = Field(default=None, ge=1, le=1000, description="Default 100.")
+    NextToken: str | None = None

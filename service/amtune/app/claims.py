@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import early_stopping, lifecycle, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -42,8 +43,8 @@ from amtune.app.naming import training_job_arn, training_job_name
 from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
-from amtune.engine.strategies.base import Config, History, Trial
-from amtune.store import repository
+from amtune.engine.strategies.base import History, Suggestion, Trial, suggest_scored
+from amtune.store import guarded_writes, repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
@@ -63,6 +64,8 @@ class Claim:
     hyperparameters: dict[str, str]
     lease_expires_at: float
     heartbeat_interval_seconds: int
+    #: The proof of holding the job that every later call on it carries.
+    lease_token: str
 
     def render(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,7 @@ class Claim:
             "HyperParameters": self.hyperparameters,
             "LeaseExpiresAt": self.lease_expires_at,
             "HeartbeatIntervalSeconds": self.heartbeat_interval_seconds,
+            "LeaseToken": self.lease_token,
         }
 
 
@@ -97,10 +101,14 @@ class _Request:
     history: History
     seed: int
 
-    def suggest(self) -> Config | None:
+    def suggest(self) -> Suggestion:
         """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
-        return get_strategy(self.strategy).suggest(
-            self.space, self.history, seed=self.seed, index=self.created_count
+        return suggest_scored(
+            get_strategy(self.strategy),
+            self.space,
+            self.history,
+            seed=self.seed,
+            index=self.created_count,
         )
 
 
@@ -114,15 +122,19 @@ _RACED = _Raced()
 @dataclass(frozen=True)
 class _Suggestion:
     created_count: int
-    config: Config | None
+    suggestion: Suggestion
 
 
-def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+def check_worker_id(worker_id: Any) -> None:
     if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
         raise ValidationError(
             f"Value '{worker_id}' at 'workerId' failed to satisfy constraint: "
             "Member must be a string of 1 to 256 characters"
         )
+
+
+def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+    check_worker_id(worker_id)
     quick_claim = functools.partial(
         _quick_claim, ctx, caller=caller, name=tuning_job_name, worker_id=worker_id
     )
@@ -203,7 +215,7 @@ def _quick_claim(
     A cheap strategy on a tuning job that plainly runs on (no lapsed lease, no retry waiting,
     a free slot, budget and time left) reads without the lock, then takes the next job number
     and inserts the job in one statement that succeeds only if no other claim took the number
-    meanwhile (:func:`repository.insert_if_number_free`); on PostgreSQL it all runs in
+    meanwhile (:func:`guarded_writes.insert_if_number_free`); on PostgreSQL it all runs in
     autocommit. A tuning job's claims then stop queueing behind each other's reads. A lost
     race returns ``_RACED``; anything else returns None and the claim takes the locked path.
     """
@@ -224,13 +236,13 @@ def _quick_claim(
     ):
         return None
     definition, request = _next_request(session, tuning)
-    config = request.suggest()
-    if config is None:
+    suggested = request.suggest()
+    if suggested.config is None:
         return None
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
-    if not repository.insert_if_number_free(session, job):
+    job, token = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
+    if not guarded_writes.insert_if_number_free(session, job):
         return _RACED
-    return _claim_of(ctx, job)
+    return _claim_of(ctx, job, token)
 
 
 def _retry_after(ctx: Context) -> int:
@@ -254,8 +266,8 @@ def _claim_step(
     if progress.awaiting_retry:
         retry = repository.awaiting_retry(session, tuning.id)
         if retry is not None:
-            lifecycle.start_training_job(retry, worker_id, now, ctx.settings.lease_seconds)
-            return _claim_of(ctx, retry)
+            token = lifecycle.start_training_job(retry, worker_id, now, ctx.settings.lease_seconds)
+            return _claim_of(ctx, retry, token)
     if progress.active >= tuning.max_parallel:
         return Wait(_retry_after(ctx), "MaxParallelTrainingJobs are in progress")
     if tuning.created_count >= tuning.max_jobs:
@@ -263,21 +275,21 @@ def _claim_step(
 
     definition, request = _next_request(session, tuning)
     if suggestion is not None and suggestion.created_count == tuning.created_count:
-        config = suggestion.config
+        suggested = suggestion.suggestion
     elif tuning.strategy in CHEAP_STRATEGIES:
-        config = request.suggest()
+        suggested = request.suggest()
     else:
         return request
-    if config is None:
+    if suggested.config is None:
         if progress.active:
             return Wait(_retry_after(ctx), "the strategy waits for running training jobs")
         lifecycle.complete_exhausted(tuning, now)
         return _Ended(tuning.status)
-    job = _started_job(ctx, caller, tuning, definition, config, worker_id, now)
+    job, token = _started_job(ctx, caller, tuning, definition, suggested, worker_id, now)
     tuning.created_count = job.seq
     tuning.last_modified_at = now
     session.add(job)
-    return _claim_of(ctx, job)
+    return _claim_of(ctx, job, token)
 
 
 def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _Request]:
@@ -288,7 +300,22 @@ def _next_request(session: Session, tuning: TuningJobRow) -> tuple[Definition, _
     history = History()
     if get_strategy(tuning.strategy).needs_history(space):
         rows = repository.history(session, tuning.id)
-        history = _history(rows, definition.name, definition.objective_type)
+        # Learning curves only for the strategy that reads them: they cost a read of every
+        # stepped objective point of the tuning job.
+        curves = (
+            repository.objective_curves(session, tuning.id)
+            if plan.stopping_rule == early_stopping.HYPERBAND
+            else {}
+        )
+        history = _history(rows, definition.name, definition.objective_type, curves)
+        inherited = plan.inherited[index]
+        if inherited.same or inherited.related:
+            history = History(
+                finished=inherited.same + history.finished,
+                pending=history.pending,
+                pending_curves=history.pending_curves,
+                transfer=inherited.related,
+            )
     request = _Request(
         created_count=tuning.created_count,
         strategy=tuning.strategy,
@@ -305,6 +332,10 @@ class _Plan:
 
     definitions: list[Definition]
     spaces: list[SearchSpace]
+    #: The early-stopping rule its training jobs are judged by (``early_stopping.rule_of``).
+    stopping_rule: str | None
+    #: What each definition inherits from warm-start parents (``app/warm_start.py``).
+    inherited: list[warm_start.Observations]
 
 
 _PLANS: OrderedDict[tuple[int, float], _Plan] = OrderedDict()
@@ -325,9 +356,12 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
             _PLANS.move_to_end(key)
             return plan
     definitions = definitions_of(tuning.request)
+    stored = tuning.warm_start if "WarmStartConfig" in tuning.request else None
     plan = _Plan(
         definitions=definitions,
         spaces=[SearchSpace.from_parameter_ranges(d.parameter_ranges) for d in definitions],
+        stopping_rule=early_stopping.rule_of(tuning.strategy, tuning.request),
+        inherited=[warm_start.observations(stored, d) for d in definitions],
     )
     with _PLANS_LOCK:
         _PLANS[key] = plan
@@ -337,18 +371,34 @@ def _plan_of(tuning: TuningJobRow) -> _Plan:
 
 
 def _history(
-    rows: list[tuple[str | None, str, dict[str, Any], float | None]],
+    rows: list[tuple[str | None, str, dict[str, Any], float | None, int]],
     definition: str | None,
     objective_type: str | None,
+    curves: Mapping[int, tuple[str | None, list[tuple[float, float]]]],
 ) -> History:
-    mine = [(status, tuned, value) for name, status, tuned, value in rows if name == definition]
+    """The strategy's view of one definition's jobs; every value minimised, curves included
+    for the jobs in ``curves`` (by seq)."""
+
+    def curve_of(seq: int) -> tuple[tuple[float, float], ...]:
+        points = curves.get(seq, (None, []))[1]
+        return tuple((step, minimised(value, objective_type)) for step, value in points)
+
+    mine = [row for row in rows if row[0] == definition]
     finished = tuple(
-        Trial(config=tuned, objective=None if value is None else minimised(value, objective_type))
-        for status, tuned, value in mine
+        Trial(
+            config=tuned,
+            objective=None if value is None else minimised(value, objective_type),
+            curve=curve_of(seq),
+        )
+        for _, status, tuned, value, seq in mine
         if status in ENDED_TRAINING
     )
-    pending = tuple(tuned for status, tuned, _ in mine if status in ACTIVE_TRAINING)
-    return History(finished=finished, pending=pending)
+    running = [(tuned, seq) for _, status, tuned, _, seq in mine if status in ACTIVE_TRAINING]
+    return History(
+        finished=finished,
+        pending=tuple(tuned for tuned, _ in running),
+        pending_curves=tuple(curve_of(seq) for _, seq in running) if curves else (),
+    )
 
 
 def _started_job(
@@ -356,11 +406,14 @@ def _started_job(
     caller: Caller,
     tuning: TuningJobRow,
     definition: Definition,
-    config: Config,
+    suggested: Suggestion,
     worker_id: str,
     now: float,
-) -> TrainingJobRow:
-    """The tuning job's next training job, already handed to ``worker_id``, not yet stored."""
+) -> tuple[TrainingJobRow, str]:
+    """The tuning job's next training job, already handed to ``worker_id``, not yet stored,
+    and the lease token of that worker."""
+    config = suggested.config
+    assert config is not None
     seq = tuning.created_count + 1
     name = training_job_name(tuning.name, seq)
     hyperparameters = {
@@ -383,16 +436,19 @@ def _started_job(
         hyperparameters=hyperparameters,
         tuned_hyperparameters=dict(config),
         stop_requested=False,
+        metric_count=0,
+        stopping_rule=_plan_of(tuning).stopping_rule,
         attempt=1,
         transitions=[{"Status": "Starting", "StartTime": now, "StatusMessage": "Created"}],
         created_at=now,
         last_modified_at=now,
+        expected_improvement=suggested.expected_improvement,
     )
-    lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
-    return job
+    token = lifecycle.start_training_job(job, worker_id, now, ctx.settings.lease_seconds)
+    return job, token
 
 
-def _claim_of(ctx: Context, job: TrainingJobRow) -> Claim:
+def _claim_of(ctx: Context, job: TrainingJobRow, token: str) -> Claim:
     assert job.lease_expires_at is not None
     return Claim(
         training_job_name=job.name,
@@ -400,4 +456,5 @@ def _claim_of(ctx: Context, job: TrainingJobRow) -> Claim:
         hyperparameters=dict(job.hyperparameters),
         lease_expires_at=job.lease_expires_at,
         heartbeat_interval_seconds=ctx.settings.heartbeat_interval_seconds,
+        lease_token=token,
     )

@@ -35,6 +35,17 @@ ENDED_TRAINING = frozenset(
 )
 
 OBJECTIVE_METRIC_KEY = "_tuning_objective_metric"
+#: Hyperparameter names the SageMaker toolkits read for themselves (``sagemaker_program``,
+#: ``sagemaker_submit_directory``...): a training job may get them as static values, never as
+#: tuned ones.
+RESERVED_PREFIX = "sagemaker_"
+
+
+def is_reserved_name(name: str) -> bool:
+    """A name only the service or the SageMaker toolkits may set."""
+    return name == OBJECTIVE_METRIC_KEY or name.startswith(RESERVED_PREFIX)
+
+
 # AMT gives up when its first training jobs all fail; it says so after five.
 FIRST_FAILURES_LIMIT = 5
 ALL_FAILED_REASON = (

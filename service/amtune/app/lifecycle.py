@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from amtune.app import completion, leases
 from amtune.app.domain import (
     ACTIVE_TRAINING,
     ALL_FAILED_REASON,
+    ENDED_TRAINING,
     FIRST_FAILURES_LIMIT,
     TrainingStatus,
     TuningStatus,
@@ -38,15 +40,22 @@ def add_transition(job: TrainingJobRow, status: str, now: float, message: str = 
     job.last_modified_at = now
 
 
-def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: float) -> None:
+def start_training_job(job: TrainingJobRow, worker_id: str, now: float, lease: float) -> str:
+    """Hand the job to ``worker_id``; returns the lease token only that worker is told."""
+    token, token_hash = leases.new_token()
     job.worker_id = worker_id
+    job.lease_token_hash = token_hash
     job.lease_expires_at = now + lease
     job.started_at = job.started_at or now
     add_transition(job, "Training", now, "Training job is running on worker " + worker_id)
+    return token
 
 
-def request_training_stop(job: TrainingJobRow, now: float) -> None:
-    """Tell one training job to stop; one no worker holds stops at once."""
+def request_training_stop(job: TrainingJobRow, now: float, message: str = "Stop requested") -> None:
+    """Tell one training job to stop; one no worker holds stops at once.
+
+    ``message`` says who asked (the user, or an early-stopping rule) in the job's Stopping
+    transition, which DescribeTrainingJob shows."""
     if job.status not in ACTIVE_TRAINING or job.stop_requested:
         return
     job.stop_requested = True
@@ -54,7 +63,7 @@ def request_training_stop(job: TrainingJobRow, now: float) -> None:
         end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped before it started")
         return
     job.status = TrainingStatus.STOPPING
-    add_transition(job, "Stopping", now, "Stop requested")
+    add_transition(job, "Stopping", now, message)
 
 
 def end_training_job(
@@ -75,11 +84,18 @@ def end_training_job(
 
 
 def fail_or_retry(
-    job: TrainingJobRow, tuning: TuningJobRow | None, now: float, reason: str, retryable: bool
+    session: Session,
+    job: TrainingJobRow,
+    tuning: TuningJobRow | None,
+    now: float,
+    reason: str,
+    retryable: bool,
 ) -> None:
     """A failed attempt: retried in place (RetryStrategy) while attempts remain, else Failed.
 
     A job told to stop ends Stopped however it ends: the stop is what the user asked for.
+    A retry starts training again, so the metric points of the failed attempt are dropped:
+    the new attempt's steps start again from the beginning of its learning curve.
     """
     if job.stop_requested:
         end_training_job(job, TrainingStatus.STOPPED, now, message=reason)
@@ -88,19 +104,46 @@ def fail_or_retry(
     live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
     if retryable and live and job.attempt <= retries:
         job.attempt += 1
-        job.worker_id = None
-        job.lease_expires_at = None
-        job.objective_value = None
-        job.status = TrainingStatus.IN_PROGRESS
-        add_transition(job, "Restarting", now, f"Attempt {job.attempt - 1} failed: {reason}")
+        _restart(session, job, now, f"Attempt {job.attempt - 1} failed: {reason}")
         return
     end_training_job(job, TrainingStatus.FAILED, now, reason=reason, retryable=retryable)
+
+
+def release(
+    session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float, worker_id: str
+) -> None:
+    """A worker that is shut down gives its training job back.
+
+    That is no fault of the training job, so it is treated as AWS treats an internal failure:
+    the same training job, with the same hyperparameters, waits for the next claim, without
+    counting against the budget (no new job number) or the RetryStrategy (the attempt number
+    stays). A job told to stop, or of a tuning job no longer in progress, ends Stopped instead.
+    """
+    live = tuning is not None and tuning.status == TuningStatus.IN_PROGRESS
+    if job.stop_requested or not live:
+        end_training_job(job, TrainingStatus.STOPPED, now, message="Stopped: its worker shut down")
+        return
+    _restart(session, job, now, f"Worker {worker_id} shut down and gave the training job back")
+
+
+def _restart(session: Session, job: TrainingJobRow, now: float, message: str) -> None:
+    """The job waits for the next claim, as new: no worker, no lease, no objective, and none of
+    its metric points, since the next run's steps start again from its learning curve's
+    beginning."""
+    job.worker_id = None
+    job.lease_token_hash = None
+    job.lease_expires_at = None
+    job.objective_value = None
+    repository.delete_metrics(session, job.id)
+    job.metric_count = 0
+    job.status = TrainingStatus.IN_PROGRESS
+    add_transition(job, "Restarting", now, message)
 
 
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
     lapsed = repository.active_training_jobs(session, tuning.id, lapsed_before=now, for_update=True)
     for job in lapsed:
-        fail_or_retry(job, tuning, now, LEASE_EXPIRED, retryable=True)
+        fail_or_retry(session, job, tuning, now, LEASE_EXPIRED, retryable=True)
     return len(lapsed)
 
 
@@ -138,6 +181,17 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
             n=min(FIRST_FAILURES_LIMIT, tuning.max_jobs)
         )
         return None
+    if tuning.status == TuningStatus.IN_PROGRESS and tuning.completion_criteria:
+        verdict = completion.judge(
+            tuning.completion_criteria, tuning.objective_type, completion_facts(session, tuning)
+        )
+        if verdict.complete:
+            for job in repository.active_training_jobs(session, tuning.id):
+                request_training_stop(job, now)
+            if verdict.converged:
+                tuning.converged_at = now
+            _finish(tuning, TuningStatus.COMPLETED, now)
+            return None
     if progress.active:
         return progress
     if tuning.status == TuningStatus.STOPPING:
@@ -149,6 +203,20 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     return progress
 
 
+def completion_facts(session: Session, tuning: TuningJobRow) -> completion.Facts:
+    """What the completion criteria read, from the tuning job's training jobs."""
+    rows = repository.completion_rows(session, tuning.id)
+    ended = sorted(
+        (ended_at, seq, value)
+        for seq, status, value, ended_at, _ in rows
+        if status in ENDED_TRAINING and value is not None and ended_at is not None
+    )
+    return completion.Facts(
+        objectives=[value for _, _, value in ended],
+        expected_improvements=[expected for *_, expected in rows],
+    )
+
+
 def first_jobs_all_failed(tuning: TuningJobRow, progress: Progress) -> bool:
     """AMT fails the tuning job when its first training jobs all end without an objective."""
     return not progress.any_succeeded and progress.failed_or_completed >= min(
@@ -157,9 +225,11 @@ def first_jobs_all_failed(tuning: TuningJobRow, progress: Progress) -> bool:
 
 
 def runs_on_plainly(tuning: TuningJobRow, now: float) -> bool:
-    """In progress with budget and time left: a successful ending cannot move it on."""
+    """In progress with budget and time left and no completion criteria (which any ending may
+    meet): a successful ending cannot move it on."""
     return (
         tuning.status == TuningStatus.IN_PROGRESS
+        and not tuning.completion_criteria
         and tuning.created_count < tuning.max_jobs
         and not _runtime_exceeded(tuning, now)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from amtune.app.context import Caller, Context
@@ -64,6 +64,17 @@ def list_page(
 
 def _cursor(row: Any, sort_key: str, id_key: str) -> Cursor:
     return Cursor(value=getattr(row, sort_key), row_id=getattr(row, id_key))
+
+
+def name_filtered(
+    query: Select[Any], request: Mapping[str, Any], name: InstrumentedAttribute[str]
+) -> Select[Any]:
+    """Apply ``NameContains`` as AWS does for every List operation: a substring of the name,
+    case-insensitive, with no character taken as a pattern."""
+    text = request.get("NameContains")
+    if not text:
+        return query
+    return query.where(func.lower(name).contains(str(text).lower(), autoescape=True))
 
 
 def time_filtered(

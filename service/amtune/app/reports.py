@@ -1,26 +1,30 @@
 """What a worker says about its training job: heartbeats, metrics, completion, failure.
 
-Every call is checked against the job's lease: once a lease has lapsed (or the job was
-handed to another worker on a retry) the old worker hears 409, never a 500, and nothing it
-sends changes the job.
+Every call carries the lease token its claim handed out and is checked against the job's
+lease (:func:`amtune.app.leases.held`): once a lease has lapsed, or the job was handed to
+another worker on a retry, the old worker hears 409, never a 500, and nothing it sends changes
+the job.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import early_stopping, leases, lifecycle
 from amtune.app.context import Caller, Context
-from amtune.app.domain import ACTIVE_TRAINING, TrainingStatus
+from amtune.app.domain import TrainingStatus
 from amtune.app.errors import Conflict, ValidationError
 from amtune.app.training_jobs import load as load_training_job
-from amtune.store import repository
+from amtune.store import guarded_writes, repository
+from amtune.store.guarded_writes import Held
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
+
+T = TypeVar("T")
 
 MAX_METRICS_PER_REQUEST = 1000
 MAX_FAILURE_REASON = 1024
@@ -74,6 +78,31 @@ def parse_metrics(items: Any, path: str, now: float) -> list[tuple[str, float, f
     return parsed
 
 
+def check_steps(
+    metrics: Sequence[tuple[str, float, float, int | None]],
+    path: str,
+    stored: Mapping[str, int] | None = None,
+) -> None:
+    """A metric's steps never go back: within the report, nor below its ``stored`` last step.
+
+    Learning curves are read in the order points were stored; early stopping and Hyperband
+    compare jobs step by step, so a point out of order would be judged at the wrong step.
+    """
+    last = dict(stored or {})
+    for index, (name, _value, _timestamp, step) in enumerate(metrics, start=1):
+        if step is None:
+            continue
+        before = last.get(name)
+        if before is not None and step < before:
+            raise _field_error(
+                step,
+                f"{path}.{index}.member.step",
+                f"Member must not be below the last step ({before}) reported for metric "
+                f"'{name}': steps of a metric never go back",
+            )
+        last[name] = step
+
+
 # The error classes SageMaker puts in front of a FailureReason.
 FAILURE_CLASSES = ("AlgorithmError:", "ClientError:", "RetryableError:", "CapacityError:")
 
@@ -89,53 +118,43 @@ def _on_held_job(
     ctx: Context,
     caller: Caller,
     name: str,
-    worker_id: str | None,
-    fast: Callable[[Session], dict[str, Any] | None],
-    act: Callable[[Session, TrainingJobRow], dict[str, Any]],
-) -> dict[str, Any]:
+    token_hash: str,
+    fast: Callable[[Session], T | None],
+    act: Callable[[Session, TrainingJobRow], T],
+) -> T:
     """Heartbeats and metrics touch one training job: they lock only its row.
 
     Every worker of a tuning job reports often, so taking the tuning job's lock here would
     queue them all behind each other. ``fast`` does the whole report in a statement or two
-    while the job is plainly held (see :func:`repository.update_if_held`), in autocommit
-    on PostgreSQL where it is one statement, and returns None
-    otherwise; only then does ``act`` run on the slow path, which settles the tuning job
-    first (lease lapsed, stopped, re-issued) and answers 409 when the job is gone.
+    while the job is plainly held (see :func:`guarded_writes.update_if_held`), in autocommit
+    on PostgreSQL where it is one statement, and returns None otherwise; only then does
+    ``act`` run on the slow path, which settles the tuning job first (lease lapsed, stopped,
+    re-issued) and answers 409 when the job is gone.
     """
     result = ctx.run(fast, one_statement=True)
     if result is not None:
         return result
     return _committed(
         ctx,
-        lambda session: act(session, _locked_active_job(ctx, session, caller, name, worker_id)[0]),
+        lambda session: act(session, _locked_held_job(ctx, session, caller, name, token_hash)[0]),
     )
 
 
-def _held(job: TrainingJobRow, worker_id: str | None, now: float) -> bool:
-    """A worker plainly holds the job: the condition ``repository.update_if_held`` checks."""
-    return (
-        job.status in ACTIVE_TRAINING
-        and job.worker_id is not None
-        and worker_id in (None, job.worker_id)
-        and job.lease_expires_at is not None
-        and job.lease_expires_at >= now
-    )
-
-
-def _locked_active_job(
-    ctx: Context, session: Session, caller: Caller, name: str, worker_id: str | None
+def _locked_held_job(
+    ctx: Context, session: Session, caller: Caller, name: str, token_hash: str
 ) -> tuple[TrainingJobRow, TuningJobRow | None]:
+    """The job, locked after its tuning job has been settled, if the token still holds it."""
     job = load_training_job(ctx, session, caller, name)
     tuning = None
+    now = ctx.now()
     if job.tuning_job_id is not None:
         tuning = repository.tuning_job_by_id(session, job.tuning_job_id, lock=Lock.UPDATE)
         session.refresh(job)
-        lifecycle.expire_leases(session, tuning, ctx.now())
-    owner_changed = worker_id is not None and job.worker_id not in (None, worker_id)
-    if job.status not in ACTIVE_TRAINING or job.worker_id is None or owner_changed:
+        lifecycle.expire_leases(session, tuning, now)
+    if not leases.held(job, token_hash, now):
         raise _Gone(
             Conflict(
-                f"Training job {name} is no longer held by this worker (status {job.status}); "
+                f"Training job {name} is no longer held by this lease (status {job.status}); "
                 "drop it and claim the next one.",
                 code="TrainingJobNotInProgress",
             )
@@ -143,68 +162,92 @@ def _locked_active_job(
     return job, tuning
 
 
-def heartbeat(
-    ctx: Context, caller: Caller, name: str, worker_id: str | None = None
-) -> dict[str, Any]:
+def heartbeat(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+    token_hash = leases.token_digest(lease_token)
+
     def fast(session: Session) -> dict[str, Any] | None:
         now = ctx.now()
         lease = now + ctx.settings.lease_seconds
-        held = repository.update_if_held(
+        held = guarded_writes.update_if_held(
             session,
             caller.account_id,
             name,
-            worker_id=worker_id,
+            token_hash=token_hash,
             now=now,
             values={"lease_expires_at": lease},
         )
-        return None if held is None else {"StopRequested": held[1], "LeaseExpiresAt": lease}
+        if held is None:
+            return None
+        return {"StopRequested": held.stop_requested, "LeaseExpiresAt": lease}
 
     def beat(_session: Session, job: TrainingJobRow) -> dict[str, Any]:
         job.lease_expires_at = ctx.now() + ctx.settings.lease_seconds
         return {"StopRequested": job.stop_requested, "LeaseExpiresAt": job.lease_expires_at}
 
-    return _on_held_job(ctx, caller, name, worker_id, fast, beat)
+    return _on_held_job(ctx, caller, name, token_hash, fast, beat)
 
 
 def report_metrics(
-    ctx: Context, caller: Caller, name: str, metrics: Any, worker_id: str | None = None
+    ctx: Context, caller: Caller, name: str, lease_token: Any, metrics: Any
 ) -> dict[str, Any]:
-    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    """Store a report's points and judge the job by its early-stopping rule, if it has one.
 
-    def fast(session: Session) -> dict[str, Any] | None:
+    The steps of each metric must not go back (:func:`check_steps`): within the report here,
+    against the stored points in the fast path's statement, which writes nothing when one
+    does; the slow path then finds which point it was and names it.
+    """
+    token_hash = leases.token_digest(lease_token)
+    parsed = parse_metrics(metrics, "metrics", ctx.now())
+    check_steps(parsed, "metrics")
+    max_points = ctx.settings.max_metric_points_per_job
+
+    def fast(session: Session) -> Held | None:
         now = ctx.now()
         # A report is a sign of life too: it extends the lease.
-        held = repository.report_if_held(
+        return guarded_writes.report_if_held(
             session,
             caller.account_id,
             name,
-            worker_id=worker_id,
+            token_hash=token_hash,
             now=now,
             lease_until=now + ctx.settings.lease_seconds,
             metrics=parsed,
+            max_points=max_points,
         )
-        return None if held is None else {"StopRequested": held[1]}
 
-    def record(session: Session, job: TrainingJobRow) -> dict[str, Any]:
+    def record(session: Session, job: TrainingJobRow) -> Held:
         now = ctx.now()
+        leases.check_room(job, len(parsed), max_points)
+        stored = repository.last_steps(session, job.id, (m[0] for m in parsed if m[3] is not None))
+        check_steps(parsed, "metrics", stored)
         repository.add_metrics(session, [repository.metric_row(job.id, *m) for m in parsed])
+        job.metric_count += len(parsed)
         for metric, value, _timestamp, _step in parsed:
             if metric == job.objective_metric:
                 job.objective_value = value
         job.lease_expires_at = now + ctx.settings.lease_seconds
         job.last_modified_at = now
-        return {"StopRequested": job.stop_requested}
+        return Held(
+            job.id,
+            job.stop_requested,
+            job.tuning_job_id,
+            job.seq,
+            job.objective_metric,
+            job.stopping_rule,
+        )
 
-    return _on_held_job(ctx, caller, name, worker_id, fast, record)
+    held = _on_held_job(ctx, caller, name, token_hash, fast, record)
+    return {"StopRequested": early_stopping.judge(ctx, held, parsed)}
 
 
 def complete(
     ctx: Context,
     caller: Caller,
     name: str,
+    lease_token: Any,
     final_metrics: Any = None,
-    worker_id: str | None = None,
 ) -> dict[str, Any]:
+    token_hash = leases.token_digest(lease_token)
     given = parse_metrics(final_metrics or [], "finalMetricDataList", ctx.now())
 
     def final(session: Session, job: TrainingJobRow) -> dict[str, tuple[float, float]]:
@@ -220,7 +263,8 @@ def complete(
         ]
         if job.objective_metric in latest:
             job.objective_value = latest[job.objective_metric][0]
-        status = TrainingStatus.STOPPED if job.stop_requested else TrainingStatus.COMPLETED
+        stopped = job.stop_requested and not early_stopping.ends_completed(job)
+        status = TrainingStatus.STOPPED if stopped else TrainingStatus.COMPLETED
         lifecycle.end_training_job(job, status, now, message="Training job ended")
 
     def fast(session: Session) -> dict[str, Any] | None:
@@ -235,61 +279,68 @@ def complete(
         written, for the locked path.
         """
         now = ctx.now()
-        found = repository.job_and_tuning_unlocked(session, caller.account_id, name)
+        found = guarded_writes.job_and_tuning_unlocked(session, caller.account_id, name)
         if found is None:
             return None
         job, tuning = found
         if not lifecycle.runs_on_plainly(tuning, now):
             return None
-        if not _held(job, worker_id, now) or job.stop_requested:
+        if not leases.held(job, token_hash, now) or job.stop_requested:
             return None
         latest = final(session, job)
         if job.objective_metric not in latest:
             return None
-        seen = repository.guard_of(job)
+        seen = guarded_writes.guard_of(job)
         finish(job, latest, now)
-        if not repository.end_if_unchanged(session, job, seen):
+        if not guarded_writes.end_if_unchanged(session, job, seen):
             return None
         return {"TrainingJobStatus": job.status}
 
     def end(session: Session, job: TrainingJobRow, _: TuningJobRow | None, now: float) -> None:
         finish(job, final(session, job), now)
 
-    return ctx.run(fast, one_statement=True) or _ended(ctx, caller, name, worker_id, end)
+    return ctx.run(fast, one_statement=True) or _ended(ctx, caller, name, token_hash, end)
 
 
 def fail(
     ctx: Context,
     caller: Caller,
     name: str,
+    lease_token: Any,
     reason: Any,
     retryable: Any = False,
-    worker_id: str | None = None,
 ) -> dict[str, Any]:
+    token_hash = leases.token_digest(lease_token)
     if not isinstance(reason, str) or not reason:
         raise _field_error(reason, "failureReason", "Member must be a non-empty string")
     if not isinstance(retryable, bool):
         raise _field_error(retryable, "retryable", "Member must be a boolean")
     reason = reason[-MAX_FAILURE_REASON:]
 
-    def end(
-        _session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float
-    ) -> None:
-        lifecycle.fail_or_retry(job, tuning, now, classified(reason, retryable), retryable)
+    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
+        lifecycle.fail_or_retry(session, job, tuning, now, classified(reason, retryable), retryable)
 
-    return _ended(ctx, caller, name, worker_id, end)
+    return _ended(ctx, caller, name, token_hash, end)
+
+
+def release(ctx: Context, caller: Caller, name: str, lease_token: Any) -> dict[str, Any]:
+    """The worker holding the job gives it back (see :func:`lifecycle.release`)."""
+    token_hash = leases.token_digest(lease_token)
+
+    def end(session: Session, job: TrainingJobRow, tuning: TuningJobRow | None, now: float) -> None:
+        lifecycle.release(session, job, tuning, now, job.worker_id or "unknown")
+
+    return _ended(ctx, caller, name, token_hash, end)
 
 
 Ending = Callable[[Session, TrainingJobRow, TuningJobRow | None, float], None]
 
 
-def _ended(
-    ctx: Context, caller: Caller, name: str, worker_id: str | None, end: Ending
-) -> dict[str, Any]:
+def _ended(ctx: Context, caller: Caller, name: str, token_hash: str, end: Ending) -> dict[str, Any]:
     """End a held training job one way or another, then let its tuning job move on."""
 
     def work(session: Session) -> dict[str, Any]:
-        job, tuning = _locked_active_job(ctx, session, caller, name, worker_id)
+        job, tuning = _locked_held_job(ctx, session, caller, name, token_hash)
         now = ctx.now()
         end(session, job, tuning, now)
         session.flush()
@@ -308,8 +359,8 @@ class _Gone(Exception):
         self.conflict = conflict
 
 
-def _committed(ctx: Context, work: Callable[[Session], dict[str, Any]]) -> dict[str, Any]:
-    def guarded(session: Session) -> dict[str, Any] | Conflict:
+def _committed(ctx: Context, work: Callable[[Session], T]) -> T:
+    def guarded(session: Session) -> T | Conflict:
         # _Gone is raised before the work changes anything but the leases it expired,
         # and those expiries are worth committing.
         try:

@@ -3,16 +3,8 @@
 SigV4 never sends the secret: the client signs a canonical form of the request with a key
 derived from it, and the server, which must hold the same secret, recomputes the signature and
 compares. Everything here is pure (no database, no clock of its own) so the rules can be tested
-against signatures botocore makes. The canonical request follows the rules AWS applies to every
-service but S3:
-
-* the URI path as sent (already percent-encoded once), dot segments and empty segments removed,
-  then percent-encoded once more (every byte but ``A-Z a-z 0-9 - _ . ~ /``);
-* the query parameters decoded, re-encoded with the same unreserved set, sorted by name then
-  value (``+`` in a query decodes to a space, as form encoding sends it);
-* each signed header, lower-cased, its values trimmed, runs of spaces collapsed, repeated
-  headers joined with commas, in the order ``SignedHeaders`` lists them;
-* the hex SHA-256 of the body.
+against signatures botocore makes. The canonical form itself is built by
+:mod:`amtune.sdk.sigv4_canonical`, which the SDK's signer uses too.
 
 The server's own answers use the codes and messages AWS sends for the same faults.
 """
@@ -26,16 +18,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from urllib.parse import quote, unquote_plus
 
 from amtune.app.errors import AmtuneError
+from amtune.sdk import sigv4_canonical as canonical
 
-ALGORITHM = "AWS4-HMAC-SHA256"
-TERMINATOR = "aws4_request"
+ALGORITHM = canonical.ALGORITHM
+TERMINATOR = canonical.TERMINATOR
 #: AWS refuses a request signed more than five minutes away from its own clock.
 MAX_SKEW = dt.timedelta(minutes=5)
-AMZ_DATE = "%Y%m%dT%H%M%SZ"
-UNRESERVED = "-_.~"
+AMZ_DATE = canonical.AMZ_DATE
 
 
 class AuthenticationError(AmtuneError):
@@ -76,6 +67,8 @@ class HttpRequest:
     query_string: str
     headers: Sequence[tuple[str, str]]
     body: bytes
+    #: It came over TLS (the ASGI scheme is https, directly or through a trusted proxy).
+    secure: bool = False
 
     def header(self, name: str) -> str | None:
         """Every value of a header (case-insensitive), joined with commas as HTTP allows."""
@@ -188,6 +181,26 @@ def check_scope(
         )
 
 
+#: Headers a signature must cover whenever a request carries them: which operation it is
+#: (``X-Amz-Target``: otherwise a captured Describe could be replayed as a Stop or a Delete),
+#: how its body is read, and the session token. ``Host`` and the date are checked with the
+#: scope. Every AWS SDK signs these.
+MUST_BE_SIGNED = {
+    "x-amz-target": "X-Amz-Target",
+    "content-type": "Content-Type",
+    "x-amz-security-token": "X-Amz-Security-Token",
+}
+
+
+def check_covered(auth: Authorization, request: HttpRequest) -> None:
+    """Each header of :data:`MUST_BE_SIGNED` the request carries is one it signed."""
+    for name, spelled in MUST_BE_SIGNED.items():
+        if request.header(name) is not None and name not in auth.signed_headers:
+            raise InvalidSignature(
+                f"'{spelled}' must be a 'SignedHeader' in the AWS Authorization."
+            )
+
+
 def check_clock(moment: dt.datetime, now: dt.datetime) -> None:
     """Refuse a signature made more than five minutes before or after ``now``."""
     if moment < now - MAX_SKEW:
@@ -202,38 +215,6 @@ def check_clock(moment: dt.datetime, now: dt.datetime) -> None:
         )
 
 
-def canonical_uri(raw_path: str) -> str:
-    """Dot segments and empty segments go, then the encoded path is encoded again."""
-    segments: list[str] = []
-    for segment in raw_path.split("/"):
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if segments:
-                segments.pop()
-            continue
-        segments.append(segment)
-    path = "/" + "/".join(segments)
-    if raw_path.endswith("/") and segments:
-        path += "/"
-    return quote(path, safe="/~")
-
-
-def canonical_query(query_string: str) -> str:
-    pairs = []
-    for item in query_string.split("&"):
-        if not item:
-            continue
-        key, _, value = item.partition("=")
-        pairs.append(
-            (
-                quote(unquote_plus(key), safe=UNRESERVED),
-                quote(unquote_plus(value), safe=UNRESERVED),
-            )
-        )
-    return "&".join(f"{key}={value}" for key, value in sorted(pairs))
-
-
 def payload_hash(request: HttpRequest) -> str:
     computed = hashlib.sha256(request.body).hexdigest()
     declared = request.header("x-amz-content-sha256")
@@ -245,42 +226,30 @@ def payload_hash(request: HttpRequest) -> str:
 
 
 def canonical_request(request: HttpRequest, signed_headers: Sequence[str]) -> str:
-    lines = [request.method.upper(), canonical_uri(request.raw_path)]
-    lines.append(canonical_query(request.query_string))
-    headers = ""
-    for name in signed_headers:
-        values = [" ".join(v.split()) for k, v in request.headers if k.lower() == name]
-        headers += f"{name}:{','.join(values)}\n"
-    lines += [headers, ";".join(signed_headers), payload_hash(request)]
-    return "\n".join(lines)
-
-
-def string_to_sign(auth: Authorization, signed_at: str, canonical: str) -> str:
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return "\n".join([ALGORITHM, signed_at, auth.scope, digest])
-
-
-def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, service, TERMINATOR):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    return key
+    return canonical.canonical_request(
+        request.method,
+        request.raw_path,
+        request.query_string,
+        request.headers,
+        signed_headers,
+        payload_hash(request),
+    )
 
 
 def verify_signature(
     request: HttpRequest, auth: Authorization, signed_at: str, secret: str
 ) -> None:
     """Recompute the signature with ``secret``; compare in constant time."""
-    canonical = canonical_request(request, auth.signed_headers)
-    to_sign = string_to_sign(auth, signed_at, canonical)
-    key = signing_key(secret, auth.date, auth.region, auth.service)
-    expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    form = canonical_request(request, auth.signed_headers)
+    to_sign = canonical.string_to_sign(signed_at, auth.scope, form)
+    key = canonical.signing_key(secret, auth.date, auth.region, auth.service)
+    expected = canonical.signature(key, to_sign)
     if not hmac.compare_digest(expected, auth.signature):
         # As AWS does: show what was signed (never the key or the signature expected), so a
         # client author can see which part of the request was canonicalised differently.
         raise InvalidSignature(
             f"{SIGNATURE_MISMATCH}\n\nThe Canonical String for this request should have been\n"
-            f"'{canonical}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
+            f"'{form}'\n\nThe String-to-Sign should have been\n'{to_sign}'\n"
         )
 
 

@@ -11,17 +11,18 @@ from amtune.app import lifecycle, views
 from amtune.app.context import Caller, Context
 from amtune.app.domain import ENDED_TRAINING
 from amtune.app.errors import TrainingJobNotFound, ValidationError
-from amtune.app.listing import list_page, time_filtered
+from amtune.app.listing import list_page, name_filtered, time_filtered
 from amtune.app.naming import training_job_arn
 from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.app.validation import (
+    validate_list_training_job_metrics,
     validate_list_training_jobs,
     validate_list_training_jobs_for_tuning_job,
     validate_training_job_name,
     validate_tuning_job_name,
 )
 from amtune.store import repository
-from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
 NAME_FIELD = "trainingJobName"
@@ -124,8 +125,7 @@ LIST_SORT = {
 def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_list_training_jobs(request)
     query = select(TrainingJobRow).where(TrainingJobRow.account_id == caller.account_id)
-    if request.get("NameContains"):
-        query = query.where(TrainingJobRow.name.contains(request["NameContains"]))
+    query = name_filtered(query, request, TrainingJobRow.name)
     if request.get("StatusEquals"):
         query = query.where(TrainingJobRow.status == request["StatusEquals"])
     query = time_filtered(
@@ -141,4 +141,30 @@ def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str
         id_column=TrainingJobRow.id,
         render=lambda _s, rows: [views.training_job_list_summary(r) for r in rows],
         result_key="TrainingJobSummaries",
+    )
+
+
+DEFAULT_METRIC_RESULTS = 100
+
+
+def list_metrics(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+    """The metric points a training job reported, in the order they came (so each metric's
+    points in step order), optionally of one ``MetricName``; paged like the List operations."""
+    validate_list_training_job_metrics(request)
+    name = request["TrainingJobName"]
+    job_id: int = ctx.run(lambda s: load(ctx, s, caller, name).id, readonly=True)
+    query = select(MetricRow).where(MetricRow.training_job_id == job_id)
+    if request.get("MetricName"):
+        query = query.where(MetricRow.metric_name == request["MetricName"])
+    return list_page(
+        ctx,
+        caller,
+        {**request, "MaxResults": request.get("MaxResults") or DEFAULT_METRIC_RESULTS},
+        query=query,
+        sort_columns={"Id": MetricRow.id},
+        default_sort="Id",
+        id_column=MetricRow.id,
+        render=lambda _s, rows: [views.metric_point(r) for r in rows],
+        result_key="Metrics",
+        scope={"_training_job_id": job_id},
     )

@@ -10,17 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle, views
+from amtune.app import autotune, completion, lifecycle, views, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, primary_objective
-from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus
+from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus, is_better
 from amtune.app.errors import (
     ResourceInUse,
     ResourceLimitExceeded,
     ResourceNotFound,
     ValidationError,
 )
-from amtune.app.listing import list_page, time_filtered
+from amtune.app.listing import list_page, name_filtered, time_filtered
 from amtune.app.naming import tuning_job_arn
 from amtune.app.teams.quotas import quotas_for
 from amtune.app.validation import (
@@ -29,9 +29,8 @@ from amtune.app.validation import (
     validate_tuning_job_name,
 )
 from amtune.engine.spaces import SearchSpace
-from amtune.engine.strategies import SUPPORTED
 from amtune.store import repository
-from amtune.store.models import TuningJobRow
+from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
 
 NAME_FIELD = "hyperParameterTuningJobName"
@@ -64,37 +63,6 @@ def counters_for(session: Session, ids: list[int]) -> dict[int, Counters]:
     return result
 
 
-def _reject_unsupported(request: dict[str, Any]) -> None:
-    """Features whose engines have not landed yet fail loudly rather than being ignored."""
-    config = request["HyperParameterTuningJobConfig"]
-    strategy = config["Strategy"]
-    if strategy not in SUPPORTED:
-        raise ValidationError(
-            f"Strategy {strategy} is not available in this amtune yet "
-            f"(available: {', '.join(sorted(SUPPORTED))}). "
-            "Choose one of those at 'hyperParameterTuningJobConfig.strategy'."
-        )
-    unsupported = {
-        "WarmStartConfig": "warmStartConfig" if "WarmStartConfig" in request else None,
-        "Autotune": "autotune" if "Autotune" in request else None,
-        "TrainingJobEarlyStoppingType=Auto": (
-            "hyperParameterTuningJobConfig.trainingJobEarlyStoppingType"
-            if config.get("TrainingJobEarlyStoppingType") == "Auto"
-            else None
-        ),
-        "TuningJobCompletionCriteria": (
-            "hyperParameterTuningJobConfig.tuningJobCompletionCriteria"
-            if config.get("TuningJobCompletionCriteria")
-            else None
-        ),
-    }
-    for feature, path in unsupported.items():
-        if path is not None:
-            raise ValidationError(
-                f"{feature} is not available in this amtune yet; remove '{path}' from the request."
-            )
-
-
 def _stored_request(request: dict[str, Any], max_jobs: int) -> dict[str, Any]:
     """The request as Describe echoes it, with the defaults the service chose filled in."""
     stored = copy.deepcopy(request)
@@ -119,7 +87,10 @@ def _max_jobs(request: dict[str, Any]) -> int:
 
 def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_create_tuning_job(request)
-    _reject_unsupported(request)
+    resolved = autotune.resolve(request)
+    if resolved is not request:
+        validate_create_tuning_job(autotune.chosen_only(resolved))  # its choices obey the rules
+        request = resolved
     config = request["HyperParameterTuningJobConfig"]
     limits = config["ResourceLimits"]
     name = request["HyperParameterTuningJobName"]
@@ -155,6 +126,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
                 f"The account already has {live} tuning jobs in progress, the quota of "
                 f"{quotas.max_concurrent_tuning_jobs}. Wait for one to end or stop one."
             )
+        warm = warm_start.snapshot(session, caller.account_id, request, max_jobs)
         now = ctx.now()
         session.add(
             TuningJobRow(
@@ -173,6 +145,8 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
                 random_seed=int(seed) if seed is not None else secrets.randbelow(2**31),
                 request=_stored_request(request, max_jobs),
                 created_count=0,
+                completion_criteria=config.get("TuningJobCompletionCriteria") or None,
+                warm_start=warm,
                 created_at=now,
                 last_modified_at=now,
             )
@@ -197,9 +171,41 @@ def describe(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
         tuning = load(session, caller, name)
         counters = counters_for(session, [tuning.id])[tuning.id]
         best = repository.best_training_job(session, tuning.id, tuning.objective_type)
-        return views.tuning_job_description(tuning, counters, best, ctx.now())
+        described = views.tuning_job_description(tuning, counters, best, ctx.now())
+        if tuning.completion_criteria:
+            facts = lifecycle.completion_facts(session, tuning)
+            described["TuningJobCompletionDetails"] = completion.details(
+                tuning.objective_type, facts, tuning.converged_at
+            )
+        overall = _overall_best(session, tuning, best)
+        if overall is not None:
+            described["OverallBestTrainingJob"] = overall
+        return described
 
     return ctx.run(work, readonly=True)
+
+
+def _overall_best(
+    session: Session, tuning: TuningJobRow, best: TrainingJobRow | None
+) -> dict[str, Any] | None:
+    """OverallBestTrainingJob: the best of an IdenticalDataAndAlgorithm child and its parents."""
+    asked = tuning.request.get("WarmStartConfig") or {}
+    if asked.get("WarmStartType") != warm_start.IDENTICAL:
+        return None  # without reading the snapshot, the biggest column, at all
+    stored = tuning.warm_start
+    parent_id = warm_start.best_parent_job(stored, tuning.objective_type)
+    overall = session.get(TrainingJobRow, parent_id) if parent_id is not None else None
+    if overall is None or overall.objective_value is None:
+        overall = best
+    elif best is not None and best.objective_value is not None:
+        direction = tuning.objective_type or "Minimize"
+        if not is_better(overall.objective_value, best.objective_value, direction):
+            overall = best
+    if overall is None:
+        return None
+    summary = views.training_job_summary(overall, tuning)
+    summary["TuningJobName"] = overall.tuning_job_name
+    return summary
 
 
 TUNING_SORT = {
@@ -212,8 +218,7 @@ TUNING_SORT = {
 def list_jobs(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
     validate_list_tuning_jobs(request)
     query = select(TuningJobRow).where(TuningJobRow.account_id == caller.account_id)
-    if request.get("NameContains"):
-        query = query.where(TuningJobRow.name_key.contains(request["NameContains"].lower()))
+    query = name_filtered(query, request, TuningJobRow.name)
     if request.get("StatusEquals"):
         query = query.where(TuningJobRow.status == request["StatusEquals"])
     query = time_filtered(query, request, TuningJobRow.created_at, TuningJobRow.last_modified_at)

@@ -11,15 +11,46 @@ from typing import Any
 
 from amtune.app.definitions import definitions_of, resource_config, with_objective_key
 from amtune.app.domain import Counters, objective_status
-from amtune.store.models import TrainingJobRow, TuningJobRow
+from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
 
 
 def _drop_none(shape: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in shape.items() if value is not None}
 
 
+RANGE_KINDS = ("IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges")
+
+
+def described_ranges(ranges: dict[str, Any] | None) -> dict[str, Any]:
+    """ParameterRanges as AWS's Describe shows them: all three lists, empty where none given.
+
+    The SageMaker SDK's ``HyperparameterTuner.attach`` and its analytics index all three
+    lists, so a job created with one kind of range would otherwise break them. Other members
+    (AutoParameters) are echoed as given.
+    """
+    shown = copy.deepcopy(ranges or {})
+    for kind in RANGE_KINDS:
+        shown.setdefault(kind, [])
+    return shown
+
+
+def _described_config(config: dict[str, Any]) -> dict[str, Any]:
+    shown = copy.deepcopy(config)
+    if "ParameterRanges" in shown:
+        shown["ParameterRanges"] = described_ranges(shown["ParameterRanges"])
+    return shown
+
+
 def _described_definition(body: dict[str, Any], metric: str | None) -> dict[str, Any]:
     shown = copy.deepcopy(body)
+    if "HyperParameterRanges" in shown:
+        shown["HyperParameterRanges"] = described_ranges(shown["HyperParameterRanges"])
+    # AWS lists the metric definitions it uses, built-in algorithms' included; the SDK's
+    # attach reads the member unconditionally.
+    shown["AlgorithmSpecification"] = {
+        "MetricDefinitions": [],
+        **(shown.get("AlgorithmSpecification") or {}),
+    }
     shown["StaticHyperParameters"] = with_objective_key(
         dict(body.get("StaticHyperParameters") or {}), metric
     )
@@ -37,7 +68,9 @@ def tuning_job_description(
     shape: dict[str, Any] = {
         "HyperParameterTuningJobName": tuning.name,
         "HyperParameterTuningJobArn": tuning.arn,
-        "HyperParameterTuningJobConfig": copy.deepcopy(request["HyperParameterTuningJobConfig"]),
+        "HyperParameterTuningJobConfig": _described_config(
+            request["HyperParameterTuningJobConfig"]
+        ),
         "HyperParameterTuningJobStatus": tuning.status,
         "CreationTime": tuning.created_at,
         "HyperParameterTuningEndTime": tuning.ended_at,
@@ -172,6 +205,11 @@ def training_job_description(job: TrainingJobRow) -> dict[str, Any]:
     for member in COPIED_DEFINITION_MEMBERS:
         if member in body:
             shape[member] = copy.deepcopy(body[member])
+    # The SageMaker SDK's TrainingJobAnalytics reads MetricDefinitions unconditionally.
+    shape["AlgorithmSpecification"] = {
+        "MetricDefinitions": [],
+        **(body.get("AlgorithmSpecification") or {}),
+    }
     # The SageMaker SDK's Estimator.attach reads KmsKeyId unconditionally.
     shape["OutputDataConfig"] = {"KmsKeyId": "", **(body.get("OutputDataConfig") or {})}
     if job.started_at is not None and job.ended_at is not None:
@@ -179,3 +217,15 @@ def training_job_description(job: TrainingJobRow) -> dict[str, Any]:
         shape["TrainingTimeInSeconds"] = seconds
         shape["BillableTimeInSeconds"] = seconds
     return _drop_none(shape)
+
+
+def metric_point(row: MetricRow) -> dict[str, Any]:
+    """One reported point: MetricName, Value, Timestamp and, when the worker gave one, Step."""
+    point: dict[str, Any] = {
+        "MetricName": row.metric_name,
+        "Value": row.value,
+        "Timestamp": row.timestamp,
+    }
+    if row.step is not None:
+        point["Step"] = row.step
+    return point

@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -134,6 +135,23 @@ class SageMakerClient:
         method: Callable[..., dict[str, Any]] = getattr(self, operation_name)
         return Paginator(method, PAGINATED[operation_name])
 
+    # -- beyond the nine: amtune's own reads (REST face, same auth and errors) ----------------
+
+    def list_training_job_metrics(self, **kwargs: Any) -> dict[str, Any]:
+        """Every metric point a training job reported, oldest first, paged.
+
+        ``TrainingJobName`` (required), ``MetricName`` (only that metric), ``MaxResults``
+        (1-1000, default 100), ``NextToken``. Returns ``{"Metrics": [{MetricName, Value,
+        Timestamp (datetime), Step?}], "NextToken"?}``: ``GET /v1/training-jobs/{name}/metrics``.
+        """
+        params = dict(kwargs)
+        name = params.pop("TrainingJobName", None)
+        if not isinstance(name, str):
+            raise TypeError("list_training_job_metrics() needs TrainingJobName=<str>")
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        path = f"/v1/training-jobs/{quote(name, safe='')}/metrics" + (f"?{query}" if query else "")
+        return self._send("GET", path, b"", {}, "ListTrainingJobMetrics")
+
     def close(self) -> None:
         self._http.close()
 
@@ -148,7 +166,12 @@ class SageMakerClient:
     def _call(self, operation: str, params: Mapping[str, Any]) -> dict[str, Any]:
         body = json.dumps(serialize_request(params)).encode()
         headers = {"X-Amz-Target": f"{TARGET_PREFIX}.{operation}", "Content-Type": CONTENT_TYPE}
-        result = self._http.request("POST", "/", content=body, headers=headers, retry=self._retry)
+        return self._send("POST", "/", body, headers, operation)
+
+    def _send(
+        self, method: str, path: str, body: bytes, headers: Mapping[str, str], operation: str
+    ) -> dict[str, Any]:
+        result = self._http.request(method, path, content=body, headers=headers, retry=self._retry)
         response = result.response
         metadata = {
             "RequestId": response.headers.get("x-amzn-RequestId", ""),

@@ -22,6 +22,7 @@ PAGINATED: dict[str, str] = {
     "list_hyper_parameter_tuning_jobs": "HyperParameterTuningJobSummaries",
     "list_training_jobs_for_hyper_parameter_tuning_job": "TrainingJobSummaries",
     "list_training_jobs": "TrainingJobSummaries",
+    "list_training_job_metrics": "Metrics",
 }
 
 

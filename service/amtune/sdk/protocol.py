@@ -1,4 +1,5 @@
-"""The REST worker protocol (``/v1``): claim, heartbeat, metrics, complete, fail.
+"""The REST worker protocol (``/v1``): claim (one tuning job, or any of the team's),
+heartbeat, metrics, complete, fail, release.
 
 One thin method per endpoint of the contract in issue 2. Answers are turned into small typed
 values; the 409s that a worker must react to become distinct exceptions (:class:`TuningJobEnded`
@@ -43,8 +44,14 @@ class Claim:
     hyperparameters: dict[str, str]
     lease_expires_at: dt.datetime | None
     heartbeat_interval_seconds: float
-    #: Who claimed it; sent back with every call so a job since handed to another worker gets 409.
+    #: Who claimed it (informational).
     worker_id: str | None = None
+    #: Proof of holding the job, sent with every later call on it: once the lease lapsed and
+    #: the job went to another worker, calls with this token answer 409.
+    lease_token: str = ""
+    #: The tuning job it belongs to (a pool claim says which; a single-job claim is for the one
+    #: named in the request).
+    tuning_job_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,24 +119,54 @@ class WorkerProtocol:
             return Wait(_retry_after(response.headers.get("Retry-After")))
         if response.status_code != 200:
             raise _protocol_error(response, "ClaimTrainingJob", claim=True)
+        return _claim_of(response.json(), worker_id, tuning_job_name)
+
+    def claim_any(
+        self,
+        worker_id: str,
+        images: Sequence[str] | None = None,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        cancel: threading.Event | None = None,
+        on_retry: Callable[[int, float, str], None] | None = None,
+    ) -> Claim | Wait:
+        """A training job of any tuning job of the team (``POST /v1/claims``), fairly shared;
+        ``images`` keeps to tuning jobs whose TrainingImage is one of them."""
+        payload: dict[str, Any] = {"WorkerId": worker_id}
+        if images:
+            payload["Images"] = list(images)
+        response = self._post("/v1/claims", payload, retry=retry, cancel=cancel, on_retry=on_retry)
+        if response.status_code == 204:
+            return Wait(_retry_after(response.headers.get("Retry-After")))
+        if response.status_code != 200:
+            raise _protocol_error(response, "ClaimFromPool", claim=False)
         body = response.json()
-        lease = body.get("LeaseExpiresAt")
-        return Claim(
-            training_job_name=str(body["TrainingJobName"]),
-            training_job_arn=str(body.get("TrainingJobArn", "")),
-            hyperparameters={
-                str(k): str(v) for k, v in (body.get("HyperParameters") or {}).items()
-            },
-            lease_expires_at=from_epoch(lease) if lease is not None else None,
-            heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
-            worker_id=worker_id,
+        return _claim_of(body, worker_id, str(body["TuningJobName"]))
+
+    def release(
+        self,
+        training_job_name: str,
+        lease_token: str,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Give a held training job back: it runs again, same hyperparameters, on a later
+        claim, without using up the tuning job's budget or a RetryStrategy attempt."""
+        self._job_call(
+            "ReleaseTrainingJob",
+            training_job_name,
+            "release",
+            _with_lease({}, lease_token),
+            retry=retry,
+            cancel=cancel,
         )
 
     def heartbeat(
         self,
         training_job_name: str,
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
@@ -138,7 +175,7 @@ class WorkerProtocol:
             "Heartbeat",
             training_job_name,
             "heartbeat",
-            _with_worker({}, worker_id),
+            _with_lease({}, lease_token),
             retry=retry,
             cancel=cancel,
         )
@@ -149,12 +186,12 @@ class WorkerProtocol:
         training_job_name: str,
         metrics: Sequence[Metric],
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> bool:
         """Report metric values; True when the service asks the job to stop."""
-        payload = _with_worker({"Metrics": [m.to_wire() for m in metrics]}, worker_id)
+        payload = _with_lease({"Metrics": [m.to_wire() for m in metrics]}, lease_token)
         body = self._job_call(
             "PutMetrics", training_job_name, "metrics", payload, retry=retry, cancel=cancel
         )
@@ -165,12 +202,12 @@ class WorkerProtocol:
         training_job_name: str,
         final_metrics: Sequence[Metric] | None = None,
         *,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_completion(
-            training_job_name, complete_body(final_metrics, worker_id), retry=retry, cancel=cancel
+            training_job_name, complete_body(final_metrics, lease_token), retry=retry, cancel=cancel
         )
 
     def fail(
@@ -179,12 +216,12 @@ class WorkerProtocol:
         reason: str,
         *,
         retryable: bool = False,
-        worker_id: str | None = None,
+        lease_token: str,
         retry: RetryPolicy = DEFAULT_RETRY,
         cancel: threading.Event | None = None,
     ) -> None:
         self.send_failure(
-            training_job_name, fail_body(reason, retryable, worker_id), retry=retry, cancel=cancel
+            training_job_name, fail_body(reason, retryable, lease_token), retry=retry, cancel=cancel
         )
 
     def send_completion(
@@ -253,23 +290,34 @@ class WorkerProtocol:
         return result.response
 
 
-def complete_body(
-    final_metrics: Sequence[Metric] | None, worker_id: str | None = None
-) -> dict[str, Any]:
+def _claim_of(body: Mapping[str, Any], worker_id: str, tuning_job_name: str) -> Claim:
+    lease = body.get("LeaseExpiresAt")
+    return Claim(
+        training_job_name=str(body["TrainingJobName"]),
+        training_job_arn=str(body.get("TrainingJobArn", "")),
+        hyperparameters={str(k): str(v) for k, v in (body.get("HyperParameters") or {}).items()},
+        lease_expires_at=from_epoch(lease) if lease is not None else None,
+        heartbeat_interval_seconds=float(body.get("HeartbeatIntervalSeconds") or 10),
+        worker_id=worker_id,
+        lease_token=str(body.get("LeaseToken", "")),
+        tuning_job_name=tuning_job_name,
+    )
+
+
+def complete_body(final_metrics: Sequence[Metric] | None, lease_token: str) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if final_metrics:
         body["FinalMetricDataList"] = [m.to_wire() for m in final_metrics]
-    return _with_worker(body, worker_id)
+    return _with_lease(body, lease_token)
 
 
-def fail_body(reason: str, retryable: bool, worker_id: str | None = None) -> dict[str, Any]:
+def fail_body(reason: str, retryable: bool, lease_token: str) -> dict[str, Any]:
     text = reason.strip() or "The training job failed without a reason."
-    return _with_worker({"FailureReason": text[:1024], "Retryable": retryable}, worker_id)
+    return _with_lease({"FailureReason": text[:1024], "Retryable": retryable}, lease_token)
 
 
-def _with_worker(body: dict[str, Any], worker_id: str | None) -> dict[str, Any]:
-    if worker_id:
-        body["WorkerId"] = worker_id
+def _with_lease(body: dict[str, Any], lease_token: str) -> dict[str, Any]:
+    body["LeaseToken"] = lease_token
     return body
 
 

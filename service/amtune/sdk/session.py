@@ -179,7 +179,7 @@ class JobSession:
             batch = self._buffer[: self.max_batch]
         result = self._guard(
             lambda: self.protocol.put_metrics(
-                self.name, batch, worker_id=self.claim.worker_id, retry=retry
+                self.name, batch, lease_token=self.claim.lease_token, retry=retry
             )
         )
         if result is None:
@@ -195,7 +195,7 @@ class JobSession:
     def _heartbeat(self) -> bool:
         result = self._guard(
             lambda: self.protocol.heartbeat(
-                self.name, worker_id=self.claim.worker_id, retry=NO_RETRY
+                self.name, lease_token=self.claim.lease_token, retry=NO_RETRY
             )
         )
         if result is None:

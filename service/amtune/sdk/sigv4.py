@@ -4,29 +4,22 @@ The client signs when it is given an access key id and secret (as boto3 always d
 service that verifies signatures sees the same ``Authorization`` header from both clients. Any
 other ``httpx.Auth`` can be passed instead (``client(..., auth=...)``): that is the hook.
 
-The algorithm is the public one: a canonical request (method, path, query, the signed headers,
-the SHA-256 of the body), a string to sign with the timestamp and credential scope
-``<date>/<region>/<service>/aws4_request``, and an HMAC-SHA256 key derived from the secret
-through date, region, service and ``aws4_request``.
+The canonical request, string to sign and signing key come from
+:mod:`amtune.sdk.sigv4_canonical`, the module the server verifies with, so the two cannot drift.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 from collections.abc import Callable, Generator
-from urllib.parse import quote
 
 import httpx
 
-ALGORITHM = "AWS4-HMAC-SHA256"
+from amtune.sdk import sigv4_canonical as canonical
+
 #: Headers signed besides every ``x-amz-*`` one (boto3 signs the same set for JSON services).
 SIGNED_BASE = ("content-type", "host")
-
-
-def _hmac(key: bytes, text: str) -> bytes:
-    return hmac.new(key, text.encode(), hashlib.sha256).digest()
 
 
 class SigV4Auth(httpx.Auth):
@@ -55,7 +48,7 @@ class SigV4Auth(httpx.Auth):
 
     def sign(self, request: httpx.Request) -> None:
         now = self._clock().astimezone(dt.UTC)
-        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+        amz_date = now.strftime(canonical.AMZ_DATE)
         date = amz_date[:8]
         for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
             request.headers.pop(name, None)
@@ -65,44 +58,23 @@ class SigV4Auth(httpx.Auth):
         if "host" not in request.headers:
             request.headers["Host"] = request.url.netloc.decode()
 
+        headers = [(name.lower(), value) for name, value in request.headers.multi_items()]
         names = sorted(
-            {
-                name.lower()
-                for name in request.headers
-                if name.lower() in SIGNED_BASE or name.lower().startswith("x-amz-")
-            }
+            {name for name, _ in headers if name in SIGNED_BASE or name.startswith("x-amz-")}
         )
-        canonical_headers = "".join(
-            f"{name}:{' '.join(request.headers[name].split())}\n" for name in names
+        raw_path = request.url.raw_path.decode("ascii").split("?", 1)[0] or "/"
+        form = canonical.canonical_request(
+            request.method,
+            raw_path,
+            request.url.query.decode("ascii"),
+            headers,
+            names,
+            hashlib.sha256(request.content).hexdigest(),
         )
-        signed_headers = ";".join(names)
-        canonical_request = "\n".join(
-            [
-                request.method.upper(),
-                quote(request.url.path or "/", safe="/~"),
-                _canonical_query(request.url),
-                canonical_headers,
-                signed_headers,
-                hashlib.sha256(request.content).hexdigest(),
-            ]
-        )
-        scope = f"{date}/{self.region}/{self.service}/aws4_request"
-        string_to_sign = "\n".join(
-            [ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode()).hexdigest()]
-        )
-        key = _hmac(("AWS4" + self.secret_access_key).encode(), date)
-        for part in (self.region, self.service, "aws4_request"):
-            key = _hmac(key, part)
-        signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        scope = canonical.credential_scope(date, self.region, self.service)
+        to_sign = canonical.string_to_sign(amz_date, scope, form)
+        key = canonical.signing_key(self.secret_access_key, date, self.region, self.service)
         request.headers["Authorization"] = (
-            f"{ALGORITHM} Credential={self.access_key_id}/{scope}, "
-            f"SignedHeaders={signed_headers}, Signature={signature}"
+            f"{canonical.ALGORITHM} Credential={self.access_key_id}/{scope}, "
+            f"SignedHeaders={';'.join(names)}, Signature={canonical.signature(key, to_sign)}"
         )
-
-
-def _canonical_query(url: httpx.URL) -> str:
-    pairs = sorted(
-        (quote(key, safe="-_.~"), quote(value, safe="-_.~"))
-        for key, value in url.params.multi_items()
-    )
-    return "&".join(f"{key}={value}" for key, value in pairs)

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -58,6 +59,19 @@ class HttpResult:
     retries: int
 
 
+def checked_endpoint(endpoint_url: str) -> str:
+    """The endpoint as given, or ValueError at once for one no request could ever reach.
+
+    Without a scheme (``127.0.0.1:8000``) every request fails as a connection error, which the
+    workers would otherwise wait out for ever.
+    """
+    parsed = urlsplit(endpoint_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        hint = f" (did you mean http://{endpoint_url}?)" if "://" not in endpoint_url else ""
+        raise ValueError(f"endpoint {endpoint_url!r} is not an http:// or https:// URL{hint}")
+    return endpoint_url
+
+
 class HttpTransport:
     """One ``httpx.Client`` (thread-safe, pooled) bound to an endpoint."""
 
@@ -70,7 +84,7 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.endpoint_url = endpoint_url.rstrip("/")
+        self.endpoint_url = checked_endpoint(endpoint_url).rstrip("/")
         base_headers = {"User-Agent": USER_AGENT}
         base_headers.update(headers or {})
         self._client = httpx.Client(

@@ -1,11 +1,16 @@
 """The worker API for training code written in Python.
 
+The documented way: ``with job:`` around each job's body, or :meth:`Worker.run`::
+
     for job in amtune.Worker(endpoint_url, "my-tuning-job").jobs():
-        for epoch in range(10):
-            loss = train_one_epoch(**job.hyperparameters)
-            job.report("loss", loss, step=epoch)
-            if job.should_stop:
-                break
+        with job:
+            for epoch in range(10):
+                loss = train_one_epoch(**job.hyperparameters)
+                job.report("loss", loss, step=epoch)
+                if job.should_stop:
+                    break
+
+    amtune.Worker(endpoint_url, "my-tuning-job").run(train)   # train(job) per job
 
 Each iteration is one claimed training job. Its hyperparameters come typed (the tuning job's
 ParameterRanges decide, see :mod:`amtune.sdk.hyperparameters`), heartbeats and metric batches go
@@ -13,12 +18,14 @@ out from a background thread, and the job ends when the iteration does:
 
 * the body finishes normally -> the job is completed (the service takes the last reported value of
   the objective metric; a job that was told to stop ends Stopped);
-* ``with job:`` around the body fails it with the exception's text when the body raises (the
-  exception propagates, as ``with`` does); :meth:`Worker.run` does the same and goes on with
-  the next job;
-* an exception escaping a bare ``for`` loop fails it with the exception's text when the exception
-  ends the process; when the program catches it (or the loop is left with ``break``) the job is
-  failed a moment later as abandoned. Call ``job.complete()`` before ``break`` to keep a result.
+* ``with job:`` fails it with the exception's text when the body raises (the exception
+  propagates, as ``with`` does); :meth:`Worker.run` does the same and goes on with the next job;
+* without ``with job:``, an exception leaving the loop abandons the job: it is failed a moment
+  later as abandoned, or at interpreter exit (with the text of the exception that ended the
+  process, which the interpreter keeps in ``sys.last_value``). The API installs no
+  ``sys.excepthook`` or ``threading.excepthook``: a library must not change how the whole
+  program reports its errors, so the exception's text reaches the job only through ``with job:``.
+  Call ``job.complete()`` before ``break`` to keep a result.
 
 A lost lease (409) never raises: the job is dropped (``job.lease_lost``), reports become no-ops,
 and the loop goes on with the next job. The loop ends when the tuning job is no longer in
@@ -91,8 +98,7 @@ class Job:
         self.objective_metric = (
             claim.hyperparameters.get("_tuning_objective_metric") or objective_metric
         )
-        self.owner = threading.current_thread()
-        self.status: str = "InProgress"  # InProgress | Completed | Failed | Dropped
+        self.status: str = "InProgress"  # InProgress | Completed | Failed | Released | Dropped
         self._lock = threading.Lock()
         self._session = JobSession(
             worker.protocol,
@@ -109,8 +115,8 @@ class Job:
         """True once the service asked this job to stop, the lease was lost, or the worker closes.
 
         Check it between epochs and end the iteration: the job is then completed and the service
-        records it as Stopped (a lost lease drops it; :meth:`Worker.close` fails it as retryable,
-        since a run cut short by the worker is no result).
+        records it as Stopped (a lost lease drops it; after :meth:`Worker.close` it is given
+        back, see :meth:`release`, since a run cut short by the worker is no result).
         """
         return (
             self._session.stop_requested
@@ -156,8 +162,18 @@ class Job:
             "Failed",
             lambda: self._worker.protocol.send_failure(
                 self.name,
-                fail_body(reason, retryable, self.claim.worker_id),
+                fail_body(reason, retryable, self.claim.lease_token),
                 retry=self._worker.completion_retry,
+            ),
+        )
+
+    def release(self) -> None:
+        """Give the job back (idempotent): the service runs it again, same hyperparameters, on
+        a later claim, without using up the tuning job's budget or a RetryStrategy attempt."""
+        self._end(
+            "Released",
+            lambda: self._worker.protocol.release(
+                self.name, self.claim.lease_token, retry=self._worker.completion_retry
             ),
         )
 
@@ -172,8 +188,10 @@ class Job:
     ) -> None:
         if exc is None:
             self._end_normally()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.release()  # the person stopped the worker, not the training
         else:
-            self.fail(describe_exception(exc), retryable=isinstance(exc, KeyboardInterrupt))
+            self.fail(describe_exception(exc))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -181,7 +199,7 @@ class Job:
         """The body ended without an error: complete, unless close() cut the job short."""
         if self._worker.closing.is_set() and not self._session.stop_requested:
             # Cut short by the worker, not by the service: no result to rank; let it run again.
-            self.fail("The worker was closed before the training job finished.", retryable=True)
+            self.release()
         else:
             self.complete()
 
@@ -193,7 +211,7 @@ class Job:
         chosen = metrics if metrics is not None else self._session.final_metrics()
         self._worker.protocol.send_completion(
             self.name,
-            complete_body(chosen, self.claim.worker_id),
+            complete_body(chosen, self.claim.lease_token),
             retry=self._worker.completion_retry,
         )
 
@@ -250,7 +268,8 @@ class Worker:
         self.jobs_seen = 0
 
     def close(self) -> None:
-        """Stop claiming; the job in hand sees ``should_stop``."""
+        """Stop claiming; the job in hand sees ``should_stop`` and is given back when its
+        iteration ends (unless the service had asked it to stop)."""
         self.closing.set()
 
     def __enter__(self) -> Worker:
@@ -286,8 +305,8 @@ class Worker:
 
         One job raising does not end the run (a diverging configuration is a result, not a
         reason to stop tuning): the job is failed with the exception's text and the next one
-        is claimed. KeyboardInterrupt fails the job as retryable and propagates. Returns the
-        number of jobs run.
+        is claimed. KeyboardInterrupt gives the job back (:meth:`Job.release`) and propagates.
+        Returns the number of jobs run.
         """
         ran = 0
         for job in self.jobs(max_jobs):
@@ -369,23 +388,26 @@ def describe_exception(exc: BaseException) -> str:
 
 
 class _Registry:
-    """Jobs in progress in this process, so an uncaught exception can fail them with its text.
+    """Jobs in progress in this process, so that none is left running when the loop is left.
 
-    A generator cannot see the exception that leaves the caller's ``for`` loop; the interpreter's
-    excepthook can. Abandoned jobs (the loop left while a job was open) wait a short grace for that
-    hook, then are failed generically; at exit every job still open is failed.
+    A generator cannot see the exception that leaves the caller's ``for`` loop. Abandoned jobs
+    (the loop left while a job was open) are failed after a short grace; at interpreter exit
+    every job still open is failed, with the text of the uncaught exception that ended the
+    process when there is one. Nothing process-wide is replaced: the only registration is one
+    ``atexit`` callback, added beside whatever the program registered.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active: set[Job] = set()
-        self._installed = False
+        self._at_exit_registered = False
 
     def add(self, job: Job) -> None:
         with self._lock:
             self._active.add(job)
-            if not self._installed:
-                self._install()
+            if not self._at_exit_registered:
+                self._at_exit_registered = True
+                atexit.register(self._fail_all_at_exit)
 
     def discard(self, job: Job) -> None:
         with self._lock:
@@ -400,40 +422,21 @@ class _Registry:
         timer.daemon = True
         timer.start()
 
-    def _fail_all(
-        self, reason: str, thread: threading.Thread | None = None, *, retryable: bool = False
-    ) -> None:
+    def _fail_all_at_exit(self) -> None:
         with self._lock:
-            jobs = [j for j in self._active if thread is None or j.owner is thread]
+            jobs = list(self._active)
+        # Set by the interpreter when an uncaught exception ends the program; read, not hooked.
+        uncaught = getattr(sys, "last_value", None)
+        if isinstance(uncaught, KeyboardInterrupt):
+            for job in jobs:
+                job.release()  # the person stopped the program, not the training
+            return
+        if isinstance(uncaught, BaseException):
+            reason = describe_exception(uncaught)
+        else:
+            reason = "The Python process exited before this training job finished."
         for job in jobs:
-            job.fail(reason, retryable=retryable)
-
-    def _install(self) -> None:
-        self._installed = True
-        previous_hook = sys.excepthook
-        previous_thread_hook = threading.excepthook
-
-        def excepthook(
-            exc_type: type[BaseException],
-            exc: BaseException,
-            tb: types.TracebackType | None,
-        ) -> None:
-            if exc.__traceback__ is None:
-                exc = exc.with_traceback(tb)
-            interrupted = isinstance(exc, KeyboardInterrupt)
-            self._fail_all(describe_exception(exc), retryable=interrupted)
-            previous_hook(exc_type, exc, tb)
-
-        def thread_excepthook(args: threading.ExceptHookArgs) -> None:
-            if args.exc_value is not None:
-                self._fail_all(describe_exception(args.exc_value), args.thread)
-            previous_thread_hook(args)
-
-        sys.excepthook = excepthook
-        threading.excepthook = thread_excepthook
-        atexit.register(
-            self._fail_all, "The Python process exited before this training job finished."
-        )
+            job.fail(reason)
 
 
 _registry = _Registry()

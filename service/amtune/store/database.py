@@ -20,12 +20,15 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from amtune.store.watchdog import StatementWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,32 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached, or stays contended past the retry budget."""
+
+
+#: SQLSTATEs of PostgreSQL's own timeouts (statement_timeout, lock_timeout): the database is
+#: too slow to answer now; the request may be retried.
+TIMED_OUT_SQLSTATES = {"57014", "55P03"}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a request may wait on PostgreSQL, so a slow or hung database answers 503.
+
+    ``statement`` and ``lock`` become the server's ``statement_timeout`` and ``lock_timeout``;
+    a statement still running a second after ``statement`` has its connection cut by the
+    :class:`~amtune.store.watchdog.StatementWatchdog` (the server may be frozen). ``checkout``
+    bounds the wait for a pooled connection, ``connect`` a new connection (libpq's minimum is
+    2 s); TCP keepalives find a peer that vanished.
+    """
+
+    statement: float = 5.0
+    lock: float = 2.0
+    checkout: float = 3.0
+    connect: int = 3
+
+    @property
+    def watchdog(self) -> float:
+        return self.statement + 1.0
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -65,10 +94,20 @@ def _sqlite_on_begin(conn: Connection) -> None:
 PLAN_CACHE_MODE = "force_custom_plan"
 
 
-def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    autocommit: bool = False,
+    timeouts: Timeouts | None = None,
+    watchdog: StatementWatchdog | None = None,
+) -> Engine:
     """An engine with its own pool; ``autocommit`` (PostgreSQL only) makes its connections
     autocommit for their whole life, so that a checkout neither switches the mode on and off
-    nor rolls back on return (about a third of a one-statement request's database-layer CPU)."""
+    nor rolls back on return (about a third of a one-statement request's database-layer CPU).
+    On PostgreSQL every limit of ``timeouts`` applies, and ``watchdog`` watches each statement.
+    """
+    timeouts = timeouts or Timeouts()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
@@ -78,15 +117,53 @@ def make_engine(url: str, *, pool_size: int = 10, autocommit: bool = False) -> E
     if autocommit:
         # Nothing outlives a statement on such a connection, so there is nothing to reset.
         extra = {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
-    return create_engine(
+    options = (
+        f"-c plan_cache_mode={PLAN_CACHE_MODE} "
+        f"-c statement_timeout={int(timeouts.statement * 1000)} "
+        f"-c lock_timeout={int(timeouts.lock * 1000)}"
+    )
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=10,
+        pool_timeout=timeouts.checkout,
         pool_recycle=1800,
-        connect_args={"connect_timeout": 5, "options": f"-c plan_cache_mode={PLAN_CACHE_MODE}"},
+        connect_args={
+            "connect_timeout": max(2, timeouts.connect),
+            "options": options,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        },
         **extra,
     )
+    if watchdog is not None:
+        _watch_statements(engine, watchdog)
+    return engine
+
+
+def _watch_statements(engine: Engine, watchdog: StatementWatchdog) -> None:
+    """Arm the watchdog for each statement on ``engine`` and disarm it when it returns."""
+
+    def before(conn: Connection, cursor: Any, *_args: Any) -> None:
+        conn.info[_WATCHED] = watchdog.arm(cursor.connection.fileno())
+
+    def after(conn: Connection, *_args: Any) -> None:
+        token = conn.info.pop(_WATCHED, None)
+        if token is not None:
+            watchdog.disarm(token)
+
+    def failed(context: ExceptionContext) -> None:
+        if context.connection is not None:
+            after(context.connection)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
+
+
+_WATCHED = "amtune_watchdog_token"
 
 
 def is_retryable(exc: DBAPIError) -> bool:
@@ -100,16 +177,19 @@ def is_retryable(exc: DBAPIError) -> bool:
 class Database:
     """A session factory plus the one transaction helper every use case goes through."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.timeouts = timeouts or Timeouts()
+        watchdog = None if url.startswith("sqlite") else StatementWatchdog(self.timeouts.watchdog)
+        limits: dict[str, Any] = {"timeouts": self.timeouts, "watchdog": watchdog}
+        self.engine = make_engine(url, pool_size=pool_size, **limits)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._engines = [self.engine]
         reads: Engine = self.engine.execution_options(**{READONLY: True})
         single = self.engine
         if not self.is_sqlite:
             # Reads and one-statement writes: a pool of connections that stay in autocommit.
-            reads = single = make_engine(url, pool_size=pool_size, autocommit=True)
+            reads = single = make_engine(url, pool_size=pool_size, autocommit=True, **limits)
             self._engines.append(single)
         self._readonly = sessionmaker(reads, expire_on_commit=False)
         self._single = sessionmaker(single, expire_on_commit=False)
@@ -160,7 +240,12 @@ class Database:
                     log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
                     time.sleep(delay)
                     continue
-                if exc.connection_invalidated or is_retryable(exc) or _is_connect_error(exc):
+                if (
+                    exc.connection_invalidated
+                    or is_retryable(exc)
+                    or _is_connect_error(exc)
+                    or getattr(exc.orig, "sqlstate", None) in TIMED_OUT_SQLSTATES
+                ):
                     raise DatabaseUnavailable(str(exc.orig)) from exc
                 raise
         raise AssertionError("unreachable")  # pragma: no cover

@@ -64,6 +64,12 @@ class TuningJobRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     last_modified_at: Mapped[float] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
+    # TuningJobCompletionCriteria as given (NULL: none), read by every settle of the job.
+    completion_criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the engine judged the search converged (ConvergenceDetectedTime).
+    converged_at: Mapped[float | None] = mapped_column(Float)
+    # The warm-start parents' observations, snapshot at creation (app/warm_start.py).
+    warm_start: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
 
 class TrainingJobRow(Base):
@@ -106,8 +112,15 @@ class TrainingJobRow(Base):
     hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     tuned_hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON)
     worker_id: Mapped[str | None] = mapped_column(String(256))
+    # SHA-256 (hex) of the lease token the holding worker was given; never the token itself.
+    lease_token_hash: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[float | None] = mapped_column(Float)
+    # Metric points stored for this job, kept by the statements that store them (the cap).
+    metric_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The rule that may stop the job early ("Median", "Hyperband"; NULL: none), on the row the
+    # worker path's report updates, so it knows without reading the tuning job (migration 0006).
+    stopping_rule: Mapped[str | None] = mapped_column(String(16))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     retryable: Mapped[bool | None] = mapped_column(Boolean)
     failure_reason: Mapped[str | None] = mapped_column(Text)
@@ -119,6 +132,9 @@ class TrainingJobRow(Base):
     started_at: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[float | None] = mapped_column(Float)
     last_modified_at: Mapped[float] = mapped_column(Float)
+    # The engine's expected improvement for this job's config, as a fraction of the observed
+    # range of the objective; NULL for an exploration step or a strategy without a model.
+    expected_improvement: Mapped[float | None] = mapped_column(Float)
 
 
 class MetricRow(Base):

@@ -1,4 +1,8 @@
-"""Queries. The application layer decides; these functions only fetch and lock rows."""
+"""Everyday queries: fetch, lock, count and page rows. The application layer decides.
+
+The worker path's one-statement writes, each guarded by a rule of the application layer, are
+in :mod:`amtune.store.guarded_writes`.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,9 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Insert,
     Integer,
     Select,
     Table,
-    Text,
-    Update,
     and_,
     bindparam,
     case,
@@ -26,10 +27,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    true,
-    update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
@@ -38,7 +36,7 @@ ACTIVE = ("InProgress", "Stopping")
 ENDED_COUNTED = ("Failed", "Completed")
 
 
-def _among(column: Any, statuses: Sequence[str]) -> ColumnElement[bool]:
+def among(column: Any, statuses: Sequence[str]) -> ColumnElement[bool]:
     """``column IN ('A', 'B')`` with the statuses written into the SQL: the planner can then
     use the partial index on active jobs, and no list parameter is expanded per execution."""
     return cast(ColumnElement[bool], column.in_([literal_column(f"'{s}'") for s in statuses]))
@@ -64,7 +62,7 @@ class Lock(enum.Enum):
     UPDATE = "update"
 
 
-def _locked(query: Select[Any], lock: Lock | None) -> Select[Any]:
+def locked(query: Select[Any], lock: Lock | None) -> Select[Any]:
     if lock is Lock.UPDATE:
         return query.with_for_update()
     if lock is Lock.CLAIM:
@@ -74,8 +72,8 @@ def _locked(query: Select[Any], lock: Lock | None) -> Select[Any]:
     return query
 
 
-# The worker path's queries are built once, with bound parameters, and reused: building a
-# statement cost more CPU than the round trip that runs it.
+# The queries the worker path reads with are built once, with bound parameters, and reused:
+# building a statement cost more CPU than the round trip that runs it.
 
 
 @functools.cache
@@ -86,7 +84,7 @@ def _tuning_job_query(lock: Lock | None, with_request: bool) -> Select[Any]:
     )
     if not with_request:
         query = query.options(defer(TuningJobRow.request))
-    return _locked(query, lock)
+    return locked(query, lock)
 
 
 def tuning_job(
@@ -105,7 +103,7 @@ def tuning_job(
 
 def tuning_job_by_id(session: Session, row_id: int, *, lock: Lock | None = None) -> TuningJobRow:
     query = select(TuningJobRow).where(TuningJobRow.id == row_id)
-    row: TuningJobRow = session.scalars(_locked(query, lock)).one()
+    row: TuningJobRow = session.scalars(locked(query, lock)).one()
     return row
 
 
@@ -134,8 +132,9 @@ def training_job(
 
 def history(
     session: Session, tuning_job_id: int
-) -> list[tuple[str | None, str, dict[str, Any], float | None]]:
-    """(definition, status, tuned hyperparameters, objective) of every job, in creation order.
+) -> list[tuple[str | None, str, dict[str, Any], float | None, int]]:
+    """(definition, status, tuned hyperparameters, objective, seq) of every job, in creation
+    order.
 
     Only the columns a strategy needs: a claim on a big tuning job must not decode every
     job's definition and transitions.
@@ -146,11 +145,31 @@ def history(
             TrainingJobRow.status,
             TrainingJobRow.tuned_hyperparameters,
             TrainingJobRow.objective_value,
+            TrainingJobRow.seq,
         )
         .where(TrainingJobRow.tuning_job_id == tuning_job_id)
         .order_by(TrainingJobRow.seq)
     )
-    return [(d, s, dict(t), o) for d, s, t, o in session.execute(query)]
+    return [(d, s, dict(t), o, n) for d, s, t, o, n in session.execute(query)]
+
+
+def completion_rows(
+    session: Session, tuning_job_id: int
+) -> list[tuple[int, str, float | None, float | None, float | None]]:
+    """(seq, status, objective, ended at, expected improvement) of every job, by number: what
+    the completion criteria read (``app/completion.py``)."""
+    query = (
+        select(
+            TrainingJobRow.seq,
+            TrainingJobRow.status,
+            TrainingJobRow.objective_value,
+            TrainingJobRow.ended_at,
+            TrainingJobRow.expected_improvement,
+        )
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        .order_by(TrainingJobRow.seq)
+    )
+    return [(int(a), str(b), c, d, e) for a, b, c, d, e in session.execute(query)]
 
 
 def active_training_jobs(
@@ -166,7 +185,7 @@ def active_training_jobs(
     READ COMMITTED), so a heartbeat that just extended a lease keeps its job.
     """
     query = select(TrainingJobRow).where(
-        TrainingJobRow.tuning_job_id == tuning_job_id, _among(TrainingJobRow.status, ACTIVE)
+        TrainingJobRow.tuning_job_id == tuning_job_id, among(TrainingJobRow.status, ACTIVE)
     )
     if lapsed_before is not None:
         query = query.where(
@@ -200,7 +219,7 @@ def _progress_columns(mine: ColumnElement[bool]) -> list[Any]:
     """The five counts of :class:`Progress` for the training jobs ``mine`` selects."""
     job = TRAINING_JOBS.c
     now = bindparam("now", type_=Float)
-    active = _among(job.status, ACTIVE)
+    active = among(job.status, ACTIVE)
 
     def count(*conditions: ColumnElement[bool]) -> Any:
         return select(func.count()).where(mine, *conditions).scalar_subquery()
@@ -208,7 +227,7 @@ def _progress_columns(mine: ColumnElement[bool]) -> list[Any]:
     succeeded = exists().where(mine, ~active, job.objective_value.is_not(None))
     # Counted only while nothing has succeeded, when the first-failures rule can apply and
     # the count is small; otherwise it would read every ended job.
-    unsuccessful = case((succeeded, 0), else_=count(_among(job.status, ENDED_COUNTED)))
+    unsuccessful = case((succeeded, 0), else_=count(among(job.status, ENDED_COUNTED)))
     return [
         count(active),
         count(active, job.worker_id.is_(None), job.stop_requested.is_(False)),
@@ -233,51 +252,6 @@ def progress(session: Session, tuning_job_id: int, now: float) -> Progress:
     return _progress_of(session.connection().execute(_PROGRESS, params).one())
 
 
-_TAKE_JOB_NUMBER = (
-    update(TuningJobRow)
-    .where(
-        TuningJobRow.id == bindparam("tuning_job_id"),
-        TuningJobRow.status == literal_column("'InProgress'"),
-        TuningJobRow.created_count == bindparam("seq") - 1,
-    )
-    .values(created_count=bindparam("seq"), last_modified_at=bindparam("now"))
-)
-
-
-def insert_if_number_free(session: Session, job: TrainingJobRow) -> bool:
-    """Insert a new training job (not added to the session) if no other claim took its
-    number first.
-
-    The number is taken by a conditional UPDATE of the tuning job (still in progress, count
-    one below the job's ``seq``); PostgreSQL re-checks the condition once a concurrent holder
-    of the row commits, so of two claims that read the same count one wins. On PostgreSQL the
-    UPDATE feeds the INSERT in one statement, run in autocommit; SQLite runs the two in its
-    transaction.
-    """
-    values = {c.key: getattr(job, c.key) for c in TRAINING_JOBS.columns if c.key != "id"}
-    params = {"tuning_job_id": job.tuning_job_id, "seq": job.seq, "now": job.created_at}
-    if session.get_bind().dialect.name != "postgresql":
-        if session.connection().execute(_TAKE_JOB_NUMBER, params).rowcount != 1:
-            return False
-        session.connection().execute(insert(TRAINING_JOBS), values)
-        return True
-    params.update({f"j_{column}": value for column, value in values.items()})
-    statement = _numbered_insert(tuple(values))
-    return session.connection().execute(statement, params).first() is not None
-
-
-@functools.cache
-def _numbered_insert(columns: tuple[str, ...]) -> Insert:
-    taken = _TAKE_JOB_NUMBER.returning(TuningJobRow.id).cte("taken")
-    values = [bindparam(f"j_{c}", type_=TRAINING_JOBS.c[c].type) for c in columns]
-    return (
-        insert(TRAINING_JOBS)
-        .from_select(list(columns), select(*values).select_from(taken))
-        .add_cte(taken)
-        .returning(TRAINING_JOBS.c.id)
-    )
-
-
 _TUNING_WITH_PROGRESS = (
     select(TuningJobRow, *_progress_columns(TRAINING_JOBS.c.tuning_job_id == TuningJobRow.id))
     .where(
@@ -299,100 +273,13 @@ def tuning_job_with_progress(
     return row[0], _progress_of(row[1:])
 
 
-# What ending a job reads and writes: the columns ``lifecycle.end_training_job`` and the
-# completion set, and the job fields its held check and its guard compare.
-_JOB_SEEN = (
-    "id", "tuning_job_id", "status", "secondary_status", "worker_id", "lease_expires_at",
-    "stop_requested", "objective_metric", "objective_value", "transitions", "last_modified_at",
-)  # fmt: skip
-_TUNING_SEEN = ("status", "created_count", "max_jobs", "max_runtime_seconds", "created_at")
-ENDING_COLUMNS = (
-    "status", "secondary_status", "transitions", "final_metrics", "objective_value",
-    "failure_reason", "retryable", "lease_expires_at", "ended_at", "last_modified_at",
-)  # fmt: skip
-_GUARDED = ("status", "worker_id", "lease_expires_at", "last_modified_at")
-
-_JOB_AND_TUNING = (
-    select(
-        *(TRAINING_JOBS.c[c] for c in _JOB_SEEN),
-        *(TUNING_JOBS.c[c].label(f"t_{c}") for c in _TUNING_SEEN),
-    )
-    .select_from(TRAINING_JOBS.join(TUNING_JOBS, TUNING_JOBS.c.id == TRAINING_JOBS.c.tuning_job_id))
-    .where(
-        TRAINING_JOBS.c.account_id == bindparam("account"),
-        TRAINING_JOBS.c.name == bindparam("name"),
-    )
-)
-
-
-def job_and_tuning_unlocked(
-    session: Session, account_id: str, name: str
-) -> tuple[TrainingJobRow, TuningJobRow] | None:
-    """A training job and its tuning job as read now, unlocked, as detached copies.
-
-    The copies belong to no session: the application layer may apply its rules to them, and
-    :func:`end_if_unchanged` writes the result only if the job was not touched meanwhile.
-    None for a job with no tuning job (deleted) or no such job.
-    """
-    row = session.connection().execute(_JOB_AND_TUNING, {"account": account_id, "name": name})
-    found = row.first()
-    if found is None:
-        return None
-    values = found._mapping
-    job = TrainingJobRow(**{c: values[c] for c in _JOB_SEEN})
-    tuning = TuningJobRow(id=values["tuning_job_id"], **{c: values[f"t_{c}"] for c in _TUNING_SEEN})
-    return job, tuning
-
-
-def _guarded_ending() -> Update:
-    job = TRAINING_JOBS.c
-    # On PostgreSQL the share lock waits for a Stop or a settle holding the tuning job (FOR
-    # UPDATE), then re-reads its status: the same ordering as the locked path, which takes this
-    # lock first. SQLite renders no lock (its writers are serialised anyway).
-    runs = _locked(
-        select(TUNING_JOBS.c.id).where(
-            TUNING_JOBS.c.id == job.tuning_job_id,
-            TUNING_JOBS.c.status == literal_column("'InProgress'"),
-        ),
-        Lock.KEY_SHARE,
-    )
-    return (
-        update(TRAINING_JOBS)
-        .where(
-            job.id == bindparam("g_id"),
-            job.stop_requested.is_(False),
-            *(job[c] == bindparam(f"g_{c}") for c in _GUARDED),
-            exists(runs),
-        )
-        .values({c: bindparam(f"v_{c}") for c in ENDING_COLUMNS})
-        .returning(job.id)
-    )
-
-
-_GUARDED_ENDING = _guarded_ending()
-
-
-def end_if_unchanged(session: Session, job: TrainingJobRow, seen: Mapping[str, Any]) -> bool:
-    """Write a job's ending (its :data:`ENDING_COLUMNS`) in one statement, only if the job is
-    as ``seen`` (status, worker, lease, last change: any report or heartbeat moves one) and its
-    tuning job is still in progress. False: nothing was written."""
-    params = {"g_id": job.id, **{f"g_{c}": seen[c] for c in _GUARDED}}
-    params.update({f"v_{c}": getattr(job, c) for c in ENDING_COLUMNS})
-    return session.connection().execute(_GUARDED_ENDING, params).first() is not None
-
-
-def guard_of(job: TrainingJobRow) -> dict[str, Any]:
-    """The values :func:`end_if_unchanged` compares, taken before the job is changed."""
-    return {c: getattr(job, c) for c in _GUARDED}
-
-
 def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | None:
     """The oldest job waiting to be handed out again, locked."""
     query = (
         select(TrainingJobRow)
         .where(
             TrainingJobRow.tuning_job_id == tuning_job_id,
-            _among(TrainingJobRow.status, ACTIVE),
+            among(TrainingJobRow.status, ACTIVE),
             TrainingJobRow.worker_id.is_(None),
             TrainingJobRow.stop_requested.is_(False),
         )
@@ -401,148 +288,6 @@ def awaiting_retry(session: Session, tuning_job_id: int) -> TrainingJobRow | Non
         .with_for_update()
     )
     return session.scalars(query).first()
-
-
-@functools.cache
-def _held_update(columns: tuple[str, ...], by_worker: bool, objectives: int) -> Update:
-    """The statement of :func:`update_if_held`, built once per shape and then reused.
-
-    A metric report runs it on every call; building and ORM-executing it each time cost
-    more CPU than the round trip it makes.
-    """
-    job = TRAINING_JOBS.c
-    conditions = [
-        job.account_id == bindparam("h_account"),
-        job.name == bindparam("h_name"),
-        _among(job.status, ACTIVE),
-        job.worker_id.is_not(None),
-        job.lease_expires_at >= bindparam("h_now"),
-    ]
-    if by_worker:
-        conditions.append(job.worker_id == bindparam("h_worker"))
-    changes: dict[str, Any] = {column: bindparam(f"v_{column}") for column in columns}
-    if objectives:
-        changes["objective_value"] = case(
-            *(
-                (job.objective_metric == bindparam(f"o_name{i}"), bindparam(f"o_value{i}"))
-                for i in range(objectives)
-            ),
-            else_=job.objective_value,
-        )
-    return (
-        update(TRAINING_JOBS)
-        .where(*conditions)
-        .values(changes)
-        .returning(job.id, job.stop_requested)
-    )
-
-
-def _held_params(
-    account_id: str,
-    name: str,
-    worker_id: str | None,
-    now: float,
-    values: Mapping[str, Any],
-    objectives: Sequence[tuple[str, float]],
-) -> dict[str, Any]:
-    params: dict[str, Any] = {"h_account": account_id, "h_name": name, "h_now": now}
-    if worker_id is not None:
-        params["h_worker"] = worker_id
-    params.update({f"v_{column}": value for column, value in values.items()})
-    for i, (metric, value) in enumerate(objectives):
-        params[f"o_name{i}"] = metric
-        params[f"o_value{i}"] = value
-    return params
-
-
-def update_if_held(
-    session: Session,
-    account_id: str,
-    name: str,
-    *,
-    worker_id: str | None,
-    now: float,
-    values: Mapping[str, Any],
-    objective_from: Mapping[str, float] | None = None,
-) -> tuple[int, bool] | None:
-    """Update a training job in one statement, only while a worker plainly holds it.
-
-    Held means what ``app.reports`` means by it: in progress or stopping, handed to a worker
-    (to ``worker_id`` when given), lease not yet lapsed at ``now``. ``objective_from`` maps
-    metric names to values; the one named by the job's objective metric becomes its
-    objective value. Returns (id, stop_requested), or None when the job is not held.
-    """
-    objectives = list((objective_from or {}).items())
-    statement = _held_update(tuple(values), worker_id is not None, len(objectives))
-    params = _held_params(account_id, name, worker_id, now, values, objectives)
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
-
-
-def report_if_held(
-    session: Session,
-    account_id: str,
-    name: str,
-    *,
-    worker_id: str | None,
-    now: float,
-    lease_until: float,
-    metrics: Sequence[tuple[str, float, float, int | None]],
-) -> tuple[int, bool] | None:
-    """A metric report on a held job: its lease and objective moved, its metrics added.
-
-    On PostgreSQL that is one statement (the update as a data-modifying CTE feeding the
-    insert from unnested arrays), so the report costs one round trip in autocommit instead
-    of four; SQLite runs the update and the insert in its transaction.
-    """
-    values = {"lease_expires_at": lease_until, "last_modified_at": now}
-    objective_from = {metric: value for metric, value, _, _ in metrics}
-    if session.get_bind().dialect.name != "postgresql" or not metrics:
-        held = update_if_held(
-            session,
-            account_id,
-            name,
-            worker_id=worker_id,
-            now=now,
-            values=values,
-            objective_from=objective_from,
-        )
-        if held is not None:
-            add_metrics(session, [metric_row(held[0], *m) for m in metrics])
-        return held
-    objectives = list(objective_from.items())
-    params = _held_params(account_id, name, worker_id, now, values, objectives)
-    params.update(
-        m_names=[m[0] for m in metrics],
-        m_values=[m[1] for m in metrics],
-        m_stamps=[m[2] for m in metrics],
-        m_steps=[m[3] for m in metrics],
-    )
-    statement = _report_statement(tuple(values), worker_id is not None, len(objectives))
-    row = session.connection().execute(statement, params).first()
-    return None if row is None else (int(row[0]), bool(row[1]))
-
-
-@functools.cache
-def _report_statement(columns: tuple[str, ...], by_worker: bool, objectives: int) -> Select[Any]:
-    held = _held_update(columns, by_worker, objectives).cte("held")
-    reported = (
-        func.unnest(
-            bindparam("m_names", type_=postgresql.ARRAY(Text)),
-            bindparam("m_values", type_=postgresql.ARRAY(Float)),
-            bindparam("m_stamps", type_=postgresql.ARRAY(Float)),
-            bindparam("m_steps", type_=postgresql.ARRAY(Integer)),
-        )
-        .table_valued("name", "value", "ts", "step")
-        .render_derived()
-    )
-    added = insert(METRICS).from_select(
-        ["training_job_id", "metric_name", "value", "timestamp", "step"],
-        select(held.c.id, reported.c.name, reported.c.value, reported.c.ts, reported.c.step)
-        .select_from(held)
-        .join(reported, true()),
-    )
-    return select(held.c.id, held.c.stop_requested).add_cte(added.cte("added"))
 
 
 def metric_row(
@@ -568,12 +313,12 @@ def add_metrics(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
 def tuning_jobs_needing_attention(session: Session, now: float) -> Sequence[int]:
     """Ids of live tuning jobs with a lapsed lease or a runtime limit to check."""
     lapsed = select(TrainingJobRow.tuning_job_id).where(
-        _among(TrainingJobRow.status, ACTIVE),
+        among(TrainingJobRow.status, ACTIVE),
         TrainingJobRow.lease_expires_at.is_not(None),
         TrainingJobRow.lease_expires_at < now,
     )
     timed = select(TuningJobRow.id).where(
-        _among(TuningJobRow.status, ACTIVE),
+        among(TuningJobRow.status, ACTIVE),
         TuningJobRow.max_runtime_seconds.is_not(None),
         TuningJobRow.created_at + TuningJobRow.max_runtime_seconds <= now,
     )
@@ -619,7 +364,7 @@ def best_training_job(
         .where(
             TrainingJobRow.tuning_job_id == tuning_job_id,
             value.is_not(None),
-            ~_among(TrainingJobRow.status, ACTIVE),
+            ~among(TrainingJobRow.status, ACTIVE),
         )
         .order_by(order, TrainingJobRow.seq)
         .limit(1)
@@ -670,3 +415,78 @@ def page(
     else:
         query = query.order_by(sort_column.asc(), id_column.asc())
     return list(session.scalars(query.limit(limit + 1)))
+
+
+def last_step_of(job_id: Any, metric_name: Any) -> Any:
+    """The step of a job's latest stepped point of one metric (NULL if it has none).
+
+    Steps never go back within a metric, so the latest stepped point carries the largest
+    step; the (job, metric, id) index finds it by reading backwards from the newest point.
+    """
+    metric = METRICS.c
+    return (
+        select(metric.step)
+        .where(
+            metric.training_job_id == job_id,
+            metric.metric_name == metric_name,
+            metric.step.is_not(None),
+        )
+        .order_by(metric.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def last_steps(session: Session, training_job_id: int, names: Iterable[str]) -> dict[str, int]:
+    """The last stored step of each named metric of a job that has one."""
+    found: dict[str, int] = {}
+    for name in set(names):
+        step = session.scalar(select(last_step_of(training_job_id, name)))
+        if step is not None:
+            found[name] = int(step)
+    return found
+
+
+def objective_curves(
+    session: Session, tuning_job_id: int
+) -> dict[int, tuple[str | None, list[tuple[float, float]]]]:
+    """Each training job's definition and stepped points of its own objective metric, by job
+    number (seq); jobs that reported no stepped objective are absent.
+
+    Points come in the order they were stored, which is step order (steps never go back
+    within a metric). Points without a step cannot be placed on a curve and are left out.
+    """
+    job, metric = TRAINING_JOBS.c, METRICS.c
+    query = (
+        select(job.seq, job.definition_name, metric.step, metric.value)
+        .select_from(
+            TRAINING_JOBS.join(
+                METRICS,
+                and_(
+                    metric.training_job_id == job.id,
+                    metric.metric_name == job.objective_metric,
+                ),
+            )
+        )
+        .where(job.tuning_job_id == tuning_job_id, metric.step.is_not(None))
+        .order_by(job.seq, metric.id)
+    )
+    curves: dict[int, tuple[str | None, list[tuple[float, float]]]] = {}
+    for seq, definition, step, value in session.connection().execute(query):
+        curves.setdefault(int(seq), (definition, []))[1].append((float(step), float(value)))
+    return curves
+
+
+def delete_metrics(session: Session, training_job_id: int) -> None:
+    """Forget a job's reported points (a retry starts its learning curve again)."""
+    session.connection().execute(
+        METRICS.delete().where(METRICS.c.training_job_id == training_job_id)
+    )
+
+
+def training_job_by_id(
+    session: Session, job_id: int, *, for_update: bool = False
+) -> TrainingJobRow:
+    query = select(TrainingJobRow).where(TrainingJobRow.id == job_id)
+    row: TrainingJobRow = session.scalars(query.with_for_update() if for_update else query).one()
+    return row

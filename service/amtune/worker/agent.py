@@ -1,14 +1,21 @@
-"""``amtune worker``: claim training jobs of one tuning job and run a command for each.
+"""``amtune worker``: claim training jobs and run a command for each.
 
-The loop: describe the tuning job once (MetricDefinitions, objective, the training-job
-definition), resend any results an earlier run left in the outbox, then claim while a slot is
-free. A 204 waits ``Retry-After`` (or until a slot frees); an unreachable service is waited out
-with backoff; 409 ``TuningJobNotInProgress`` ends the claiming, the running jobs finish (the
-service tells them to stop if the tuning job is stopping), and the worker exits 0.
+With ``--tuning-job NAME`` the worker serves that tuning job: it describes it once
+(MetricDefinitions, objective, the training-job definition; with ``--wait`` it waits for a job
+not created yet), resends any results an earlier run left in the outbox, then claims while a
+slot is free. A 204 waits ``Retry-After`` (or until a slot frees); an unreachable service is
+waited out with backoff; 409 ``TuningJobNotInProgress`` ends the claiming, the running jobs
+finish (the service tells them to stop if the tuning job is stopping), and the worker exits 0.
 
-SIGINT/SIGTERM: stop claiming, SIGTERM the running jobs (SIGKILL after the grace), report each
-as a retryable failure, exit 128+signal. A second signal kills at once; unsent reports stay in
-the outbox for the next run.
+Without ``--tuning-job`` it is a pool worker: it claims from any tuning job of its team in
+progress (``POST /v1/claims``; only those whose TrainingImage is one of ``--image`` when given),
+describes each tuning job the first time it gets one of its training jobs, and runs until it is
+stopped; while no tuning job has work it waits quietly.
+
+SIGINT/SIGTERM: stop claiming, SIGTERM the running jobs (SIGKILL after the grace), give each back
+to the service (``release``: it runs again with the same hyperparameters, using up no budget),
+exit 128+signal. A second signal kills at once; unsent reports stay in the outbox for the next
+run.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,9 +43,20 @@ from amtune.sdk.errors import (
 from amtune.sdk.protocol import Claim, Wait, WorkerProtocol, default_worker_id
 from amtune.sdk.transport import Cancelled, RetryPolicy
 from amtune.worker import outbox
-from amtune.worker.metrics import compile_definitions, definitions_of_tuning_job
+from amtune.worker.metrics import (
+    MetricDefinition,
+    compile_definitions,
+    definitions_of_tuning_job,
+)
 from amtune.worker.progress import Progress
-from amtune.worker.runner import JobResult, JobRunner, RunnerSettings, deliver_report
+from amtune.worker.runner import (
+    JobResult,
+    JobRunner,
+    RunnerSettings,
+    deliver_report,
+    describe_tuning_job,
+)
+from amtune.worker.status import status_line
 
 log = logging.getLogger("amtune.worker")
 
@@ -48,10 +67,17 @@ EXIT_USAGE = 2
 PATIENT = RetryPolicy(max_attempts=None, base_delay=0.5, max_delay=15.0)
 
 
+#: Seconds between looks for a tuning job that does not exist yet (``--wait``).
+WAIT_FOR_JOB_SECONDS = 2.0
+#: Seconds between redraws of the live progress line on a terminal (its time left moves).
+PROGRESS_REFRESH_SECONDS = 10.0
+
+
 @dataclass
 class AgentConfig:
     endpoint_url: str
-    tuning_job_name: str
+    #: None: a pool worker, serving every tuning job of its team.
+    tuning_job_name: str | None
     command: Sequence[str]
     concurrency: int = 1
     workdir: Path = Path("amtune-jobs")
@@ -63,6 +89,10 @@ class AgentConfig:
     flush_interval: float = 1.0
     quiet: bool = False
     auth: httpx.Auth | None = None
+    #: Pool workers: only tuning jobs whose TrainingImage is one of these (empty: any).
+    images: Sequence[str] = ()
+    #: Wait for a tuning job that does not exist yet instead of exiting 2.
+    wait: bool = False
 
 
 class Agent:
@@ -85,6 +115,10 @@ class Agent:
         self._lock = threading.RLock()
         self._running: dict[str, tuple[JobRunner, threading.Thread]] = {}
         self.results: list[JobResult] = []
+        self._settings_of: dict[str, RunnerSettings] = {}
+        self._finished = threading.Event()
+        #: Bound on waiting for the progress refresher's last Describe before closing.
+        self.client_timeout_seconds = 30.0
 
     # -- signals ------------------------------------------------------------------------------
 
@@ -131,29 +165,48 @@ class Agent:
 
     def run(self) -> int:
         threading.Thread(target=self._watch_shutdown, name="shutdown", daemon=True).start()
+        name = self.config.tuning_job_name
         try:
-            settings = self._settings()
+            settings = self._settings(name) if name is not None else self._pool_settings()
         except (ClientError, ValueError) as exc:
             self.progress.line(f"error: {exc}")
             return EXIT_USAGE
         except (Cancelled, EndpointConnectionError):
             return self._exit_code()
+        serving = f"tuning job {name}" if name is not None else self._pool_text()
         self.progress.line(
-            f"worker {self.worker_id}: tuning job {self.config.tuning_job_name} at "
+            f"worker {self.worker_id}: {serving} at "
             f"{self.config.endpoint_url}, concurrency {self.config.concurrency}, "
             f"jobs in {self.config.workdir}"
         )
         self._resend_outboxes(settings)
+        refresher = threading.Thread(
+            target=self._refresh_progress, args=(name,), name="progress", daemon=True
+        )
+        if self.progress.live and name is not None:
+            refresher.start()
         ended = False
         try:
             ended = self._claim_loop(settings)
         finally:
             self._wait_for_running()
+            self._finished.set()
+            if refresher.is_alive():
+                refresher.join(timeout=self.client_timeout_seconds)
             self.protocol.close()
             self.client.close()
+            self.progress.close()
         if ended and not self.shutdown.is_set():
-            self.progress.line(f"tuning job {self.config.tuning_job_name} has ended; exiting")
+            self.progress.line(f"tuning job {name} has ended; exiting")
         return self._exit_code()
+
+    def _pool_text(self) -> str:
+        images = ", ".join(self.config.images)
+        return "every tuning job of the team" + (f" running {images}" if images else "")
+
+    def _pool_settings(self) -> RunnerSettings:
+        """What a pool worker's jobs share before it knows their tuning jobs (for resends)."""
+        return self._runner_settings("", {}, [], None)
 
     def _exit_code(self) -> int:
         if self.signal_received is not None:
@@ -162,8 +215,11 @@ class Agent:
             return EXIT_UNDELIVERED
         return EXIT_ENDED
 
-    def _settings(self) -> RunnerSettings:
+    def _settings(self, name: str) -> RunnerSettings:
         """Describe the tuning job (waiting for the service if it is down) into shared settings."""
+        cached = self._settings_of.get(name)
+        if cached is not None:
+            return cached
         warned = False
 
         def on_retry(attempt: int, delay: float, why: str) -> None:
@@ -172,7 +228,7 @@ class Agent:
                 self.progress.line(f"service unreachable ({why}); retrying")
                 warned = True
 
-        described = self._describe(on_retry)
+        described = self._describe(name, on_retry)
         config = described.get("HyperParameterTuningJobConfig") or {}
         objective = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
         definitions = compile_definitions(definitions_of_tuning_job(described))
@@ -185,10 +241,21 @@ class Agent:
             described.get("TrainingJobDefinition")
             or ((described.get("TrainingJobDefinitions") or [{}])[0])
         )
+        settings = self._runner_settings(name, definition, definitions, objective)
+        self._settings_of[name] = settings
+        return settings
+
+    def _runner_settings(
+        self,
+        name: str,
+        definition: Mapping[str, Any],
+        definitions: Sequence[MetricDefinition],
+        objective: str | None,
+    ) -> RunnerSettings:
         return RunnerSettings(
             protocol=self.protocol,
             client=self.client,
-            tuning_job_name=self.config.tuning_job_name,
+            tuning_job_name=name,
             workdir=self.config.workdir.resolve(),
             command=list(self.config.command),
             definition=definition,
@@ -204,17 +271,25 @@ class Agent:
             flush_interval=self.config.flush_interval,
         )
 
-    def _describe(self, on_retry: Any) -> dict[str, Any]:
+    def _describe(self, name: str, on_retry: Any) -> dict[str, Any]:
         backoff = 0.5
+        waiting = False
         while True:
             try:
                 return self.client.describe_hyper_parameter_tuning_job(
-                    HyperParameterTuningJobName=self.config.tuning_job_name
+                    HyperParameterTuningJobName=name
                 )
             except EndpointConnectionError as exc:
                 on_retry(0, backoff, str(exc))
             except ClientError as exc:
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if exc.code == "ResourceNotFound" and self.config.wait:
+                    if not waiting:
+                        self.progress.line(f"waiting for tuning job {name} to be created")
+                        waiting = True
+                    if self.shutdown.wait(WAIT_FOR_JOB_SECONDS):
+                        raise Cancelled("shutting down") from exc
+                    continue
                 if status < 500:
                     raise
                 on_retry(0, backoff, str(exc))
@@ -251,13 +326,22 @@ class Agent:
                 continue
             warned = False
             try:
-                result = self.protocol.claim(
-                    self.config.tuning_job_name,
-                    self.worker_id,
-                    retry=PATIENT,
-                    cancel=self.shutdown,
-                    on_retry=on_retry,
-                )
+                if self.config.tuning_job_name is None:
+                    result = self.protocol.claim_any(
+                        self.worker_id,
+                        self.config.images,
+                        retry=PATIENT,
+                        cancel=self.shutdown,
+                        on_retry=on_retry,
+                    )
+                else:
+                    result = self.protocol.claim(
+                        self.config.tuning_job_name,
+                        self.worker_id,
+                        retry=PATIENT,
+                        cancel=self.shutdown,
+                        on_retry=on_retry,
+                    )
             except (TuningJobEnded, NotFound):
                 return True
             except Cancelled:
@@ -272,8 +356,24 @@ class Agent:
                 self._wake.wait(max(0.05, result.retry_after))
                 self._wake.clear()
                 continue
-            self._start(settings, result)
+            self._start(self._settings_for(result, settings), result)
         return False
+
+    def _settings_for(self, claim: Claim, settings: RunnerSettings) -> RunnerSettings:
+        """A pool claim runs with its own tuning job's settings, described on first sight."""
+        name = claim.tuning_job_name
+        if self.config.tuning_job_name is not None or name is None:
+            return settings
+        try:
+            return self._settings(name)
+        except Cancelled:
+            # Shutting down: the job is given back as soon as it starts (see _start).
+            return self._runner_settings(name, {}, [], None)
+        except (ClientError, ValueError) as exc:
+            # Deleted between claim and describe, or unusable: the job runs with no metric
+            # regexes and fails with a reason that says why, rather than being lost.
+            self.progress.line(f"warning: cannot describe tuning job {name}: {exc}")
+            return self._runner_settings(name, {}, [], None)
 
     def _free_slots(self) -> int:
         with self._lock:
@@ -300,6 +400,18 @@ class Agent:
             self._running.pop(runner.name, None)
             self.results.append(result)
         self._wake.set()
+
+    def _refresh_progress(self, name: str) -> None:
+        """On a terminal, redraw the status line now and then, not only when jobs end."""
+        while not self._finished.is_set():
+            try:
+                described = describe_tuning_job(self.client, name)
+            except RuntimeError:  # the client was closed under a slow Describe: the run is over
+                return
+            if described is not None and not self._finished.is_set():
+                self.progress.status(status_line(described, time.time()), event=False)
+            if self._finished.wait(PROGRESS_REFRESH_SECONDS):
+                return
 
     def _wait_for_running(self) -> None:
         while True:

@@ -1,7 +1,12 @@
 """``amtune worker`` command line: ``add_arguments(parser)`` and ``run(args)`` for cli.py.
 
-    amtune worker --endpoint http://127.0.0.1:8000 --tuning-job my-job [--concurrency 4] \\
-        [--workdir DIR] [--worker-id ID] [--opt-ml /opt/ml] -- python train.py --epochs 3
+    amtune worker --endpoint http://127.0.0.1:8000 --tuning-job my-job [--wait] \\
+        [--concurrency 4] [--workdir DIR] [--worker-id ID] [--opt-ml /opt/ml] \\
+        -- python train.py --epochs 3
+    amtune worker --endpoint http://127.0.0.1:8000 [--image IMAGE ...] -- python train.py
+
+Without ``--tuning-job`` the worker is a pool worker: it serves every tuning job of its team in
+progress, the one with the fewest running training jobs first (see docs/workers.md).
 
 Everything after ``--`` is the training command; each job runs it with ``--name value`` for every
 hyperparameter appended (``--no-hyperparameter-args`` turns that off), in the job's directory
@@ -19,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 
 from amtune.sdk.sigv4 import SigV4Auth
@@ -36,8 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tuning-job",
         default=env("AMTUNE_TUNING_JOB"),
-        required=env("AMTUNE_TUNING_JOB") is None,
-        help="HyperParameterTuningJobName to work for (env AMTUNE_TUNING_JOB)",
+        help="HyperParameterTuningJobName to work for (env AMTUNE_TUNING_JOB); without it, "
+        "serve every tuning job of the team (a pool worker)",
+    )
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="with --tuning-job: wait for a tuning job that does not exist yet",
+    )
+    parser.add_argument(
+        "--image",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="IMAGE",
+        help="pool worker: only tuning jobs whose TrainingImage is one of these",
     )
     parser.add_argument(
         "--concurrency", type=int, default=1, help="training jobs run at once (default 1)"
@@ -85,6 +104,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from(args: argparse.Namespace) -> AgentConfig:
+    if args.wait and not args.tuning_job:
+        raise ValueError("--wait waits for the tuning job named by --tuning-job; give one")
+    if args.image and args.tuning_job:
+        raise ValueError("--image chooses tuning jobs for a pool worker; drop --tuning-job")
     command = list(args.training_command)
     if command and command[0] == "--":
         command = command[1:]
@@ -122,6 +145,8 @@ def config_from(args: argparse.Namespace) -> AgentConfig:
         opt_ml=args.opt_ml,
         stop_grace_seconds=args.stop_grace,
         quiet=args.quiet,
+        images=tuple(args.image),
+        wait=args.wait,
     )
 
 
@@ -139,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         agent = Agent(config_from(args))
     except ValueError as exc:
-        print(f"amtune worker: error: {exc}")
+        print(f"amtune worker: error: {exc}", file=sys.stderr)
         return 2
     agent.install_signal_handlers()
     return agent.run()

@@ -15,7 +15,7 @@ worker's ``--workdir`` (so concurrent jobs never share files), and the environme
         training.log                        everything the script printed (stdout + stderr)
         amtune-outbox.json / amtune-report.json   the job's end, before / after it was sent
 
-Environment and arguments follow amt-api.md section 6.3 (the toolkit's rules).
+Environment and arguments follow the SageMaker training toolkit's rules.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from amtune.sdk.protocol import WorkerProtocol
 from amtune.sdk.transport import RetryPolicy
 from amtune.worker.jobdir import JobLayout
 
-Action = Literal["complete", "fail"]
+Action = Literal["complete", "fail", "release"]
 
 
 @dataclass
@@ -41,9 +41,11 @@ class PendingReport:
 
 
 def save(layout: JobLayout, report: PendingReport) -> None:
-    """Write atomically and durably: a crash leaves either no file or the whole file."""
+    """Write atomically and durably: a crash leaves either no file or the whole file.
+
+    Readable by its owner only: the report carries the job's lease token."""
     temporary = layout.outbox_file.with_suffix(".json.tmp")
-    with temporary.open("w") as handle:
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         json.dump(asdict(report), handle, indent=2, sort_keys=True)
         handle.flush()
         os.fsync(handle.fileno())
@@ -58,14 +60,15 @@ def load(path: Path) -> PendingReport | None:
         return None
 
 
-def pending_in(workdir: Path, tuning_job_name: str) -> list[tuple[JobLayout, PendingReport]]:
-    """Outboxes of ``tuning_job_name`` left in ``workdir`` by an earlier run."""
+def pending_in(workdir: Path, tuning_job_name: str | None) -> list[tuple[JobLayout, PendingReport]]:
+    """Outboxes of ``tuning_job_name`` (of any tuning job: None) left in ``workdir`` by an
+    earlier run."""
     found: list[tuple[JobLayout, PendingReport]] = []
     if not workdir.is_dir():
         return found
     for path in sorted(workdir.glob("*/amtune-outbox.json")):
         report = load(path)
-        if report is not None and report.tuning_job_name == tuning_job_name:
+        if report is not None and tuning_job_name in (None, report.tuning_job_name):
             found.append((JobLayout(path.parent), report))
     return found
 
@@ -87,6 +90,13 @@ def deliver(
         if report.action == "complete":
             protocol.send_completion(
                 report.training_job_name, report.body, retry=retry, cancel=cancel
+            )
+        elif report.action == "release":
+            protocol.release(
+                report.training_job_name,
+                str(report.body.get("LeaseToken", "")),
+                retry=retry,
+                cancel=cancel,
             )
         else:
             protocol.send_failure(report.training_job_name, report.body, retry=retry, cancel=cancel)

@@ -10,7 +10,8 @@ How the job ends (AMT's rules where they exist):
 =================================  ==================================================
 the service asked it to stop       SIGTERM, SIGKILL after the grace; reported as
                                    *complete* (the service records Stopped)
-the worker is shutting down        same signals; reported as a retryable failure
+the worker is shutting down        same signals; *released*: the service runs the same
+                                   training job again on a later claim (no budget used)
 exit 0 with the objective printed  complete, FinalMetricDataList = last value of each
 exit 0 without the objective       fail: the objective metric was never printed
 non-zero exit, or cannot start     fail: exit status, ``output/failure``, log tail
@@ -42,6 +43,7 @@ from amtune.sdk.transport import Cancelled, RetryPolicy
 from amtune.worker import jobdir, outbox
 from amtune.worker.metrics import MetricDefinition, MetricParser
 from amtune.worker.progress import Progress
+from amtune.worker.status import status_line
 
 LOG_TAIL_LINES = 40
 FAILURE_REASON_LIMIT = 1024
@@ -88,7 +90,7 @@ class RunnerSettings:
 @dataclass
 class JobResult:
     training_job_name: str
-    outcome: str  # Completed | Stopped | Failed | Interrupted | Dropped
+    outcome: str  # Completed | Stopped | Failed | Released | Dropped
     objective: float | None
     delivered: bool
     answer: str = ""
@@ -147,6 +149,10 @@ class JobRunner:
     def run(self) -> JobResult:
         settings = self.settings
         settings.progress.started(self.name, self.claim.hyperparameters)
+        if settings.progress.live:
+            described = describe_tuning_job(settings.client, settings.tuning_job_name)
+            if described is not None:
+                settings.progress.status(status_line(described, time.time()), event=False)
         self.session.start()
         returncode: int | None = None
         start_error: str | None = None
@@ -244,13 +250,12 @@ class JobRunner:
                 JobResult(self.name, "Dropped", objective, True, "lease lost")
             )
         final = self.parser.final()
-        worker_id = self.claim.worker_id
+        lease_token = self.claim.lease_token
         action: outbox.Action = "fail"
         if self.session.stop_requested:
             action, outcome = "complete", "Stopped"
         elif settings.shutdown.is_set() and self._termination is not None:
-            outcome = "Interrupted"
-            reason = "The amtune worker was shut down while the training job was running."
+            action, outcome = "release", "Released"
         elif start_error is not None:
             outcome = "Failed"
             reason = f"AlgorithmError: could not start the training command: {start_error}"
@@ -260,9 +265,11 @@ class JobRunner:
             outcome = "Failed"
             reason = self._failure_reason(returncode, missing_objective=returncode == 0)
         if action == "complete":
-            body = complete_body(final, worker_id)
+            body = complete_body(final, lease_token)
+        elif action == "release":
+            body = {"LeaseToken": lease_token}
         else:
-            body = fail_body(reason, outcome == "Interrupted", worker_id)
+            body = fail_body(reason, False, lease_token)
         report = outbox.PendingReport(
             training_job_name=self.name,
             tuning_job_name=settings.tuning_job_name,
@@ -312,7 +319,8 @@ class JobRunner:
         return head[:FAILURE_REASON_LIMIT]
 
     def _report_progress(self, result: JobResult, reason: str = "") -> JobResult:
-        best = best_training_job(self.settings.client, self.settings.tuning_job_name)
+        described = describe_tuning_job(self.settings.client, self.settings.tuning_job_name)
+        best = (described or {}).get("BestTrainingJob")
         detail = reason
         if not result.delivered:
             detail = f"{detail} (result kept in the outbox; will be resent)".strip()
@@ -327,6 +335,8 @@ class JobRunner:
             seconds=time.monotonic() - self.started_at,
             detail=detail,
         )
+        if described is not None:
+            self.settings.progress.status(status_line(described, time.time()), event=True)
         return result
 
 
@@ -348,15 +358,15 @@ def deliver_report(
     return JobResult(report.training_job_name, report.outcome, report.objective, True, answer)
 
 
-def best_training_job(client: SageMakerClient, tuning_job_name: str) -> dict[str, Any] | None:
+def describe_tuning_job(client: SageMakerClient, tuning_job_name: str) -> dict[str, Any] | None:
+    """Describe for the progress lines; None when it cannot be had (progress is not worth a
+    retry or an error)."""
     try:
-        described = client.describe_hyper_parameter_tuning_job(
+        return client.describe_hyper_parameter_tuning_job(
             HyperParameterTuningJobName=tuning_job_name
         )
     except (ClientError, EndpointConnectionError):
         return None
-    best = described.get("BestTrainingJob")
-    return best if isinstance(best, dict) else None
 
 
 def point_symlink(link: Path, target: Path) -> None:

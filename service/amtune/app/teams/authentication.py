@@ -40,18 +40,25 @@ from amtune.app.sigv4 import (
     MissingAuthenticationToken,
     UnrecognizedClient,
     check_clock,
+    check_covered,
     check_scope,
     parse_authorization,
     request_time,
     verify_signature,
 )
 from amtune.app.teams.secret_box import SecretBox
+from amtune.app.teams.startup import is_loopback
 from amtune.store import accounts
 
 SERVICE = "sagemaker"
 #: How long a replica trusts "no team exists" before asking the database again.
 OPEN_RECHECK_SECONDS = 1.0
 BEARER = "Bearer"
+BEARER_NEEDS_TLS = (
+    "The bearer form sends the secret access key itself, so amtune takes it only over TLS "
+    "(https) or from a loopback listener. Sign the request with SigV4 (AWS4-HMAC-SHA256), or "
+    "put TLS in front of amtune (docs/tls.md)."
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class Authenticator:
         self._box = SecretBox(ctx.settings.secret_key)
         self._closed = False
         self._open_until = 0.0
+        self._loopback = is_loopback(ctx.settings.host)
 
     def is_closed(self) -> bool:
         """Whether any team exists (sticky once true: closing is one-way)."""
@@ -86,12 +94,13 @@ class Authenticator:
             return None
         return Caller(account_id=self.ctx.settings.account_id)
 
-    def caller(self, request: HttpRequest, *, allow_bearer: bool) -> Caller:
+    def caller(self, request: HttpRequest, *, allow_bearer: bool, service: str = SERVICE) -> Caller:
         """The caller a request proves to be; raises an AuthenticationError otherwise.
 
         ``allow_bearer``: the REST face and the worker protocol also take
-        ``Authorization: Bearer <AccessKeyId>:<SecretAccessKey>``; the AWS face takes SigV4
-        only, as AWS does.
+        ``Authorization: Bearer <AccessKeyId>:<SecretAccessKey>``, but only over TLS or on a
+        loopback listener, since it carries the secret itself; the AWS face takes SigV4 only,
+        as AWS does.
         """
         if not self.is_closed():
             return Caller(account_id=self.ctx.settings.account_id)
@@ -100,8 +109,10 @@ class Authenticator:
             raise MissingAuthenticationToken(MISSING_TOKEN)
         scheme = header.split(" ", 1)[0]
         if scheme == ALGORITHM:
-            return self._sigv4(request, header)
+            return self._sigv4(request, header, service)
         if allow_bearer and scheme.lower() == BEARER.lower():
+            if not (request.secure or self._loopback):
+                raise IncompleteSignature(BEARER_NEEDS_TLS)
             return self._bearer(header[len(scheme) :].strip())
         accepted = f"'{ALGORITHM}'" + (
             " or 'Bearer <AccessKeyId>:<SecretAccessKey>'" if allow_bearer else ""
@@ -110,22 +121,17 @@ class Authenticator:
             f"Unsupported Authorization scheme '{scheme[:32]}': use {accepted}."
         )
 
-    def _sigv4(self, request: HttpRequest, header: str) -> Caller:
+    def _sigv4(self, request: HttpRequest, header: str, service: str) -> Caller:
         auth = parse_authorization(header)
         date_header, signed_at, moment = request_time(request)
         check_scope(
             auth,
             signed_at,
             region=self.ctx.settings.region,
-            service=SERVICE,
+            service=service,
             date_header=date_header,
         )
-        if request.header("x-amz-security-token") is not None and (
-            "x-amz-security-token" not in auth.signed_headers
-        ):
-            raise InvalidSignature(
-                "'X-Amz-Security-Token' must be a 'SignedHeader' in the AWS Authorization."
-            )
+        check_covered(auth, request)
         check_clock(moment, dt.datetime.fromtimestamp(self.ctx.clock(), dt.UTC))
         key = self._key(auth.access_key_id)
         verify_signature(request, auth, signed_at, self._box.open(key.encrypted_secret))

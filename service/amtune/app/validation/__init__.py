@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from amtune.app.validation.create_tuning_job import validate_create_tuning_job
 from amtune.app.validation.listing import (
+    validate_list_training_job_metrics,
     validate_list_training_jobs,
     validate_list_training_jobs_for_tuning_job,
     validate_list_tuning_jobs,
@@ -23,6 +24,7 @@ from amtune.app.validation.names import validate_training_job_name, validate_tun
 
 __all__ = [
     "validate_create_tuning_job",
+    "validate_list_training_job_metrics",
     "validate_list_training_jobs",
     "validate_list_training_jobs_for_tuning_job",
     "validate_list_tuning_jobs",

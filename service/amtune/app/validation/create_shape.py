@@ -1,19 +1,17 @@
-"""The CreateHyperParameterTuningJob request shape (botocore's service model, amt-api.md §4).
+"""The CreateHyperParameterTuningJob request shape (botocore's service model).
 
 Only the members amtune reads or stores are described; other members of the model are ignored
-like any unknown member. Two deliberate approximations:
-
-* ``InstanceType`` is a 225-value enum in the model that grows with every instance family; it is
-  approximated by the pattern ``ml\\.[a-z0-9]+(-[a-z0-9]+)*\\.[a-z0-9]+``, which accepts every
-  current value (including ``ml.p6-b200.48xlarge`` and ``ml.m7i-flex.large``).
-* ``ParentHyperParameterTuningJob.HyperParameterTuningJobName`` is optional in the model but
-  meaningless without a value, so it is required here.
+like any unknown member. Enum value sets come from the model itself (``model_enums``, generated
+by tools/generate_model_enums.py), so ``InstanceType`` accepts exactly the instance types AWS
+does. One deliberate approximation: ``ParentHyperParameterTuningJob.HyperParameterTuningJobName``
+is optional in the model but meaningless without a value, so it is required here.
 """
 
 from __future__ import annotations
 
 import unicodedata
 
+from amtune.app.validation.model_enums import ENUMS
 from amtune.app.validation.names import DEFINITION_NAME, TUNING_JOB_NAME
 from amtune.app.validation.shapes import (
     Bool,
@@ -28,9 +26,9 @@ from amtune.app.validation.shapes import (
     required,
 )
 
-STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
-SCALING_TYPES = ("Auto", "Linear", "Logarithmic", "ReverseLogarithmic")
-TRAINING_INPUT_MODES = ("Pipe", "File", "FastFile")
+STRATEGIES = ENUMS["HyperParameterTuningJobStrategyType"]
+SCALING_TYPES = ENUMS["HyperParameterScalingType"]
+TRAINING_INPUT_MODES = ENUMS["TrainingInputMode"]
 
 ANY_TEXT = Pattern.java(".*")
 PARAMETER_KEY = Str(min_len=0, max_len=256, pattern=ANY_TEXT)
@@ -38,7 +36,7 @@ PARAMETER_VALUE = Str(min_len=0, max_len=256, pattern=ANY_TEXT)
 METRIC_NAME = Str(min_len=1, max_len=255, pattern=Pattern.java(".+"))
 S3_URI = Str(min_len=0, max_len=1024, pattern=Pattern.java("(https|s3)://([^/]+)/?(.*)"))
 KMS_KEY_ID = Str(min_len=0, max_len=2048, pattern=Pattern.java("[a-zA-Z0-9:/_-]*"))
-INSTANCE_TYPE = Str(pattern=Pattern.java("ml\\.[a-z0-9]+(-[a-z0-9]+)*\\.[a-z0-9]+"))
+INSTANCE_TYPE = Str(enum=ENUMS["TrainingInstanceType"])
 INSTANCE_COUNT = Int(min=0)
 
 # Java's \p{L}\p{Z}\p{N} have no equivalent in Python's re: check Unicode categories directly.
@@ -53,7 +51,7 @@ TAG_TEXT = Pattern("([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", _is_tag_text)
 
 OBJECTIVE = Struct(
     (
-        required("Type", Str(enum=("Maximize", "Minimize"))),
+        required("Type", Str(enum=ENUMS["HyperParameterTuningJobObjectiveType"])),
         required("MetricName", METRIC_NAME),
     )
 )
@@ -129,7 +127,7 @@ TUNING_JOB_CONFIG = Struct(
             ),
         ),
         optional("ParameterRanges", PARAMETER_RANGES),
-        optional("TrainingJobEarlyStoppingType", Str(enum=("Off", "Auto"))),
+        optional("TrainingJobEarlyStoppingType", Str(enum=ENUMS["TrainingJobEarlyStoppingType"])),
         optional(
             "TuningJobCompletionCriteria",
             Struct(
@@ -142,7 +140,12 @@ TUNING_JOB_CONFIG = Struct(
                     optional(
                         "ConvergenceDetected",
                         Struct(
-                            (optional("CompleteOnConvergence", Str(enum=("Disabled", "Enabled"))),)
+                            (
+                                optional(
+                                    "CompleteOnConvergence",
+                                    Str(enum=ENUMS["CompleteOnConvergence"]),
+                                ),
+                            )
                         ),
                     ),
                 )
@@ -198,19 +201,12 @@ CHANNEL = Struct(
                             (
                                 required(
                                     "S3DataType",
-                                    Str(
-                                        enum=(
-                                            "ManifestFile",
-                                            "S3Prefix",
-                                            "AugmentedManifestFile",
-                                            "Converse",
-                                        )
-                                    ),
+                                    Str(enum=ENUMS["S3DataType"]),
                                 ),
                                 required("S3Uri", S3_URI),
                                 optional(
                                     "S3DataDistributionType",
-                                    Str(enum=("FullyReplicated", "ShardedByS3Key")),
+                                    Str(enum=ENUMS["S3DataDistribution"]),
                                 ),
                             )
                         ),
@@ -219,8 +215,8 @@ CHANNEL = Struct(
             ),
         ),
         optional("ContentType", Str(min_len=0, max_len=256, pattern=ANY_TEXT)),
-        optional("CompressionType", Str(enum=("None", "Gzip"))),
-        optional("RecordWrapperType", Str(enum=("None", "RecordIO"))),
+        optional("CompressionType", Str(enum=ENUMS["CompressionType"])),
+        optional("RecordWrapperType", Str(enum=ENUMS["RecordWrapper"])),
         optional("InputMode", Str(enum=TRAINING_INPUT_MODES)),
         optional("ShuffleConfig", Struct((required("Seed", Int(long=True)),))),
     )
@@ -242,7 +238,7 @@ TUNING_RESOURCE_CONFIG = Struct(
         optional("InstanceCount", INSTANCE_COUNT),
         optional("VolumeSizeInGB", Int(min=0)),
         optional("VolumeKmsKeyId", KMS_KEY_ID),
-        optional("AllocationStrategy", Str(enum=("Prioritized",))),
+        optional("AllocationStrategy", Str(enum=ENUMS["HyperParameterTuningAllocationStrategy"])),
         optional(
             "InstanceConfigs",
             ListOf(
@@ -296,7 +292,7 @@ TRAINING_JOB_DEFINITION = Struct(
                 (
                     optional("KmsKeyId", KMS_KEY_ID),
                     required("S3OutputPath", S3_URI),
-                    optional("CompressionType", Str(enum=("GZIP", "NONE"))),
+                    optional("CompressionType", Str(enum=ENUMS["OutputCompressionType"])),
                 )
             ),
         ),
@@ -356,7 +352,7 @@ CREATE_TUNING_JOB = Struct(
                         ),
                     ),
                     required(
-                        "WarmStartType", Str(enum=("IdenticalDataAndAlgorithm", "TransferLearning"))
+                        "WarmStartType", Str(enum=ENUMS["HyperParameterTuningJobWarmStartType"])
                     ),
                 )
             ),
@@ -374,6 +370,6 @@ CREATE_TUNING_JOB = Struct(
                 50,
             ),
         ),
-        optional("Autotune", Struct((required("Mode", Str(enum=("Enabled",))),))),
+        optional("Autotune", Struct((required("Mode", Str(enum=ENUMS["AutotuneMode"])),))),
     )
 )

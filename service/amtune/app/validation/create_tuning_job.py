@@ -40,7 +40,7 @@ def validate_create_tuning_job(request: Mapping[str, Any]) -> None:
         check_parameter_ranges(definition.ranges, definition.ranges_path, autotune=autotune)
         check_definition(definition)
     check_environment_total(definitions)
-    check_strategy(request["HyperParameterTuningJobConfig"], definitions)
+    check_strategy(request["HyperParameterTuningJobConfig"], definitions, autotune=autotune)
     _check_warm_start(request)
     _check_tags(request)
 

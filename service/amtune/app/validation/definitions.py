@@ -9,10 +9,12 @@ the service can read objective and ranges from exactly one place per definition.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from amtune.app.domain import OBJECTIVE_METRIC_KEY
 from amtune.app.validation.ranges import tuned_names
 from amtune.app.validation.semantic import as_list, as_map, given, reject
 from amtune.app.validation.shapes import element_path
@@ -24,7 +26,6 @@ MAX_HYPERPARAMETERS = 100
 MAX_TRAINING_RUNTIME_SECONDS = 28 * 24 * 3600
 MAX_ENVIRONMENT_VARIABLES = 48
 """Summed over all definitions of a tuning job (model documentation)."""
-OBJECTIVE_METRIC_KEY = "_tuning_objective_metric"
 
 METRIC_REQUIRED_TEXT = (
     "A metric is required for this hyperparameter tuning job objective. "
@@ -195,12 +196,33 @@ def _check_algorithm(definition: Definition) -> None:
                 "once. Provide unique metric names."
             )
         seen.add(metric["Name"])
+        _check_metric_regex(metric, f"{element_path(path + '.metricDefinitions', index)}.regex")
     objective = definition.objective
     if has_image and objective is not None and objective["MetricName"] not in seen:
         reject(
             f"{METRIC_REQUIRED_TEXT} The objective metric '{objective['MetricName']}' at "
             f"'{definition.objective_path}.metricName' is not defined in "
             f"'{path}.metricDefinitions'."
+        )
+
+
+def _check_metric_regex(metric: dict[str, Any], path: str) -> None:
+    """Refuse at Create a regex the workers could never apply, instead of a tuning job whose
+    every training job fails to report. Compiled as the workers compile it (Python's ``re``,
+    the value taken from the first capture group)."""
+    try:
+        groups = re.compile(metric["Regex"]).groups
+    except re.error as exc:
+        reject(
+            f"The Regex '{metric['Regex']}' of the metric definition '{metric['Name']}' at "
+            f"'{path}' is not a valid regular expression ({exc}). Provide a regular "
+            "expression whose first capture group matches the metric value."
+        )
+    if groups == 0:
+        reject(
+            f"The Regex '{metric['Regex']}' of the metric definition '{metric['Name']}' at "
+            f"'{path}' has no capture group. Put the metric value in a capture group, "
+            "for example 'loss=([0-9\\.]+)'."
         )
 
 
@@ -257,6 +279,7 @@ def _check_hyperparameters(definition: Definition) -> None:
                 f"static in '{static_path}'. Remove it from StaticHyperParameters or from the "
                 "ranges."
             )
+    _check_objective_key(definition, static, static_path)
     total = len(static) + len(tuned) + (0 if OBJECTIVE_METRIC_KEY in static else 1)
     if total > MAX_HYPERPARAMETERS:
         reject(
@@ -264,6 +287,25 @@ def _check_hyperparameters(definition: Definition) -> None:
             f"(StaticHyperParameters at '{static_path}', tuned ranges at "
             f"'{definition.ranges_path}' and {OBJECTIVE_METRIC_KEY}); at most "
             f"{MAX_HYPERPARAMETERS} are allowed. Remove hyperparameters."
+        )
+
+
+def _check_objective_key(
+    definition: Definition, static: Mapping[str, Any], static_path: str
+) -> None:
+    """A static ``_tuning_objective_metric`` may only repeat the objective's metric name (as
+    Describe echoes it back, and the SageMaker SDK's ``attach`` resubmits it): the service
+    sets that key in every training job, and a different value would be silently replaced."""
+    if OBJECTIVE_METRIC_KEY not in static or definition.objective is None:
+        return
+    metric = definition.objective.get("MetricName")
+    value = static[OBJECTIVE_METRIC_KEY]
+    if value != metric:
+        reject(
+            f"The static hyperparameter '{OBJECTIVE_METRIC_KEY}' at '{static_path}' is "
+            f"'{value}', but the objective metric at '{definition.objective_path}.metricName' "
+            f"is '{metric}'. The service sets {OBJECTIVE_METRIC_KEY} to the objective metric "
+            "name; remove it from StaticHyperParameters or make the two agree."
         )
 
 

@@ -1,4 +1,4 @@
-"""The three List operations: page size, sort keys, filters (amt-api.md §4.5, §5).
+"""The three List operations: page size, sort keys, filters.
 
 ``NextToken`` is only checked for its length here; whether it decodes to a position is the
 service's business (it owns the token format). Time filters are JSON numbers of epoch seconds,
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from amtune.app.validation.names import TUNING_JOB_NAME
+from amtune.app.validation.names import TRAINING_JOB_NAME, TUNING_JOB_NAME
 from amtune.app.validation.shapes import (
     Int,
     Member,
@@ -97,6 +97,18 @@ LIST_TRAINING_JOBS = Struct(
 )
 
 
+MAX_METRIC_RESULTS = 1000
+
+LIST_TRAINING_JOB_METRICS = Struct(
+    (
+        required("TrainingJobName", TRAINING_JOB_NAME),
+        optional("MetricName", Str(min_len=1, max_len=255)),
+        optional("NextToken", NEXT_TOKEN),
+        optional("MaxResults", Int(min=1, max=MAX_METRIC_RESULTS)),
+    )
+)
+
+
 def _validate(shape: Struct, request: Mapping[str, Any]) -> None:
     check_text_safety(request)
     check_shape(shape, request)
@@ -115,3 +127,9 @@ def validate_list_training_jobs_for_tuning_job(request: Mapping[str, Any]) -> No
 def validate_list_training_jobs(request: Mapping[str, Any]) -> None:
     """ListTrainingJobs."""
     _validate(LIST_TRAINING_JOBS, request)
+
+
+def validate_list_training_job_metrics(request: Mapping[str, Any]) -> None:
+    """amtune's metric history of one training job (a learning curve may be long: pages of up
+    to 1,000 points)."""
+    _validate(LIST_TRAINING_JOB_METRICS, request)

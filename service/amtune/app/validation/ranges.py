@@ -1,4 +1,4 @@
-"""Rules on ``ParameterRanges`` that the shape cannot express (amt-api.md §4.2, §10 rows 17-26).
+"""Rules on ``ParameterRanges`` that the shape cannot express.
 
 Range bounds travel as strings; they must parse as numbers before the engine builds a
 ``SearchSpace`` from them, so the engine never sees a range it would misread. Numbers follow
@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from amtune.app.domain import OBJECTIVE_METRIC_KEY, RESERVED_PREFIX, is_reserved_name
 from amtune.app.validation.semantic import as_list, reject
 from amtune.app.validation.shapes import JAVA_INT_MAX, JAVA_INT_MIN, element_path
 
@@ -144,6 +145,12 @@ def check_parameter_ranges(ranges: Mapping[str, Any], path: str, *, autotune: bo
             name = spec["Name"]
             if name == "":
                 reject(f"The hyperparameter name at '{spec_path}.name' is empty. Provide a name.")
+            if is_reserved_name(name):
+                reject(
+                    f"The hyperparameter name '{name}' at '{spec_path}.name' is reserved: "
+                    f"{OBJECTIVE_METRIC_KEY} and names starting with '{RESERVED_PREFIX}' are set "
+                    "by the service and the SageMaker toolkits, never tuned. Rename the range."
+                )
             if name in seen:
                 reject(
                     f"The hyperparameter '{name}' at '{spec_path}.name' is already tuned at "

@@ -6,7 +6,7 @@ with one ``ValidationException`` listing all violations::
     2 validation errors detected: Value 'x' at 'a.b' failed to satisfy constraint: ...; Value ...
 
 botocore checks only required members, types and minimums before sending, so the server is
-the only place where maximums, patterns and enums are enforced (amt-api.md §2.6).
+the only place where maximums, patterns and enums are enforced.
 
 Conventions of this checker (documented because clients see them):
 
@@ -23,7 +23,7 @@ Conventions of this checker (documented because clients see them):
   useful and keeps every bad input a ``ValidationException``). Booleans are never numbers.
 * One violation per member: a string that is too long or too short is not also matched
   against its pattern. That is what AWS answers for a 40-character tuning-job name
-  ("1 validation error detected: ... length less than or equal to 32", amt-api.md §10 row 1)
+  ("1 validation error detected: ... length less than or equal to 32")
   even though such a name breaks the pattern too.
 * Integers are Java ``int`` on the AWS side, so they are bounded by 2**31-1 even where the
   model gives no maximum; that also keeps them inside a 32-bit database column.

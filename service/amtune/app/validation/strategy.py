@@ -1,4 +1,4 @@
-"""Rules tying the strategy to the resource limits and the search space (amt-api.md §6.5).
+"""Rules tying the strategy to the resource limits and the search space.
 
 AWS answers a ``MaxNumberOfTrainingJobs`` above the service quota (750, or 10000 for Random)
 with ``ResourceLimitExceeded`` or ``ValidationException`` depending on the path; amtune always
@@ -29,17 +29,24 @@ _HYPERBAND = f"{_CONFIG}.strategyConfig.hyperbandStrategyConfig"
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def check_strategy(config: Mapping[str, Any], definitions: Sequence[Definition]) -> None:
-    """Cross-field rules of ``HyperParameterTuningJobConfig`` (shape and ranges validated)."""
+def check_strategy(
+    config: Mapping[str, Any], definitions: Sequence[Definition], *, autotune: bool = False
+) -> None:
+    """Cross-field rules of ``HyperParameterTuningJobConfig`` (shape and ranges validated).
+
+    With Autotune, a missing ``MaxNumberOfTrainingJobs`` is chosen by the service
+    (``app/autotune.py``)."""
     strategy = config["Strategy"]
     limits = config["ResourceLimits"]
     max_jobs = limits.get("MaxNumberOfTrainingJobs")
-    if max_jobs is None and strategy != "Grid":
+    if max_jobs is None and strategy != "Grid" and not autotune:
         reject(
             f"No MaxNumberOfTrainingJobs is specified at '{_LIMITS}.maxNumberOfTrainingJobs'. "
             f"It is required for the {strategy} strategy; only Grid computes it."
         )
     _check_strategy_config(config, strategy)
+    if _autotune_pending(definitions):
+        return  # checked again once Autotune has chosen the ranges (app/autotune.py)
     if strategy == "Grid":
         _check_grid(definitions, max_jobs)
     elif strategy == "Hyperband":
@@ -60,6 +67,17 @@ def check_strategy(config: Mapping[str, Any], definitions: Sequence[Definition])
         )
     if strategy in ("Random", "Bayesian") and max_jobs is not None:
         _check_discrete_budget(definitions, max_jobs)
+
+
+def _autotune_pending(definitions: Sequence[Definition]) -> bool:
+    """Whether some AutoParameters have no range yet: the space is not known before then."""
+    for definition in definitions:
+        ranged = set(tuned_names(definition.ranges, with_auto=False))
+        if any(
+            entry["Name"] not in ranged for entry in as_list(definition.ranges, "AutoParameters")
+        ):
+            return True
+    return False
 
 
 def _check_strategy_config(config: Mapping[str, Any], strategy: str) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from amtune.engine.strategies.base import Config, History, Strategy, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
 from amtune.engine.strategies.grid import GridSearch
+from amtune.engine.strategies.hyperband import HyperbandStrategy
 from amtune.engine.strategies.random_search import RandomSearch
 
 __all__ = ["SUPPORTED", "Config", "History", "Strategy", "Trial", "get_strategy"]
@@ -18,6 +19,7 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "Random": RandomSearch,
     "Grid": GridSearch,
     "Bayesian": BayesianStrategy,
+    "Hyperband": HyperbandStrategy,
 }
 
 SUPPORTED: frozenset[str] = frozenset(_REGISTRY)

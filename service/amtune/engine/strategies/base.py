@@ -8,11 +8,20 @@ a retried or replayed creation never yields a different config.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from amtune.engine.spaces import Config, SearchSpace
 
-__all__ = ["Config", "History", "Strategy", "Trial", "used_ranks"]
+__all__ = [
+    "Config",
+    "History",
+    "ScoresSuggestions",
+    "Strategy",
+    "Suggestion",
+    "Trial",
+    "suggest_scored",
+    "used_ranks",
+]
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,10 @@ class Trial:
     config: Config
     objective: float | None
     """Value to MINIMISE (the app negates Maximize objectives); None = failed / no objective."""
+    curve: tuple[tuple[float, float], ...] = ()
+    """The objective as the job reported it along the way: ``(step, value to MINIMISE)`` pairs
+    in step order (steps are epochs or any resource used so far). Empty when the job reported no
+    step. ``objective`` stays the job's final value; multi-fidelity strategies read the curve."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,21 @@ class History:
     """Ended training jobs, in creation order."""
     pending: tuple[Config, ...] = ()
     """Training jobs in progress (claimed, not ended)."""
+    pending_curves: tuple[tuple[tuple[float, float], ...], ...] = ()
+    """The curves reported so far by the pending jobs, parallel to ``pending`` (same shape as
+    :attr:`Trial.curve`). Empty (the default) when the caller has none; a strategy must then
+    treat every pending job as having reported nothing."""
+
+    transfer: tuple[tuple[Trial, ...], ...] = ()
+    """Observations of *related* functions (TransferLearning warm-start parents), one group per
+    parent. A model may learn the shape of the function from them, but each group's objective
+    is on its own scale and must be rescaled on its own; strategies without a model ignore them.
+    Observations of the *same* function (IdenticalDataAndAlgorithm parents) are not here: the
+    app hands those over as ``finished`` trials, ahead of the job's own."""
+
+    def pending_curve(self, i: int) -> tuple[tuple[float, float], ...]:
+        """The curve of ``pending[i]``; empty when ``pending_curves`` does not cover it."""
+        return self.pending_curves[i] if i < len(self.pending_curves) else ()
 
     def configs(self) -> tuple[Config, ...]:
         """Every config already used: finished first, then pending."""
@@ -56,6 +84,36 @@ class Strategy(Protocol):
         The service skips loading a big tuning job's history when the answer is no.
         """
         ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested config and what the strategy's model expects of it."""
+
+    config: Config | None
+    expected_improvement: float | None = None
+    """The model's largest expected improvement over the best observation, anywhere it
+    looked, as a fraction of the observed range of the objective (None: no model was used,
+    e.g. an exploration step or a strategy without a model). The convergence rule of the
+    completion criteria (``amtune.app.completion``) reads it."""
+
+
+@runtime_checkable
+class ScoresSuggestions(Protocol):
+    """A strategy that can say how much its model expects a suggestion to improve."""
+
+    def suggest_scored(
+        self, space: SearchSpace, history: History, *, seed: int, index: int
+    ) -> Suggestion: ...
+
+
+def suggest_scored(
+    strategy: Strategy, space: SearchSpace, history: History, *, seed: int, index: int
+) -> Suggestion:
+    """``strategy.suggest`` with its expected improvement when the strategy has a model."""
+    if isinstance(strategy, ScoresSuggestions):
+        return strategy.suggest_scored(space, history, seed=seed, index=index)
+    return Suggestion(strategy.suggest(space, history, seed=seed, index=index))
 
 
 def used_ranks(space: SearchSpace, history: History) -> set[int]:

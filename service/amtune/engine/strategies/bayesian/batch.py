@@ -16,15 +16,8 @@ workers gather near the best points; that won about 1 point of normalised score 
 each other. Believing pending points at the best observed value (a constant liar) gained less than
 0.5 point on SVM_wine_nll and was not pursued.
 
-Fantasies (EI averaged over 16 joint draws of the pending outcomes, antithetic pairs, one
-Cholesky for all draws, each draw with its own incumbent) were measured on 2026-11-28 and not
-adopted. Seeds 0-9, batch 8, score at 64 / 128: SVM_wine_nll 91.5 / 93.1 -> 91.5 / 94.2,
-Hartmann-6 98.5 / 98.5 -> 97.4 / 98.5, mixed_revlog unchanged; but on SVM_wine_nll seeds 10-19
-the believer scored 94.3 and the fantasies 93.5 at 128 (over 20 seeds 93.75 vs 93.9: a tie; 32
-draws: 93.0 on seeds 0-9). No better, 25 % slower (106 -> 132 ms of CPU with 100 finished and 7
-pending trials in 10 dimensions), and a hundred more lines. The SVM_wine_nll valley is jagged in
-``tol`` (about 0.1 % of loss), so which batch member lands on a lucky point decides a run there,
-and 10-seed means on it move by about a point between seed sets.
+Fantasies (EI averaged over joint draws of the pending outcomes) tied the believer over 20
+seeds at batch 8 and cost 25 % more time; see ``bench/RESULTS.md``, "Tried and not kept".
 """
 
 from __future__ import annotations

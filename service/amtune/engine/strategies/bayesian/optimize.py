@@ -13,28 +13,10 @@ Three sources of candidates, all snapped so every candidate is a point that exis
 For a fully discrete space small enough to enumerate, every unused point is scored instead:
 exact, and cheaper than searching.
 
-The local candidates (2) are what DT_wine_nll's plateaus and Ackley-5's basin pull apart
-(2026-11-29, ``python -m bench.bayes --profile full --optimizers amtune-bayesian``, batch 1, score
-at 64 / 128 evaluations, one machine). Without them (``N_LOCAL = 0``) DT_wine_nll, seeds 0-9,
-went from 65.7 / 73.9 to 75.5 / 78.2, and Ackley-5, seeds 0-19, from 72.1 / 83.6 to 71.6 / 74.7.
-Eight times as many Sobol points (``N_SOBOL = 8192``) did not help DT (61.8 / 71.9). So on DT the
-search does not lack coverage: the local candidates keep it on the incumbent's plateau.
-
-The rule that lead suggested was measured in the next session and not kept. Its trigger was three
-or more finished trials tying the best objective exactly. That fires on DT_wine_nll, kNN,
-SVM_diabetes_mse and, in part of a run, RF, ada and MLP-adam, and never on the smooth problems.
-Measured on DT_wine_nll, batch 1, seeds 0-19, score at 64 / 128 evaluations, against 70.2 /
-77.0 without it:
-
-- no local candidates while it fires: 70.8 / 77.0;
-- local scales of 0.08 and 0.2 instead: 73.0 / 77.6;
-- a quasi-random exploration step on every third claim while it fires: 72.4 / 79.2, but on
-  seeds 20-39 67.6 / 77.0 against 70.1 / 77.9.
-
-The trace of a stuck run (seed 0, best 0.409 from trial 50 on) shows why. Its plateau is a
-depth-2 tree, and only raising ``max_depth`` together with lowering
-``min_weight_fraction_leaf`` leaves it. Each of those alone repeats 0.409, so the fit sees both
-coordinates as flat, and no candidate rule that trusts the fit finds the pair.
+The local candidates (2) keep the search on the incumbent's plateau on step-function
+objectives (DT_wine_nll) and are what refines a basin (Ackley-5); removing them helps the
+first and costs the second more. Plateau-triggered variants are in ``bench/RESULTS.md``,
+"Tried and not kept".
 """
 
 from __future__ import annotations

@@ -18,29 +18,11 @@ near the best points and sent many trials to the corners of the cube instead. Wi
 SVM_wine_nll (batch 1, seeds 0-9) ended at a mean best loss of 0.6154 instead of 0.6171, about
 3.5 points of normalised score; Hartmann-6 and the mixed problem were unchanged.
 
-A cap in place of the replacement, measured 2026-11-29 and not kept: the bad half keeping its
-distance from the median, capped at the scaled quantile, ``med + min(y - med, spread * q)``.
-Why it was tried: on Ackley-5 half the trials sit on the outer plateau at 20-22, ordered only by
-the ripples, and the replacement stretches those ripples as wide as the whole good half. At 96
-trials the fit then put up to 0.42 of the signal variance into noise (0.04 with the cap), and
-its mean's minimum lay farther from the optimum than the capped fit's on three seeds of four.
-Measured with ``python -m bench.bayes --profile full --optimizers amtune-bayesian``, one machine,
-replacement -> cap at 64 / 128 evaluations: Ackley-5, batch 1, seeds 0-19 72.1 / 83.6 -> 80.6 /
-85.4 and seeds 20-39 73.2 / 84.7 -> 80.8 / 85.0; but over 13 other problems (the full profile
-without Ackley-5, MLP-adam and ada, plus the quick profile's SVM_wine_nll), batch 1, seeds 0-9,
-94.48 / 96.10 -> 93.68 / 96.16 (MLP-sgd_iris_nll
-89.6 / 95.2 -> 80.5 / 94.8, linear_breast_nll 90.2 / 92.8 -> 87.9 / 89.6, DT_wine_nll 65.7 / 73.9
--> 66.6 / 77.8), and at batch 8 on five problems 86.17 / 90.12 -> 84.18 / 88.98 (one Ackley-5
-seed of ten stuck on the plateau, DT_wine_nll 76.4 -> 68.1 at 64). A flattened bad half tells
-the GP less about where the bad regions are, which the model-tuning problems need early on.
-
-The median of the distinct values in place of the median trial, measured 2026-11-29 (third
-session) and not kept. Why it was tried: on DT_wine_nll a run can pile half its trials onto one
-plateau (seed 6: 35 trials at exactly 0.636 and 26 at 0.640), the median trial then lies on
-the plateau, and the warp stretches the plateau's ripples of 0.009 to the height of the whole
-good half. Pivoting on the distinct levels leaves objectives without ties unchanged. DT_wine_nll,
-batch 1, seeds 0-19, at 64 / 128 evaluations: 71.4 / 75.3 -> 69.2 / 70.9 (runs in
-``bench/bayes/results/probe-distinct-levels-DT_wine_nll-b1.json``); seed 6 stayed on its plateau.
+Two gentler treatments of the bad half were measured and not kept (``bench/RESULTS.md``,
+"Tried and not kept"): capping its distance from the median instead of replacing it helps
+Ackley-5's plateau but tells the GP less about where the bad regions are, which the
+model-tuning problems need early on; pivoting on the median of the distinct values instead of
+the median trial did not free DT_wine_nll's plateaus.
 
 Failed trials (no objective, or a non-finite one) are imputed *after* warping with the worst
 warped value, so they mark a region as unpromising without stretching the scale (the choice of

@@ -1,0 +1,113 @@
+"""Markdown tables of a ``python -m bench.multifidelity`` summary: medians, paired differences,
+and the issue's three targets checked on the numbers."""
+
+from __future__ import annotations
+
+import math
+from statistics import median
+from typing import Any
+
+HYPERBAND = "amtune-hyperband"
+REFERENCE = "amtune-bayesian"
+AUTO = "amtune-bayesian-auto"
+
+
+def _steps(x: float | None, cap: float) -> float:
+    """Steps to a target; a run that never reached it counts as the whole budget (a lower bound
+    on its true cost, so ratios against it favour the run that did not reach it)."""
+    return cap if x is None else float(x)
+
+
+def _mean_se(xs: list[float]) -> str:
+    n = len(xs)
+    m = sum(xs) / n
+    se = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1) / n) if n > 1 else float("nan")
+    return f"{m:+.1f} ± {se:.1f}"
+
+
+def _fmt_steps(values: list[float | None], cap: float) -> str:
+    reached = sum(1 for v in values if v is not None)
+    med = median(_steps(v, cap) for v in values)
+    text = f"{med:.0f}" if med < cap or reached == len(values) else f"≥{cap:.0f}"
+    return f"{text} ({reached}/{len(values)})"
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    lines = [
+        f"Command: `{summary['command']}`; {summary['workers']} asynchronous workers; budget "
+        f"B = {summary['jobs']} full trainings; seeds {summary['seeds'][0]}-"
+        f"{summary['seeds'][-1]}; wall {summary['wall_s']} s.",
+        "",
+    ]
+    verdicts: list[str] = []
+    for name, problem in summary["problems"].items():
+        budget = float(problem["budget"])
+        runs = problem["runs"]
+        lines += [
+            f"### {name} (max resource {problem['max_resource']}, B = {budget:.0f} steps, "
+            f"common target score {problem['common_target_score']})",
+            "",
+            "| method | score B/8 | B/4 | B/2 | B | steps to paired target | steps to common "
+            "target | jobs | CPU s/run |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for method, records in runs.items():
+            scores = [median(r["scores"][i] for r in records) for i in range(4)]
+            lines.append(
+                f"| {method} | "
+                + " | ".join(f"{s:.1f}" for s in scores)
+                + f" | {_fmt_steps([r['steps_to_paired'] for r in records], budget)}"
+                + f" | {_fmt_steps([r['steps_to_common'] for r in records], budget)}"
+                + f" | {median(r['jobs'] for r in records):.0f}"
+                + f" | {median(r['cpu_s'] for r in records):.1f} |"
+            )
+        lines.append("")
+        if HYPERBAND in runs:
+            hb = runs[HYPERBAND]
+            ratios = [_steps(r["steps_to_paired"], budget) / budget for r in hb]
+            met = median(ratios) <= 0.25
+            verdicts.append(
+                f"- {name}: Hyperband reached full-training Bayesian's final score with a median "
+                f"{median(ratios):.2f} of its steps (≤ 0.25 in "
+                f"{sum(1 for x in ratios if x <= 0.25)}/{len(ratios)} seeds): "
+                f"{'met' if met else 'NOT met'}."
+            )
+            lines += ["Paired against amtune-hyperband (per seed; mean ± standard error):", ""]
+            lines += [
+                "| peer | score B/4: HB - peer | score B: HB - peer | steps to common "
+                "target: HB / peer (median) |",
+                "|---|---|---|---|",
+            ]
+            worse = []
+            for method, records in runs.items():
+                if method == HYPERBAND:
+                    continue
+                d4 = [a["scores"][1] - b["scores"][1] for a, b in zip(hb, records, strict=True)]
+                d1 = [a["scores"][3] - b["scores"][3] for a, b in zip(hb, records, strict=True)]
+                ratio = median(
+                    _steps(a["steps_to_common"], budget) / _steps(b["steps_to_common"], budget)
+                    for a, b in zip(hb, records, strict=True)
+                )
+                if ratio >= 1.0:
+                    worse.append(method)
+                lines.append(f"| {method} | {_mean_se(d4)} | {_mean_se(d1)} | {ratio:.2f} |")
+            lines.append("")
+            verdicts.append(
+                f"- {name}: Hyperband needed fewer steps than every peer for the common target: "
+                + ("met." if not worse else f"NOT met (not fewer than {', '.join(worse)}).")
+            )
+        if AUTO in runs and REFERENCE in runs:
+            auto = runs[AUTO]
+            off = runs[REFERENCE]
+            saved = [1.0 - r["job_limited"]["steps"] / budget for r in auto]
+            loss = [
+                b["scores"][3] - a["job_limited"]["score"] for a, b in zip(auto, off, strict=True)
+            ]
+            mean_loss = sum(loss) / len(loss)
+            met = median(saved) >= 0.30 and mean_loss <= 1.0
+            verdicts.append(
+                f"- {name}: early stopping Auto, same {summary['jobs']} jobs, saved a median "
+                f"{100 * median(saved):.0f} % of the steps of Off and lost "
+                f"{_mean_se(loss)} points of score (Off - Auto): {'met' if met else 'NOT met'}."
+            )
+    return "\n".join([*lines, "Targets:", "", *verdicts, ""])

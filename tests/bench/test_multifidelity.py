@@ -1,0 +1,81 @@
+"""``python -m bench.multifidelity``: its figures are only worth its model of workers and budget.
+
+The tests pin that model: at most ``workers`` jobs run at once (so every claim sees the others
+pending), steps arrive in order and are each counted once, a stopped job frees its worker for
+the next claim, the step budget and the job limit hold, and the command writes its summary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
+
+from bench.multifidelity.__main__ import main
+from bench.multifidelity.problems import crossing
+from bench.multifidelity.simulator import Job, simulate
+
+from amtune.engine.spaces import Config
+
+PROBLEM = crossing(9)
+
+
+class _Recording:
+    """Numbered configs; stops every odd-numbered job at step 2; records what it saw."""
+
+    def __init__(self) -> None:
+        self.running_at_ask: list[int] = []
+        self.ended_jobs: list[Job] = []
+
+    def ask(self, jobs: list[Job]) -> Config | None:
+        self.running_at_ask.append(sum(1 for j in jobs if not j.ended))
+        k = len(jobs)
+        return {"x0": repr(k / 100), "x1": "0.5", "x2": "0.5", "lr": "0.01"}
+
+    def should_stop(self, job: Job, jobs: list[Job]) -> bool:
+        assert [s for s, _ in job.reported] == list(range(1, len(job.reported) + 1))
+        return job.number % 2 == 1 and len(job.reported) == 2
+
+    def ended(self, job: Job, jobs: list[Job]) -> None:
+        self.ended_jobs.append(job)
+
+
+def test_workers_budget_and_stops() -> None:
+    method = _Recording()
+    trace = simulate(PROBLEM, method, workers=4, step_budget=100)
+    assert trace.total_steps == 100
+    assert max(method.running_at_ask) == 3  # a claim always sees the other workers' jobs
+    assert method.running_at_ask[:4] == [0, 1, 2, 3]
+    ended = method.ended_jobs
+    assert all(len(j.reported) == 2 for j in ended if j.number % 2 and j.stopped)
+    assert all(len(j.reported) == 9 for j in ended if not j.stopped)
+    assert sum(not j.stopped for j in ended) == trace.completed
+    # the best final objective only improves, and is what the ended jobs reported last
+    assert trace.best == sorted(trace.best, reverse=True)
+    assert trace.best[-1] == min(j.reported[-1][1] for j in ended)
+
+
+def test_job_limit_lets_every_claimed_job_end() -> None:
+    method = _Recording()
+    trace = simulate(PROBLEM, method, workers=4, job_limit=6)
+    assert trace.jobs == 6 and len(method.ended_jobs) == 6
+    assert trace.total_steps == 3 * 9 + 3 * 2
+
+
+def test_the_command_writes_every_method_and_the_targets(tmp_path: Path) -> None:
+    out = tmp_path / "tiny.json"
+    md = tmp_path / "tiny.md"
+    assert main(["--profile", "tiny", "--out", str(out), "--markdown", str(md)]) == 0
+    summary = json.loads(out.read_text())
+    runs = summary["problems"]["crossing-9"]["runs"]
+    assert {"amtune-hyperband", "amtune-bayesian-auto", "optuna-tpe-median"} <= set(runs)
+    for records in runs.values():
+        assert [r["seed"] for r in records] == [0, 1]
+        assert all(s >= 0.0 for r in records for s in r["scores"])
+    auto = runs["amtune-bayesian-auto"]
+    assert all(
+        r["job_limited"]["steps"] <= summary["problems"]["crossing-9"]["budget"] for r in auto
+    )
+    assert "Targets:" in md.read_text()
