@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: run test lint typecheck format openapi migrate bench-quick demo clean postgres
+.PHONY: run test lint typecheck format openapi migrate bench-quick demo clean postgres console-assets
 
 # `make run` installs only what the service needs (the `server` extra), `make demo` adds the
 # demo's model (`demo`), and `make test` the test and bench tools (`dev` includes both).
@@ -43,7 +43,16 @@ postgres:
 
 # Three test processes: most tests wait on servers, subprocesses and databases, not the CPU,
 # so on 2 cores this takes about a third of the serial time.
-test: $(STAMP) postgres lint typecheck
+# The console front end's npm parts, from its lock file: axe-core for the browser tests, and
+# what `make console-assets` rebuilds the committed ECharts bundle with.
+FRONTEND := service/amtune/api/console/frontend
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+
+console-assets: $(FRONTEND)/node_modules/.package-lock.json
+	cd $(FRONTEND) && npm run build
+
+test: $(STAMP) postgres lint typecheck $(FRONTEND)/node_modules/.package-lock.json
 	$(BIN)/pytest -q -p no:cacheprovider -n 3 --durations=15
 
 lint: $(STAMP)

@@ -9,7 +9,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "service" / "amtune"
 
-SERVER = ("amtune.app", "amtune.api", "amtune.store", "amtune.engine", "amtune.settings")
+SERVER = (
+    "amtune.app",
+    "amtune.api",
+    "amtune.store",
+    "amtune.engine",
+    "amtune.settings",
+    "amtune.observe",
+)
 FORBIDDEN = {
     # Transports call the application layer; they never reach past it to the rows.
     "api": ("amtune.store",),
@@ -22,6 +29,8 @@ FORBIDDEN = {
     # Client code runs where no server is installed.
     "sdk": (*SERVER, "sqlalchemy", "fastapi"),
     "worker": (*SERVER, "sqlalchemy", "fastapi"),
+    # Metrics and log context: every layer may use them, so they use no layer.
+    "observe": ("amtune.store", "amtune.app", "amtune.api", "amtune.engine", "sqlalchemy"),
 }
 
 

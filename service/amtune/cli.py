@@ -60,6 +60,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """
     import os
 
+    from amtune.observe.logs import configure as configure_logs
+
+    settings = _settings(args)
+    # Before the imports below: some of them (alembic) log as they load.
+    configure_logs(settings.log_format, settings.log_level)
+
     import uvicorn
 
     from amtune.api.app import create_app
@@ -67,11 +73,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from amtune.app.teams import StartupRefused, startup_mode
     from amtune.store.migrate import upgrade
 
-    settings = _settings(args)
-    workers = args.workers if args.workers is not None else settings.workers
     if (settings.ssl_certfile is None) != (settings.ssl_keyfile is None):
         log.error("amtune will not start: TLS needs both --ssl-certfile and --ssl-keyfile")
         return 2
+    workers = args.workers if args.workers is not None else settings.workers
     upgrade(settings.database_url)
     tuner = Tuner(settings)
     try:
@@ -97,6 +102,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "host": settings.host,
         "port": settings.port,
         "log_level": settings.log_level.lower(),
+        # The logging set up above (text or JSON) carries uvicorn's lines too, and
+        # api.observing writes one line per request with its operation, in place of
+        # uvicorn's access line.
+        "log_config": None,
+        "access_log": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         # Longer than clients idle between calls, so a reused connection is rarely cut.
         "timeout_keep_alive": 75,
@@ -293,15 +303,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default AMTUNE_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default AMTUNE_PORT or 8000")
     serve.add_argument(
-        "--workers",
-        type=positive_int,
-        help="serving processes sharing the port (default AMTUNE_WORKERS or 1)",
-    )
-    serve.add_argument(
         "--ssl-certfile", help="serve HTTPS with this PEM certificate (AMTUNE_SSL_CERTFILE)"
     )
     serve.add_argument(
         "--ssl-keyfile", help="the certificate's PEM private key (AMTUNE_SSL_KEYFILE)"
+    )
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        help="serving processes sharing the port (default AMTUNE_WORKERS or 1)",
     )
     serve.set_defaults(func=cmd_serve)
 

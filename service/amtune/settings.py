@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,6 +94,10 @@ class Settings(BaseSettings):
     )
     ssl_keyfile: Path | None = Field(default=None, description="PEM private key of ssl_certfile.")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: one readable line per event; json: one JSON object per line.",
+    )
 
     @field_validator("database_url")
     @classmethod

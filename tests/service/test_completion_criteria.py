@@ -15,6 +15,8 @@ from amtune.app.claims import Claim
 from amtune.app.service import Tuner
 from tests.app.requests import sdk_style_request
 from tests.service.clients import finish_training_jobs
+from tests.service.test_lifecycle import claim as claim_as
+from tests.service.test_lifecycle import finish
 
 OBJECTIVE = "validation:accuracy"
 
@@ -47,16 +49,7 @@ def criteria_job(
 
 
 def claim(tuner: Tuner, name: str) -> Claim:
-    outcome = tuner.claim(tuner.default_caller(), name, "w")
-    assert isinstance(outcome, Claim), outcome
-    return outcome
-
-
-def finish(tuner: Tuner, job: str, value: float | None) -> None:
-    caller = tuner.default_caller()
-    if value is not None:
-        tuner.report_metrics(caller, job, [{"MetricName": OBJECTIVE, "Value": value}])
-    tuner.complete(caller, job)
+    return claim_as(tuner, name, "w")
 
 
 def describe(tuner: Tuner, name: str) -> dict[str, Any]:
@@ -83,7 +76,7 @@ def test_target_reached_completes_and_stops_the_running_jobs(tuner: Tuner) -> No
     }
     # The job still running was told to stop, as a Stop does; its worker hears it.
     caller = tuner.default_caller()
-    assert tuner.heartbeat(caller, second.training_job_name)["StopRequested"] is True
+    assert tuner.heartbeat(caller, second.training_job_name, second.lease_token)["StopRequested"]
     finish(tuner, second.training_job_name, 0.99)
     ended = tuner.describe_training_job(caller, second.training_job_name)
     assert ended["TrainingJobStatus"] == "Stopped"
@@ -132,6 +125,11 @@ def test_criteria_not_met_run_the_whole_budget(tuner: Tuner) -> None:
 
 
 ONE_DIMENSION = {"ContinuousParameterRanges": [{"Name": "x", "MinValue": "0", "MaxValue": "1"}]}
+TWO_DIMENSIONS = {
+    "ContinuousParameterRanges": [
+        {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1"} for i in range(2)
+    ]
+}
 SIX_DIMENSIONS = {
     "ContinuousParameterRanges": [
         {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1"} for i in range(6)
@@ -140,8 +138,12 @@ SIX_DIMENSIONS = {
 
 
 def parabola(params: dict[str, str]) -> float:
-    """Converges: one smooth bowl, its top inside the range."""
     return 1.0 - (float(params["x"]) - 0.3) ** 2
+
+
+def bowl(params: dict[str, str]) -> float:
+    """Converges: one smooth bowl, its top inside the box."""
+    return 1.0 - (float(params["x0"]) - 0.3) ** 2 - (float(params["x1"]) - 0.6) ** 2
 
 
 def ackley(params: dict[str, str]) -> float:
@@ -166,8 +168,10 @@ CONVERGENCE = {"ConvergenceDetected": {"CompleteOnConvergence": "Enabled"}}
 
 
 def test_bayesian_converges_on_a_bowl_and_says_when(tuner: Tuner) -> None:
-    criteria_job(tuner, "bowl", CONVERGENCE, max_jobs=40, strategy="Bayesian", ranges=ONE_DIMENSION)
-    jobs = run(tuner, "bowl", parabola)
+    criteria_job(
+        tuner, "bowl", CONVERGENCE, max_jobs=40, strategy="Bayesian", ranges=TWO_DIMENSIONS
+    )
+    jobs = run(tuner, "bowl", bowl)
     described = describe(tuner, "bowl")
     assert described["HyperParameterTuningJobStatus"] == "Completed"
     assert jobs < 25, jobs

@@ -75,10 +75,11 @@ def run(tuner: Tuner, name: str, objective: Any) -> list[tuple[str, str, float]]
         assert isinstance(job, Claim), job
         x = job.hyperparameters["x"]
         value = objective(x)
+        token = job.lease_token
         tuner.report_metrics(
-            caller, job.training_job_name, [{"MetricName": OBJECTIVE, "Value": value}]
+            caller, job.training_job_name, token, [{"MetricName": OBJECTIVE, "Value": value}]
         )
-        tuner.complete(caller, job.training_job_name)
+        tuner.complete(caller, job.training_job_name, token)
         done.append((job.training_job_name, x, value))
     return done
 

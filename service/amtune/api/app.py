@@ -13,9 +13,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from amtune import __version__
-from amtune.api import aws_json, limits, rest
+from amtune.api import aws_json, limits, operators, rest
+from amtune.api.console import routes as console_routes
 from amtune.api.errors import http_error_handler, rest_error_handler, rest_validation_handler
 from amtune.api.lean import LeanRoutes, lean_routes
+from amtune.api.observing import Observing
 from amtune.api.openapi import documented_openapi
 from amtune.app.errors import AmtuneError
 from amtune.app.service import Tuner
@@ -54,6 +56,8 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
             "the worker protocol."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by api.operators, with its assets from this process
+        redoc_url=None,
     )
     app.state.tuner = service
     app.add_exception_handler(RequestValidationError, rest_validation_handler)
@@ -69,8 +73,11 @@ def create_app(settings: Settings | None = None, *, tuner: Tuner | None = None) 
         threads=settings.request_threads,
     )
     app.add_middleware(limits.RequestLimits)
+    app.add_middleware(Observing)  # outermost: times and labels every answer
     app.include_router(aws_json.router)
     app.include_router(rest.router)
+    operators.mount(app)
+    console_routes.mount(app)
 
     @app.get("/healthz", tags=["health"], operation_id="healthz")
     def healthz() -> dict[str, str]:

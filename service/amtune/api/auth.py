@@ -16,6 +16,7 @@ from amtune.app.service import Tuner
 from amtune.app.sigv4 import HttpRequest
 from amtune.app.teams import Authenticator
 from amtune.app.teams.authentication import SERVICE
+from amtune.observe.context import note_account
 
 
 def authenticator_for(request: Request, tuner: Tuner) -> Authenticator:
@@ -47,10 +48,12 @@ async def authenticate(
     authenticator = authenticator_for(request, tuner)
     known = authenticator.known_open()
     if known is not None:
+        note_account(known.account_id)
         return known
     signed = await as_signed(request)
     # The key lookup is a database query: off the event loop.
     caller: Caller = await run_in_threadpool(
         authenticator.caller, signed, allow_bearer=allow_bearer, service=service
     )
+    note_account(caller.account_id)
     return caller

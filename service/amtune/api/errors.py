@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from fastapi import Request
@@ -26,6 +25,7 @@ from amtune.app.errors import (
 )
 from amtune.app.sigv4 import AuthenticationError
 from amtune.app.validation.shapes import element_path, join_path
+from amtune.observe.context import current_request_id, note_error
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,14 @@ RETRY_AFTER_UNAVAILABLE = "2"
 
 
 def request_id() -> str:
-    return str(uuid.uuid4())
+    """The id of the request being answered (drawn by ``api.observing``)."""
+    return current_request_id()
 
 
 def error_response(
     code: str, message: str, status: int, *, media_type: str = "application/json"
 ) -> Response:
+    note_error(code, message)
     body = json.dumps({"__type": code, "message": message, "Message": message})
     headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": request_id()}
     if status == 503:

@@ -16,6 +16,7 @@ None), and returns a :class:`Response`.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import json
@@ -46,6 +47,7 @@ _MISSING: list[dict[str, Any]] = [
 @dataclass(frozen=True)
 class LeanRoute:
     pattern: re.Pattern[str]
+    template: str
     endpoint: Endpoint
     body: TypeAdapter[Any] | None
     body_required: bool
@@ -71,6 +73,7 @@ def lean_routes(routes: Sequence[BaseRoute], tag: str) -> list[LeanRoute]:
         lean.append(
             LeanRoute(
                 pattern=route.path_regex,
+                template=route.path,
                 endpoint=route.endpoint,
                 body=adapter,
                 body_required=body is not None and body.default is inspect.Parameter.empty,
@@ -102,6 +105,7 @@ class LeanRoutes:
             for route in self.routes:
                 match = route.pattern.fullmatch(path)
                 if match is not None:
+                    scope["amtune.route"] = route.template  # the request's operation label
                     response = await self._serve(route, match.groupdict(), scope, receive)
                     await response(scope, receive, send)
                     return
@@ -134,7 +138,9 @@ class LeanRoutes:
             if route.body is not None:
                 arguments["body"] = _parsed_body(route, await request.body())
             work = functools.partial(route.endpoint, **arguments)
-            return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+            # In a copy of this context, so the thread's log lines name the request.
+            in_context = functools.partial(contextvars.copy_context().run, work)
+            return await asyncio.get_running_loop().run_in_executor(self.executor, in_context)
         except RequestValidationError as exc:
             return await rest_validation_handler(request, exc)
         except Exception as exc:  # rendered as FastAPI's handlers would: an AWS-style error

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import early_stopping, lifecycle, warm_start
+from amtune.app import early_stopping, events, lifecycle, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, with_objective_key
 from amtune.app.domain import (
@@ -44,6 +45,7 @@ from amtune.app.tuning_jobs import load as load_tuning_job
 from amtune.engine.spaces import SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import History, Suggestion, Trial, suggest_scored
+from amtune.observe import metrics
 from amtune.store import guarded_writes, repository
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import Lock
@@ -103,13 +105,16 @@ class _Request:
 
     def suggest(self) -> Suggestion:
         """Runs the strategy: cheap ones inside the claim, the rest outside any transaction."""
-        return suggest_scored(
+        started = time.perf_counter()
+        suggestion = suggest_scored(
             get_strategy(self.strategy),
             self.space,
             self.history,
             seed=self.seed,
             index=self.created_count,
         )
+        metrics.SUGGESTION_SECONDS.labels(self.strategy).observe(time.perf_counter() - started)
+        return suggestion
 
 
 class _Raced:
@@ -125,6 +130,30 @@ class _Suggestion:
     suggestion: Suggestion
 
 
+_CLAIMED_200 = metrics.CLAIMS.labels("200")
+_CLAIMED_204 = metrics.CLAIMS.labels("204")
+_CLAIMED_409 = metrics.CLAIMS.labels("409")
+
+
+def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+    """Hand ``worker_id`` the tuning job's next training job, or tell it to wait or to exit.
+
+    Counts the answer (200, 204, 409) and logs each training job handed out."""
+    try:
+        outcome = _claim(ctx, caller, tuning_job_name, worker_id)
+    except Conflict:
+        _CLAIMED_409.inc()
+        raise
+    if isinstance(outcome, Wait):
+        _CLAIMED_204.inc()
+    else:
+        _CLAIMED_200.inc()
+        events.training_job_claimed(
+            caller.account_id, outcome.training_job_name, tuning_job_name, worker_id
+        )
+    return outcome
+
+
 def check_worker_id(worker_id: Any) -> None:
     if not isinstance(worker_id, str) or not 1 <= len(worker_id) <= 256:
         raise ValidationError(
@@ -133,7 +162,7 @@ def check_worker_id(worker_id: Any) -> None:
         )
 
 
-def claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
+def _claim(ctx: Context, caller: Caller, tuning_job_name: str, worker_id: str) -> Claim | Wait:
     check_worker_id(worker_id)
     quick_claim = functools.partial(
         _quick_claim, ctx, caller=caller, name=tuning_job_name, worker_id=worker_id

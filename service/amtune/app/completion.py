@@ -13,12 +13,14 @@ tuning job that has criteria moves (a training job ended, a claim, the sweeper),
   without an objective neither count nor reset.
 - ``ConvergenceDetected.CompleteOnConvergence = Enabled``: the engine's model judged the
   search converged. Rule: the last :data:`CONVERGENCE_WINDOW` training jobs created were all
-  chosen by the model (not an exploration step), and for each the model expected no candidate
-  anywhere to improve on the best observation by more than :data:`CONVERGENCE_THRESHOLD` of
-  the observed range of the objective (the expected improvement the strategy stores with each
-  job, :func:`amtune.engine.strategies.base.suggest_scored`). One low value can be luck of the
-  candidate set; five in a row, each after new observations, mean the model has run out of
-  hope. Strategies without a model (Random, Grid) store none, so they never converge early.
+  chosen by the model (not an exploration step), and for each the model expected its pick to
+  improve on the best observation by more than :data:`CONVERGENCE_THRESHOLD` of the
+  objective's scale: the spread of the better half of the job's observations (best to median),
+  at least a tenth of their whole range (the expected improvement the strategy stores with
+  each job, :func:`amtune.engine.strategies.base.suggest_scored`; the yardstick is argued in
+  ``engine/strategies/bayesian/strategy.py``). One low value can be luck; five in a row,
+  each after new observations, mean the model has run out of hope. Strategies without a
+  model (Random, Grid) store none, so they never converge early.
 
 On completion the tuning job ends ``Completed`` at once and its running training jobs are told
 to stop, as a Stop does (they end ``Stopped``).

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from amtune.app import events
 from amtune.app.errors import ServiceUnavailable
 from amtune.app.paging import TokenCodec
 from amtune.settings import Settings
@@ -38,7 +39,26 @@ class Context:
     def run(
         self, work: Callable[[Session], T], *, readonly: bool = False, one_statement: bool = False
     ) -> T:
-        """One committed transaction; an unreachable database becomes a retryable 503."""
+        """One committed transaction; an unreachable database becomes a retryable 503.
+
+        Events the work records (``app.events``) are written only once it committed; an
+        attempt that is rolled back and run again starts with none."""
+
+        pending, token = events.hold()
+
+        def attempt(session: Session) -> T:
+            pending.clear()
+            return work(session)
+
+        try:
+            result = self._run(attempt, readonly=readonly, one_statement=one_statement)
+        finally:
+            events.release(token)
+        if pending:
+            events.committed(pending)
+        return result
+
+    def _run(self, work: Callable[[Session], T], *, readonly: bool, one_statement: bool) -> T:
         try:
             return self.db.run(work, readonly=readonly, one_statement=one_statement)
         except (DatabaseUnavailable, PoolTimeout) as exc:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import completion, leases
+from amtune.app import completion, events, leases
 from amtune.app.domain import (
     ACTIVE_TRAINING,
     ALL_FAILED_REASON,
@@ -81,6 +81,7 @@ def end_training_job(
     job.lease_expires_at = None
     job.ended_at = now
     add_transition(job, str(status), now, message or (reason or ""))
+    events.training_job_ended(job.account_id, job.name, str(status), reason or message or None)
 
 
 def fail_or_retry(
@@ -105,6 +106,7 @@ def fail_or_retry(
     if retryable and live and job.attempt <= retries:
         job.attempt += 1
         _restart(session, job, now, f"Attempt {job.attempt - 1} failed: {reason}")
+        events.training_job_retried(job.account_id, job.name, job.attempt, reason)
         return
     end_training_job(job, TrainingStatus.FAILED, now, reason=reason, retryable=retryable)
 
@@ -143,6 +145,7 @@ def _restart(session: Session, job: TrainingJobRow, now: float, message: str) ->
 def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
     lapsed = repository.active_training_jobs(session, tuning.id, lapsed_before=now, for_update=True)
     for job in lapsed:
+        events.training_job_lease_lapsed(job.account_id, job.name, job.worker_id)
         fail_or_retry(session, job, tuning, now, LEASE_EXPIRED, retryable=True)
     return len(lapsed)
 
@@ -150,6 +153,7 @@ def expire_leases(session: Session, tuning: TuningJobRow, now: float) -> int:
 def begin_stopping(session: Session, tuning: TuningJobRow, now: float) -> None:
     tuning.status = TuningStatus.STOPPING
     tuning.last_modified_at = now
+    events.tuning_job_stopping(tuning.account_id, tuning.name)
     for job in repository.active_training_jobs(session, tuning.id):
         request_training_stop(job, now)
 
@@ -176,10 +180,10 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
     if tuning.status == TuningStatus.IN_PROGRESS and first_jobs_all_failed(tuning, progress):
         for job in repository.active_training_jobs(session, tuning.id):
             request_training_stop(job, now)
-        _finish(tuning, TuningStatus.FAILED, now)
         tuning.failure_reason = ALL_FAILED_REASON.format(
             n=min(FIRST_FAILURES_LIMIT, tuning.max_jobs)
         )
+        _finish(tuning, TuningStatus.FAILED, now, tuning.failure_reason)
         return None
     if tuning.status == TuningStatus.IN_PROGRESS and tuning.completion_criteria:
         verdict = completion.judge(
@@ -190,15 +194,16 @@ def settle(session: Session, tuning: TuningJobRow, now: float) -> Progress | Non
                 request_training_stop(job, now)
             if verdict.converged:
                 tuning.converged_at = now
-            _finish(tuning, TuningStatus.COMPLETED, now)
+            reason = "converged" if verdict.converged else "TuningJobCompletionCriteria met"
+            _finish(tuning, TuningStatus.COMPLETED, now, reason)
             return None
     if progress.active:
         return progress
     if tuning.status == TuningStatus.STOPPING:
-        _finish(tuning, TuningStatus.STOPPED, now)
+        _finish(tuning, TuningStatus.STOPPED, now, "stopped, and no training job runs")
         return None
     if tuning.created_count >= tuning.max_jobs:
-        _finish(tuning, TuningStatus.COMPLETED, now)
+        _finish(tuning, TuningStatus.COMPLETED, now, "MaxNumberOfTrainingJobs reached")
         return None
     return progress
 
@@ -237,13 +242,14 @@ def runs_on_plainly(tuning: TuningJobRow, now: float) -> bool:
 
 def complete_exhausted(tuning: TuningJobRow, now: float) -> None:
     """The strategy has nothing left to try and nothing runs: the job is done."""
-    _finish(tuning, TuningStatus.COMPLETED, now)
+    _finish(tuning, TuningStatus.COMPLETED, now, "the strategy has nothing left to try")
 
 
-def _finish(tuning: TuningJobRow, status: TuningStatus, now: float) -> None:
+def _finish(tuning: TuningJobRow, status: TuningStatus, now: float, reason: str) -> None:
     tuning.status = status
     tuning.ended_at = now
     tuning.last_modified_at = now
+    events.tuning_job_ended(tuning.account_id, tuning.name, str(status), reason)
 
 
 def _runtime_exceeded(tuning: TuningJobRow, now: float) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from amtune.app import early_stopping, leases, lifecycle
+from amtune.app import early_stopping, events, leases, lifecycle
 from amtune.app.context import Caller, Context
 from amtune.app.domain import TrainingStatus
 from amtune.app.errors import Conflict, ValidationError
@@ -291,8 +291,10 @@ def complete(
         if job.objective_metric not in latest:
             return None
         seen = guarded_writes.guard_of(job)
+        decided = events.mark()
         finish(job, latest, now)
         if not guarded_writes.end_if_unchanged(session, job, seen):
+            events.discard_since(decided)  # nothing written: the locked path decides again
             return None
         return {"TrainingJobStatus": job.status}
 

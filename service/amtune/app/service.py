@@ -24,6 +24,7 @@ from amtune.app.claims import Claim, Wait
 from amtune.app.context import Caller, Context
 from amtune.app.pool import PoolClaim
 from amtune.app.sweeper import Sweeper, sweep
+from amtune.app.telemetry import JobCounts
 from amtune.settings import Settings
 from amtune.store.database import Database, Timeouts
 
@@ -180,3 +181,8 @@ class Tuner:
         self, caller: Caller, name: str, lease_token: Any, reason: Any, retryable: Any = False
     ) -> dict[str, Any]:
         return reports.fail(self.ctx, caller, name, lease_token, reason, retryable)
+
+    # --- operators ----------------------------------------------------------------------
+    def job_counts(self) -> JobCounts:
+        """A Prometheus collector of jobs by status, read from the database at each scrape."""
+        return JobCounts(self.ctx)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from amtune.app import autotune, completion, lifecycle, views, warm_start
+from amtune.app import autotune, completion, events, lifecycle, views, warm_start
 from amtune.app.context import Caller, Context
 from amtune.app.definitions import definitions_of, primary_objective
 from amtune.app.domain import TERMINAL_TUNING, Counters, TuningStatus, is_better
@@ -161,6 +161,7 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
             f"A hyperparameter tuning job with the name, {name}, already exists. "
             "Choose a different name."
         ) from exc
+    events.tuning_job_created(caller.account_id, name, config["Strategy"])
     return {"HyperParameterTuningJobArn": arn}
 
 

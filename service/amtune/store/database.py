@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from amtune.observe import metrics
 from amtune.store.watchdog import StatementWatchdog
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,12 @@ def _watch_statements(engine: Engine, watchdog: StatementWatchdog) -> None:
 _WATCHED = "amtune_watchdog_token"
 
 
+def _count_checkouts(engine: Engine) -> None:
+    """Connections in use, for /metrics: one gauge step per checkout and per return."""
+    event.listen(engine, "checkout", lambda *_: metrics.POOL_CHECKED_OUT.inc())
+    event.listen(engine, "checkin", lambda *_: metrics.POOL_CHECKED_OUT.dec())
+
+
 def is_retryable(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     if sqlstate in RETRYABLE_SQLSTATES:
@@ -185,12 +192,14 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size, **limits)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._engines = [self.engine]
+        _count_checkouts(self.engine)
         reads: Engine = self.engine.execution_options(**{READONLY: True})
         single = self.engine
         if not self.is_sqlite:
             # Reads and one-statement writes: a pool of connections that stay in autocommit.
             reads = single = make_engine(url, pool_size=pool_size, autocommit=True, **limits)
             self._engines.append(single)
+            _count_checkouts(single)
         self._readonly = sessionmaker(reads, expire_on_commit=False)
         self._single = sessionmaker(single, expire_on_commit=False)
 
@@ -238,6 +247,7 @@ class Database:
                 if is_retryable(exc) and attempt < attempts:
                     delay = min(0.5, 0.01 * 2**attempt) * (0.5 + random.random())
                     log.info("retrying transaction after %s (attempt %d)", exc.orig, attempt)
+                    metrics.TRANSACTION_RETRIES.inc()
                     time.sleep(delay)
                     continue
                 if (

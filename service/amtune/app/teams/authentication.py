@@ -141,13 +141,20 @@ class Authenticator:
         key_id, sep, secret = token.partition(":")
         if not sep or not key_id or not secret:
             raise IncompleteSignature("The bearer token must be '<AccessKeyId>:<SecretAccessKey>'.")
-        key = self._key(key_id)
+        return self.with_secret(key_id, secret)
+
+    def with_secret(self, access_key_id: str, secret: str) -> Caller:
+        """The team of an active key whose secret is ``secret`` (bearer tokens, the console's
+        sign-in); raises UnrecognizedClient or InvalidSignature otherwise."""
+        key = self._key(access_key_id)
         expected = self._box.open(key.encrypted_secret)
         if not hmac.compare_digest(expected.encode(), secret.encode()):
-            raise InvalidSignature(
-                "The secret access key in the bearer token does not match the access key id."
-            )
+            raise InvalidSignature("The secret access key does not match the access key id.")
         return Caller(account_id=key.account_id)
+
+    def active_key_account(self, access_key_id: str) -> str:
+        """The account of an active key; UnrecognizedClient once it is revoked or unknown."""
+        return self._key(access_key_id).account_id
 
     def _key(self, access_key_id: str) -> _Key:
         """The active key's account and sealed secret; unknown and revoked look the same."""

@@ -92,8 +92,8 @@ class Suggestion:
 
     config: Config | None
     expected_improvement: float | None = None
-    """The model's largest expected improvement over the best observation, anywhere it
-    looked, as a fraction of the observed range of the objective (None: no model was used,
+    """The model's expected improvement of this config over the best observation, as a
+    fraction of the objective's scale (see the Bayesian strategy; None: no model was used,
     e.g. an exploration step or a strategy without a model). The convergence rule of the
     completion criteria (``amtune.app.completion``) reads it."""
 

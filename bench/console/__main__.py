@@ -1,0 +1,368 @@
+"""Console page times at scale, against optuna-dashboard on the same data.
+
+``python -m bench.console [--jobs 10000] [--points 100] [--rounds 5] [--out FILE]``:
+
+1. On two fresh PostgreSQL databases of the test cluster it stores the same search: a Random
+   tuning job of ``--jobs`` training jobs with four hyperparameters, each job reporting its
+   objective at ``--points`` steps (10,000 x 100 = 1,000,000 metric points), once through
+   amtune's application layer (claims, metric reports, completions, as workers would) and
+   once as an Optuna study of the same trials (same parameters, intermediate values and
+   objectives) in an RDB storage.
+2. It starts ``amtune serve`` and ``optuna-dashboard`` on them and, in alternating rounds,
+   measures in Debian's Chromium (Playwright) the time from navigation to the first plot of a
+   tuning job's page (amtune: the objective-history chart drawn with one dot per shown job;
+   optuna-dashboard: its history plot drawn with points), and with httpx the time and size
+   of each page's data requests.
+
+Prints medians per measure and the paired difference per round; the machine is shared, so
+only figures from the same run are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.app.requests import random_request
+from tests.conftest import postgres_database
+from tests.service.processes import free_port
+
+from amtune.app.claims import Claim
+from amtune.app.service import Tuner
+from amtune.settings import Settings
+from amtune.store.migrate import upgrade
+
+NAME = "scale"
+METRIC = "validation:accuracy"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+def objective_of(hyperparameters: dict[str, str], rng: random.Random) -> float:
+    eta = float(hyperparameters["eta"])
+    depth = float(hyperparameters["max_depth"])
+    return 0.9 - 2 * (eta - 0.1) ** 2 - 0.004 * (depth - 6) ** 2 + rng.gauss(0, 0.01)
+
+
+def fill_amtune(url: str, jobs: int, points: int) -> list[dict[str, Any]]:
+    """The search through the application layer; returns each job's params and curve."""
+    upgrade(url)
+    tuner = Tuner(Settings(database_url=url))
+    caller = tuner.default_caller()
+    request = random_request(NAME, max_jobs=jobs, parallel=10)
+    tuner.create_tuning_job(caller, request)
+    rng = random.Random(0)
+    trials = []
+    started = time.monotonic()
+    for i in range(jobs):
+        claim = tuner.claim(caller, NAME, f"worker-{i % 8}")
+        assert isinstance(claim, Claim)
+        final = objective_of(claim.hyperparameters, rng)
+        curve = [final * (1 - math.exp(-4 * (s + 1) / points)) for s in range(points)]
+        metrics = [{"MetricName": METRIC, "Value": v, "Step": s + 1} for s, v in enumerate(curve)]
+        tuner.report_metrics(caller, claim.training_job_name, metrics)
+        tuner.complete(caller, claim.training_job_name)
+        tuned = {k: claim.hyperparameters[k] for k in ("eta", "subsample", "booster", "max_depth")}
+        trials.append({"params": tuned, "curve": curve})
+        if (i + 1) % 1000 == 0:
+            print(f"  amtune: {i + 1} jobs stored ({time.monotonic() - started:.0f} s)", flush=True)
+    tuner.close()
+    return trials
+
+
+def fill_optuna(url: str, trials: list[dict[str, Any]]) -> int:
+    """The same trials as an Optuna study. Optuna's own ``add_trials`` took 66 s for 300
+    trials of 20 intermediate values here, so the rows go into its tables in bulk, through
+    its own SQLAlchemy models (same schema, same enum and distribution encodings)."""
+    import datetime as dt
+
+    import optuna
+    from optuna.distributions import (
+        CategoricalDistribution,
+        FloatDistribution,
+        IntDistribution,
+        distribution_to_json,
+    )
+    from optuna.storages._rdb import models
+    from optuna.trial import TrialState
+    from sqlalchemy import insert
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.RDBStorage(url)
+    study = optuna.create_study(study_name=NAME, storage=storage, direction="maximize")
+    distributions = {
+        "eta": FloatDistribution(0.01, 0.3),
+        "subsample": FloatDistribution(0.5, 1.0),
+        "booster": CategoricalDistribution(["gbtree", "dart"]),
+        "max_depth": IntDistribution(3, 10),
+    }
+    encoded = {name: distribution_to_json(d) for name, d in distributions.items()}
+    trial_table = models.TrialModel.__table__
+    started = time.monotonic()
+    begun = dt.datetime(2026, 1, 1)
+    with storage.engine.begin() as conn:
+        for first in range(0, len(trials), 1000):
+            chunk = trials[first : first + 1000]
+            rows = [
+                {
+                    "number": first + i,
+                    "study_id": study._study_id,
+                    "state": TrialState.COMPLETE,
+                    "datetime_start": begun + dt.timedelta(seconds=first + i),
+                    "datetime_complete": begun + dt.timedelta(seconds=first + i + 1),
+                }
+                for i in range(len(chunk))
+            ]
+            ids = (
+                conn.execute(
+                    insert(trial_table).returning(
+                        trial_table.c.trial_id, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+                .scalars()
+                .all()
+            )
+            params, values, intermediate = [], [], []
+            for trial_id, trial in zip(ids, chunk, strict=True):
+                given = trial["params"]
+                typed = {
+                    "eta": float(given["eta"]),
+                    "subsample": float(given["subsample"]),
+                    "booster": given["booster"],
+                    "max_depth": int(given["max_depth"]),
+                }
+                for name, value in typed.items():
+                    params.append(
+                        {
+                            "trial_id": trial_id,
+                            "param_name": name,
+                            "param_value": distributions[name].to_internal_repr(value),
+                            "distribution_json": encoded[name],
+                        }
+                    )
+                values.append(
+                    {
+                        "trial_id": trial_id,
+                        "objective": 0,
+                        "value": trial["curve"][-1],
+                        "value_type": models.TrialValueModel.TrialValueType.FINITE,
+                    }
+                )
+                intermediate += [
+                    {
+                        "trial_id": trial_id,
+                        "step": step,
+                        "intermediate_value": value,
+                        "intermediate_value_type": (
+                            models.TrialIntermediateValueModel.TrialIntermediateValueType.FINITE
+                        ),
+                    }
+                    for step, value in enumerate(trial["curve"], start=1)
+                ]
+            conn.execute(insert(models.TrialParamModel.__table__), params)
+            conn.execute(insert(models.TrialValueModel.__table__), values)
+            conn.execute(insert(models.TrialIntermediateValueModel.__table__), intermediate)
+            done = first + len(chunk)
+            print(
+                f"  optuna: {done} trials stored ({time.monotonic() - started:.0f} s)", flush=True
+            )
+    loaded = optuna.load_study(study_name=NAME, storage=storage)
+    assert len(loaded.trials) == len(trials)  # Optuna reads back what was written
+    assert (
+        loaded.trials[-1].intermediate_values[len(trials[-1]["curve"])] == trials[-1]["curve"][-1]
+    )
+    return study._study_id
+
+
+@contextmanager
+def serving(command: list[str], env: dict[str, str], health: str) -> Iterator[None]:
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(health, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{command[:3]} did not start")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def timed_get(url: str, cap: float) -> tuple[float, int]:
+    """Seconds and bytes of one GET; ``inf`` seconds when no answer came within ``cap``."""
+    started = time.perf_counter()
+    try:
+        response = httpx.get(url, timeout=cap)
+    except httpx.TimeoutException:
+        return math.inf, 0
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return elapsed, len(response.content)
+
+
+def first_plot(browser: Any, url: str, ready: str, cap: float) -> float:
+    """Seconds from navigation to the moment ``ready`` (a JS predicate) holds; ``inf`` when
+    it did not within ``cap`` seconds."""
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        page.wait_for_function(ready, timeout=cap * 1000, polling=50)
+        return time.perf_counter() - started
+    except PageTimeout:
+        return math.inf
+    finally:
+        context.close()
+
+
+AMTUNE_READY = (
+    "() => [...document.querySelectorAll('#history svg path')]"
+    ".filter((p) => p.getAttribute('fill') === '#5070dd').length >= 100"
+)
+# optuna-dashboard draws its history plot with Plotly: one SVG path per point.
+OPTUNA_READY = (
+    "() => document.querySelectorAll('.js-plotly-plot .scatterlayer .point').length >= 100"
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__)
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--points", type=int, default=100, help="metric points per job")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--peer-rounds", type=int, default=1, help="optuna-dashboard rounds, at the start (1)"
+    )
+    parser.add_argument(
+        "--cap", type=float, default=300.0, help="seconds to wait for a peer answer (300)"
+    )
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    amtune_dbs, optuna_dbs = postgres_database(), postgres_database()
+    amtune_url, optuna_url = next(amtune_dbs), next(optuna_dbs)
+    try:
+        print(f"storing {args.jobs} jobs x {args.points} points twice", flush=True)
+        trials = fill_amtune(amtune_url, args.jobs, args.points)
+        study_id = fill_optuna(
+            optuna_url.replace("postgresql+psycopg", "postgresql+psycopg"), trials
+        )
+        a_port, o_port = free_port(), free_port()
+        a_env = {
+            **os.environ,
+            "AMTUNE_DATABASE_URL": amtune_url,
+            "AMTUNE_PORT": str(a_port),
+            "AMTUNE_LOG_LEVEL": "WARNING",
+        }
+        o_cmd = [
+            sys.executable,
+            "-c",
+            "from optuna_dashboard._cli import main; main()",
+            optuna_url,
+            "--port",
+            str(o_port),
+            "--host",
+            "127.0.0.1",
+        ]
+        a = f"http://127.0.0.1:{a_port}"
+        o = f"http://127.0.0.1:{o_port}"
+        amtune_api = {
+            "overview": f"{a}/console/api/tuning-jobs/{NAME}",
+            "curves": f"{a}/console/api/tuning-jobs/{NAME}/curves",
+            "contour": f"{a}/console/api/tuning-jobs/{NAME}/contour?x=eta&y=max_depth",
+            "table page": f"{a}/console/api/tuning-jobs/{NAME}/training-jobs?MaxResults=20",
+        }
+        optuna_api = {"study detail": f"{o}/api/studies/{study_id}?after=0"}
+        results: dict[str, list[float]] = {}
+        sizes: dict[str, int] = {}
+        amtune_cmd = [sys.executable, "-m", "amtune", "serve"]
+        with (
+            serving(amtune_cmd, a_env, f"{a}/healthz"),
+            serving(o_cmd, dict(os.environ), f"{o}/api/meta"),
+            sync_playwright() as pw,
+        ):
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            # The console's data routes need its session cookie (open mode hands one out).
+            client = httpx.Client()
+            client.get(f"{a}/console/")
+
+            def record(key: str, value: float) -> None:
+                results.setdefault(key, []).append(value)
+
+            for round_ in range(args.rounds):
+                for label, url in amtune_api.items():
+                    started = time.perf_counter()
+                    response = client.get(url, timeout=600)
+                    response.raise_for_status()
+                    record(f"amtune {label} (s)", time.perf_counter() - started)
+                    sizes[f"amtune {label}"] = len(response.content)
+                record(
+                    "amtune first plot (s)",
+                    first_plot(browser, f"{a}/console/tuning-jobs/{NAME}", AMTUNE_READY, args.cap),
+                )
+                if round_ < args.peer_rounds:  # the peer takes minutes a round at this size
+                    for label, url in optuna_api.items():
+                        elapsed, size = timed_get(url, args.cap)
+                        record(f"optuna-dashboard {label} (s)", elapsed)
+                        sizes[f"optuna-dashboard {label}"] = size
+                    peer = f"{o}/dashboard/studies/{study_id}"
+                    record(
+                        "optuna-dashboard first plot (s)",
+                        first_plot(browser, peer, OPTUNA_READY, args.cap),
+                    )
+                print(
+                    f"round {round_ + 1}: "
+                    + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()),
+                    flush=True,
+                )
+            browser.close()
+        summary = {
+            "jobs": args.jobs,
+            "metric_points": args.jobs * args.points,
+            "rounds": args.rounds,
+            "medians_s": {k: round(statistics.median(v), 3) for k, v in results.items()},
+            "first_plot_paired_difference_s": [
+                round(o_ - a_, 3)
+                for a_, o_ in zip(
+                    results["amtune first plot (s)"],
+                    results["optuna-dashboard first plot (s)"],
+                    strict=False,
+                )
+            ],
+            "cap_s": args.cap,
+            "response_bytes": sizes,
+        }
+        print(json.dumps(summary, indent=2))
+        if args.out:
+            args.out.write_text(json.dumps(summary, indent=2) + "\n")
+    finally:
+        for generator in (amtune_dbs, optuna_dbs):
+            generator.close()
+
+
+if __name__ == "__main__":
+    main()

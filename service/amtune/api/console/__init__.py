@@ -1,0 +1,1 @@
+"""The web console at ``/console/``: one more thin transport over the application layer."""
