@@ -53,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
 
     With several processes uvicorn's supervisor binds the socket once and starts each worker
-    from ``amtune.api.app:create_app`` (a factory reading the same ``AMTUNE_*`` environment,
+    from ``worker_process_app`` (a factory reading the same ``AMTUNE_*`` environment,
     with the command line's --host/--port written into it), so every process runs the same
     settings. On SIGTERM or SIGINT it passes the signal on; each worker stops accepting,
     finishes its in-flight requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) and closes its pools.
@@ -128,12 +128,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if path is not None:
             os.environ[f"AMTUNE_{name}"] = str(path)
     uvicorn.run(
-        "amtune.api.app:create_app",
+        "amtune.cli:worker_process_app",
         factory=True,
         workers=workers,
         **common,  # type: ignore[arg-type]
     )
     return 0
+
+
+def worker_process_app() -> object:
+    """The app of one ``--workers`` process, which uvicorn starts afresh (spawn): it sets up
+    the same logging as ``amtune serve`` itself, since nothing of the parent's carries over."""
+    from amtune.api.app import create_app
+    from amtune.observe.logs import configure as configure_logs
+    from amtune.settings import Settings
+
+    settings = Settings()
+    configure_logs(settings.log_format, settings.log_level)
+    return create_app(settings)
 
 
 #: How long a stopping process lets in-flight requests finish before it closes them.
