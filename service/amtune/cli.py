@@ -49,6 +49,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long a stopping process lets in-flight requests finish before it closes them.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
 
@@ -118,8 +122,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings, tuner=tuner), **common)  # type: ignore[arg-type]
         return 0
     tuner.close()
+    # The command line's overrides, for the worker processes' own Settings().
     os.environ["AMTUNE_HOST"] = settings.host
     os.environ["AMTUNE_PORT"] = str(settings.port)
+    for name, path in (
+        ("SSL_CERTFILE", settings.ssl_certfile),
+        ("SSL_KEYFILE", settings.ssl_keyfile),
+    ):
+        if path is not None:
+            os.environ[f"AMTUNE_{name}"] = str(path)
     uvicorn.run(
         "amtune.api.app:serving_app",
         factory=True,
@@ -127,10 +138,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         **common,  # type: ignore[arg-type]
     )
     return 0
-
-
-#: How long a stopping process lets in-flight requests finish before it closes them.
-GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _admin_context(args: argparse.Namespace) -> Context:
