@@ -49,11 +49,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: How long a stopping process lets in-flight requests finish before it closes them.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, decide the start-up mode once, then serve in one process or in ``--workers``.
 
     With several processes uvicorn's supervisor binds the socket once and starts each worker
-    from ``amtune.api.app:create_app`` (a factory reading the same ``AMTUNE_*`` environment,
+    from ``amtune.api.app:serving_app`` (a factory reading the same ``AMTUNE_*`` environment,
     with the command line's --host/--port written into it), so every process runs the same
     settings. On SIGTERM or SIGINT it passes the signal on; each worker stops accepting,
     finishes its in-flight requests (up to ``GRACEFUL_SHUTDOWN_SECONDS``) and closes its pools.
@@ -119,19 +123,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings, tuner=tuner), **common)  # type: ignore[arg-type]
         return 0
     tuner.close()
+    # The command line's overrides, for the worker processes' own Settings().
     os.environ["AMTUNE_HOST"] = settings.host
     os.environ["AMTUNE_PORT"] = str(settings.port)
+    for name, path in (
+        ("SSL_CERTFILE", settings.ssl_certfile),
+        ("SSL_KEYFILE", settings.ssl_keyfile),
+    ):
+        if path is not None:
+            os.environ[f"AMTUNE_{name}"] = str(path)
     uvicorn.run(
-        "amtune.api.app:create_app",
+        "amtune.api.app:serving_app",
         factory=True,
         workers=workers,
         **common,  # type: ignore[arg-type]
     )
     return 0
-
-
-#: How long a stopping process lets in-flight requests finish before it closes them.
-GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _admin_context(args: argparse.Namespace) -> Context:

@@ -108,7 +108,8 @@ def test_every_block_is_run_or_checked_or_plainly_not_a_command() -> None:
         if block.marker is not None:
             assert block.info == "sh", block.where
             assert block.marker in {"background", "stop"} or block.marker.startswith("same as ")
-    assert "<!-- console -->" in README.read_text()
+    readme = README.read_text()
+    assert "](docs/console.png)" in readme and (README.parent / "docs/console.png").exists()
 
 
 def bare(line: str) -> str:

@@ -46,7 +46,7 @@ class Served:
     def output(self) -> str:
         return self.log.read_text()
 
-    def wait_for(self, condition: str, count: int, timeout: float = 60) -> None:
+    def wait_for(self, condition: str, count: int, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while self.output().count(condition) < count:
             assert self.process.poll() is None, self.output()

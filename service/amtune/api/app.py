@@ -24,6 +24,17 @@ from amtune.app.service import Tuner
 from amtune.settings import Settings
 
 
+def serving_app() -> FastAPI:
+    """The app each process of ``amtune serve --workers N`` builds from the ``AMTUNE_*``
+    environment: uvicorn starts those processes afresh, so each sets up its own logging (text or
+    JSON, as ``amtune serve`` does for one process) before it serves."""
+    from amtune.observe.logs import configure as configure_logs
+
+    settings = Settings()
+    configure_logs(settings.log_format, settings.log_level)
+    return create_app(settings)
+
+
 def create_app(
     settings: Settings | None = None,
     *,

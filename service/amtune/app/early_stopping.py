@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from amtune.app import lifecycle
+from amtune.app import events, lifecycle
 from amtune.app.context import Context
 from amtune.app.definitions import definitions_of
 from amtune.app.domain import TrainingStatus, to_minimise
@@ -216,6 +216,8 @@ def _request_stop(session: Session, job_id: int, now: float, reason: str) -> boo
     job = repository.training_job_by_id(session, job_id, for_update=True)
     if job.status == TrainingStatus.IN_PROGRESS and not job.stop_requested:
         lifecycle.request_training_stop(job, now, message=reason)
+        if not reason.startswith(REACHED_MAX_RESOURCE):  # that one finished its training
+            events.training_job_stopped_early(job.account_id, job.name, reason)
     return job.stop_requested
 
 
