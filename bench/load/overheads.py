@@ -6,7 +6,8 @@ and noisy, so only the side-by-side ratio is worth quoting):
 
 * **thread hand-off**: process CPU per call of a trivial function sent to a worker thread and
   awaited, through anyio (Starlette's ``run_in_threadpool``) and through the event loop's
-  executor (what :class:`amtune.api.worker_routes.WorkerRoutes` uses), eight calls in flight as under load;
+  executor (what :class:`amtune.api.worker_routes.WorkerRoutes` uses), eight calls in flight
+  as under load;
 * **one-statement run on PostgreSQL**: process CPU per ``Database.run(one_statement=True)`` of
   ``SELECT 1``, against the same on a pooled connection switched to autocommit per checkout
   (the previous setup, rebuilt here as the peer);
