@@ -71,8 +71,8 @@ def fill_amtune(url: str, jobs: int, points: int) -> list[dict[str, Any]]:
         final = objective_of(claim.hyperparameters, rng)
         curve = [final * (1 - math.exp(-4 * (s + 1) / points)) for s in range(points)]
         metrics = [{"MetricName": METRIC, "Value": v, "Step": s + 1} for s, v in enumerate(curve)]
-        tuner.report_metrics(caller, claim.training_job_name, metrics)
-        tuner.complete(caller, claim.training_job_name)
+        tuner.report_metrics(caller, claim.training_job_name, claim.lease_token, metrics)
+        tuner.complete(caller, claim.training_job_name, claim.lease_token)
         tuned = {k: claim.hyperparameters[k] for k in ("eta", "subsample", "booster", "max_depth")}
         trials.append({"params": tuned, "curve": curve})
         if (i + 1) % 1000 == 0:
@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> None:
                 round(o_ - a_, 3)
                 for a_, o_ in zip(
                     results["amtune first plot (s)"],
-                    results["optuna-dashboard first plot (s)"],
+                    results.get("optuna-dashboard first plot (s)", []),
                     strict=False,
                 )
             ],
