@@ -40,6 +40,7 @@ from tests.conftest import postgres_database
 from tests.service.processes import free_port
 
 from amtune.app.claims import Claim
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from amtune.settings import Settings
 from amtune.store.migrate import upgrade
@@ -70,7 +71,7 @@ def fill_amtune(url: str, jobs: int, points: int) -> list[dict[str, Any]]:
         assert isinstance(claim, Claim)
         final = objective_of(claim.hyperparameters, rng)
         curve = [final * (1 - math.exp(-4 * (s + 1) / points)) for s in range(points)]
-        metrics = [{"MetricName": METRIC, "Value": v, "Step": s + 1} for s, v in enumerate(curve)]
+        metrics = [MetricPoint(METRIC, v, step=s + 1) for s, v in enumerate(curve)]
         tuner.report_metrics(caller, claim.training_job_name, claim.lease_token, metrics)
         tuner.complete(caller, claim.training_job_name, claim.lease_token)
         tuned = {k: claim.hyperparameters[k] for k in ("eta", "subsample", "booster", "max_depth")}

@@ -20,6 +20,7 @@ from tests.app.requests import sdk_style_request
 from tests.conftest import postgres_database
 
 from amtune.app.claims import Claim
+from amtune.app.reports import MetricPoint
 from amtune.app.service import Tuner
 from amtune.settings import Settings
 from amtune.store.migrate import upgrade
@@ -60,7 +61,7 @@ def main() -> None:
             job = timed("claim", lambda: tuner.claim(caller, "cost", "w"))
             assert isinstance(job, Claim)
             name, token = job.training_job_name, job.lease_token
-            metric = [{"MetricName": "validation:accuracy", "Value": 0.5}]
+            metric = [MetricPoint("validation:accuracy", 0.5)]
             for _ in range(3):
                 timed("report", lambda: tuner.report_metrics(caller, name, token, metric))
             timed("complete", lambda: tuner.complete(caller, name, token))
