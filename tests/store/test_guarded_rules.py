@@ -1,7 +1,8 @@
 """The worker path's one-statement writes decide exactly as the rules they restate in SQL.
 
 A heartbeat or metric report is written by one guarded UPDATE only while
-:func:`amtune.app.leases.held` and :func:`amtune.app.leases.has_room` say so; a plain
+:func:`amtune.app.leases.held`, :func:`amtune.app.leases.has_room` and, for metric steps,
+:func:`amtune.app.reports.check_steps` say so; a plain
 completion by one guarded UPDATE only while the job is as it was read, not told to stop, and
 its tuning job in progress. Were the SQL and the Python to disagree, a worker would be refused
 by one path and let through by the other. Over generated job states (status, worker, stored
@@ -18,10 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from amtune.app import leases
+from amtune.app import leases, reports
 from amtune.app.claims import Claim
+from amtune.app.errors import ValidationError
 from amtune.app.service import Tuner
-from amtune.store import guarded_writes
+from amtune.store import guarded_writes, repository
 from amtune.store.models import MetricRow, TrainingJobRow, TuningJobRow
 from tests.app.requests import sdk_style_request
 
@@ -100,18 +102,29 @@ def read(tuner: Tuner, name: str) -> tuple[TrainingJobRow, int]:
     presented=st.sampled_from(TOKENS),
     points=st.integers(0, 4),
     cap=st.integers(1, 12),
+    first_step=st.integers(0, 6),
 )
 def test_a_report_is_written_exactly_when_the_rules_allow_it(
-    tuner: Tuner, state: dict[str, Any], presented: str, points: int, cap: int
+    tuner: Tuner, state: dict[str, Any], presented: str, points: int, cap: int, first_step: int
 ) -> None:
     account, name = getattr(tuner, "_guarded_job", None) or one_job(tuner)
     tuner._guarded_job = (account, name)  # type: ignore[attr-defined]
     put(tuner, name, state, "InProgress")
     before, stored_before = read(tuner, name)
     token_hash = leases.digest(presented)
-    allowed = leases.held(before, token_hash, NOW) and leases.has_room(before, points, cap)
+    metrics = [("loss", float(i), NOW, first_step + i) for i in range(points)]
+    # The job is reused across examples, so its stored steps are whatever earlier examples
+    # left: the statement must refuse exactly the reports whose steps would go back.
+    last = tuner.db.run(lambda s: repository.last_steps(s, before.id, ["loss"]), readonly=True)
+    try:
+        reports.check_steps(metrics, "metrics", last)
+        steps_ok = True
+    except ValidationError:
+        steps_ok = False
+    allowed = (
+        leases.held(before, token_hash, NOW) and leases.has_room(before, points, cap) and steps_ok
+    )
 
-    metrics = [("loss", float(i), NOW, i) for i in range(points)]
     written = tuner.db.run(
         lambda s: guarded_writes.report_if_held(
             s,
