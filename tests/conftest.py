@@ -77,6 +77,15 @@ def database_url(
     yield from migrated_database(request.param, tmp_path_factory)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def own_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh migrated database of each backend for one test module: for tests that create
+    teams (which close a database to unsigned requests) or otherwise need it to themselves."""
+    yield from migrated_database(request.param, tmp_path_factory)
+
+
 @pytest.fixture(scope="session")
 def shared_databases() -> dict[str, Database]:
     return {}

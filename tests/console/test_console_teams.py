@@ -3,8 +3,6 @@ actions refused without the session's CSRF token, sign out. A real browser, a li
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
@@ -13,7 +11,6 @@ from amtune.app.context import Context
 from amtune.app.teams import NewKey
 from amtune.store.database import Database
 from tests.app.requests import random_request
-from tests.conftest import BACKENDS, migrated_database
 from tests.console.browser import accessibility_problems, browser
 from tests.service.processes import ServerProcess
 from tests.teams.conftest import SERVER_KEY, closed_settings, new_team
@@ -22,16 +19,9 @@ from tests.teams.signing import bearer
 __all__ = ["browser"]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def closed_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    yield from migrated_database(request.param, tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
-def teams(closed_database: str) -> tuple[NewKey, NewKey]:
-    settings = closed_settings(closed_database)
+def teams(own_database: str) -> tuple[NewKey, NewKey]:
+    settings = closed_settings(own_database)
     ctx = Context(db=Database(settings.database_url), settings=settings)
     try:
         return new_team(ctx), new_team(ctx)
@@ -40,10 +30,10 @@ def teams(closed_database: str) -> tuple[NewKey, NewKey]:
 
 
 def test_a_team_signs_in_and_sees_only_its_own_jobs(
-    browser: Browser, closed_database: str, teams: tuple[NewKey, NewKey]
+    browser: Browser, own_database: str, teams: tuple[NewKey, NewKey]
 ) -> None:
     mine, theirs = teams
-    with ServerProcess(closed_database, "123456789012", AMTUNE_SECRET_KEY=SERVER_KEY) as server:
+    with ServerProcess(own_database, "123456789012", AMTUNE_SECRET_KEY=SERVER_KEY) as server:
         for key, name in ((mine, "ours"), (theirs, "theirs")):
             created = httpx.post(
                 f"{server.url}/v1/tuning-jobs", json=random_request(name), headers=bearer(key)

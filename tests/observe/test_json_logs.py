@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,22 +14,14 @@ from amtune.app.teams import NewKey
 from amtune.settings import Settings
 from amtune.store.database import Database
 from tests.app.requests import random_request
-from tests.conftest import BACKENDS, migrated_database
 from tests.service.processes import ServerProcess
 from tests.teams.conftest import SERVER_KEY, closed_settings, new_team
 from tests.teams.signing import bearer, boto3_for
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def closed_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    yield from migrated_database(request.param, tmp_path_factory)
-
-
 @pytest.fixture(scope="module")
-def team(closed_database: str) -> NewKey:
-    settings: Settings = closed_settings(closed_database)
+def team(own_database: str) -> NewKey:
+    settings: Settings = closed_settings(own_database)
     ctx = Context(db=Database(settings.database_url), settings=settings)
     try:
         return new_team(ctx)
@@ -49,10 +40,10 @@ def lines_of(server: ServerProcess) -> list[dict[str, Any]]:
 
 
 def test_json_lines_name_request_account_operation_and_never_a_secret(
-    closed_database: str, team: NewKey
+    own_database: str, team: NewKey
 ) -> None:
     server = ServerProcess(
-        closed_database,
+        own_database,
         "123456789012",
         AMTUNE_LOG_FORMAT="json",
         AMTUNE_LOG_LEVEL="INFO",

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import BACKENDS, migrated_database
+from tests.conftest import migrated_database
+from tests.reliability.private_postgres import PrivatePostgres
 
 
 @pytest.fixture
@@ -20,9 +21,11 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield from migrated_database("postgres", tmp_path_factory)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def own_database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A fresh migrated database of each backend for one test module."""
-    yield from migrated_database(request.param, tmp_path_factory)
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of the test's own, to stop, freeze or kill; removed afterwards."""
+    cluster = PrivatePostgres().init()
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

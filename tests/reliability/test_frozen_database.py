@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,15 +26,6 @@ from tests.reliability.private_postgres import PrivatePostgres
 from tests.reliability.support import create_tuning_job, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres().init()
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
 
 
 def cluster_pids(data: Path) -> list[int]:

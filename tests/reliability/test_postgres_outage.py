@@ -10,7 +10,6 @@ serves again, and nothing acknowledged before the outage is lost.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -25,15 +24,6 @@ from tests.reliability.support import create_tuning_job, wait_for
 pytestmark = pytest.mark.slow
 # The bound on any one request during the outage: far above connect_timeout (5 s).
 REQUEST_TIMEOUT = 20.0
-
-
-@pytest.fixture
-def private_postgres() -> Iterator[PrivatePostgres]:
-    cluster = PrivatePostgres().init()
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
 
 
 def assert_retryable(response: httpx.Response) -> None:
