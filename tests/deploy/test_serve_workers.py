@@ -10,6 +10,7 @@ only once every process has logged that it is shutting down is the body sent.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -41,6 +42,8 @@ class Served:
                 [sys.executable, "-m", "amtune", "serve", "--port", str(self.port),
                  "--workers", str(workers)],
                 env=env, stdout=out, stderr=subprocess.STDOUT,
+                # Its own process group, so a failed test can end the worker processes too.
+                start_new_session=True,
             )  # fmt: skip
 
     def output(self) -> str:
@@ -61,9 +64,9 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Served]:
         server.wait_for("Application startup complete", 2)
         yield server
     finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait()
 
 
 def aws_request(name: str) -> tuple[bytes, bytes]:

@@ -6,16 +6,18 @@ swapped out, a hung storage volume): its kernel still acknowledges every packet,
 connection looks alive, and no server-side timer runs. A request would then wait for as long as
 the freeze lasts, holding its thread and its pooled connection.
 
-So each statement is armed here with a deadline (the server's ``statement_timeout`` plus a
-margin) when it starts and disarmed when it returns. One thread watches the deadlines; when one
-passes, it shuts the statement's socket down (``shutdown(2)``, which leaves the descriptor to
-its owner). The blocked read then fails at once, SQLAlchemy discards the connection, and the
-request is answered 503 ``ServiceUnavailable`` with ``Retry-After``.
+So each statement is recorded here with its start when it begins and forgotten when it returns:
+two dictionary operations, no lock, because the worker path runs several statements per request
+and a lock and a wake-up per statement cost more than the statements' own Python. One thread
+looks at the running statements every quarter of the limit; one that has run past the limit
+(the server's ``statement_timeout`` plus a margin) gets its socket shut down (``shutdown(2)``,
+which leaves the descriptor to its owner). The blocked read then fails at once, SQLAlchemy
+discards the connection, and the request is answered 503 ``ServiceUnavailable`` with
+``Retry-After``. A statement is so cut between its limit and a quarter of it later.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import logging
 import os
@@ -27,54 +29,46 @@ log = logging.getLogger(__name__)
 
 
 class StatementWatchdog:
-    """Deadlines for statements in flight; cuts the connection of one that outlives its own."""
+    """Cuts the connection of a statement that outlives its limit."""
 
     def __init__(self, limit_seconds: float) -> None:
         self.limit = limit_seconds
-        self._cond = threading.Condition()
-        self._armed: dict[int, int] = {}  # token -> socket descriptor
-        self._deadlines: list[tuple[float, int]] = []  # (deadline, token), a heap
+        # token -> (socket descriptor, start). Written by the statements' threads and read by
+        # the watching thread: single dictionary operations, atomic under the GIL.
+        self._running: dict[int, tuple[int, float]] = {}
         self._tokens = itertools.count()
+        self._started = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def arm(self, fd: int) -> int:
-        """Watch the statement about to run on socket ``fd``; returns the token to disarm."""
+        """Record the statement about to run on socket ``fd``; returns the token to disarm."""
         token = next(self._tokens)
-        deadline = time.monotonic() + self.limit
-        with self._cond:
-            self._armed[token] = fd
-            heapq.heappush(self._deadlines, (deadline, token))
+        self._running[token] = (fd, time.monotonic())
+        if self._thread is None:
+            self._start()
+        return token
+
+    def disarm(self, token: int) -> None:
+        self._running.pop(token, None)
+
+    def _start(self) -> None:
+        with self._started:
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._watch, name="statement-watchdog", daemon=True
                 )
                 self._thread.start()
-            elif self._deadlines[0][1] == token:
-                self._cond.notify()
-        return token
-
-    def disarm(self, token: int) -> None:
-        with self._cond:
-            self._armed.pop(token, None)
 
     def _watch(self) -> None:
         while True:
-            with self._cond:
-                while self._deadlines and self._deadlines[0][1] not in self._armed:
-                    heapq.heappop(self._deadlines)  # finished in time
-                if not self._deadlines:
-                    self._cond.wait()
-                    continue
-                deadline, token = self._deadlines[0]
-                wait = deadline - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._deadlines)
-                fd = self._armed.pop(token)
-                # Under the lock: the statement cannot return and its descriptor be reused
-                # by another connection between the check above and the shutdown.
-                _shut_down(fd, self.limit)
+            time.sleep(self.limit / 4)
+            now = time.monotonic()
+            for token, (fd, started) in list(self._running.items()):
+                if now - started > self.limit and self._running.pop(token, None) is not None:
+                    # The statement may return between the pop and the shutdown: then the cut
+                    # falls on the connection's next statement, whose request answers 503 with
+                    # Retry-After as a cut one does.
+                    _shut_down(fd, self.limit)
 
 
 def _shut_down(fd: int, limit: float) -> None:
