@@ -291,8 +291,11 @@ def _claim_step(
     suggestion: _Suggestion | None,
 ) -> Claim | Wait | _Ended | _Request:
     tuning = load_tuning_job(session, caller, name, lock=Lock.CLAIM, with_request=False)
+    progress = lifecycle.settle(session, tuning, ctx.now())
+    # As on the quick path: the job's times come after the read that found its slot free (a
+    # completion share-locks the tuning job, so it may commit while this claim holds its lock),
+    # and a job that ended meanwhile must not seem to overlap this one.
     now = ctx.now()
-    progress = lifecycle.settle(session, tuning, now)
     if progress is None or tuning.status != TuningStatus.IN_PROGRESS:
         return _Ended(tuning.status)
     if progress.awaiting_retry:

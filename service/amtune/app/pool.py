@@ -91,19 +91,17 @@ class _InFlight:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._teams: dict[str, threading.Lock] = {}
+        self._teams: dict[str, threading.RLock] = {}
         self._counts: Counter[tuple[str, str]] = Counter()
 
-    def team_lock(self, account_id: str) -> threading.Lock:
+    def team_lock(self, account_id: str) -> threading.RLock:
         with self._guard:
-            return self._teams.setdefault(account_id, threading.Lock())
+            return self._teams.setdefault(account_id, threading.RLock())
 
-    def counted(self, account_id: str, candidates: Sequence[PoolCandidate]) -> list[PoolCandidate]:
+    def snapshot(self, account_id: str) -> dict[str, int]:
+        """The team's claims in flight now, by tuning job."""
         with self._guard:
-            return [
-                replace(c, running=c.running + self._counts[(account_id, c.name)])
-                for c in candidates
-            ]
+            return {name: n for (account, name), n in self._counts.items() if account == account_id}
 
     def add(self, account_id: str, name: str) -> None:
         with self._guard:
@@ -130,13 +128,20 @@ def _choose(
     """The tuning job to claim from next, already counted in flight; None when none is left."""
     account = caller.account_id
     with _IN_FLIGHT.team_lock(account):
+        # Taken before the read: a claim that commits between the two is then counted twice
+        # (once read, once in flight), never missed, so concurrent claims never pile up.
+        in_flight = _IN_FLIGHT.snapshot(account)
         found = ctx.run(
             lambda session: pool_queries.candidates(
                 session, account, with_request=wanted is not None
             ),
             readonly=True,
         )
-        fresh = [c for c in _IN_FLIGHT.counted(account, found) if c.name not in tried]
+        fresh = [
+            replace(c, running=c.running + in_flight.get(c.name, 0))
+            for c in found
+            if c.name not in tried
+        ]
         order = serving_order(fresh, wanted)
         if not order:
             return None
@@ -148,13 +153,17 @@ def claim_any(ctx: Context, caller: Caller, worker_id: Any, images: Any = None) 
     claims.check_worker_id(worker_id)
     wanted = parse_images(images)
     tried: set[str] = set()
-    while (name := _choose(ctx, caller, wanted, tried)) is not None:
-        tried.add(name)
-        with _IN_FLIGHT.holding(caller.account_id, name):
-            try:
-                outcome = claims.claim(ctx, caller, name, worker_id)
-            except (Conflict, ResourceNotFound):
-                continue  # ended or deleted since the read: the next one
-        if isinstance(outcome, Claim):
-            return PoolClaim(name, outcome)
+    # A team's pool claims take turns within a process, choice and claim together, so each
+    # choice sees every earlier claim of this process committed (a reentrant lock: ``_choose``
+    # takes it too). Concurrent choices read stale counts and piled claims on one job.
+    with _IN_FLIGHT.team_lock(caller.account_id):
+        while (name := _choose(ctx, caller, wanted, tried)) is not None:
+            tried.add(name)
+            with _IN_FLIGHT.holding(caller.account_id, name):
+                try:
+                    outcome = claims.claim(ctx, caller, name, worker_id)
+                except (Conflict, ResourceNotFound):
+                    continue  # ended or deleted since the read: the next one
+            if isinstance(outcome, Claim):
+                return PoolClaim(name, outcome)
     return Wait(IDLE_RETRY_AFTER, "no tuning job of the team has a training job to start now")
