@@ -10,6 +10,7 @@ from amtune.engine.spaces import Config, SearchSpace
 from amtune.engine.strategies import SUPPORTED, get_strategy
 from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.hyperband import HyperbandStrategy, level_history
+from amtune.engine.strategies.joint_model import levels_of, value_at
 
 SPACE = SearchSpace.from_parameter_ranges(
     {
@@ -210,3 +211,60 @@ def test_no_curves_failures_and_odd_points_do_not_crash() -> None:
     )
     pick = strategy.suggest(SPACE, odd, seed=1, index=11)
     assert pick is not None and pick not in cs
+
+
+def test_the_joint_model_reads_every_level_a_job_reached() -> None:
+    curves = [curve(c, (1.0, 2.0, 3.0, 9.0)) for c in grid_configs(2, np.random.default_rng(0))]
+    curves.append(curve(grid_configs(1, np.random.default_rng(1))[0], (1.0,)))
+    # ASHA's rungs: the lowest first step times 3^k, then the highest step reported
+    assert levels_of(curves) == (1.0, 3.0, 9.0)
+    assert levels_of([((2.0, 0.5), (20.0, 0.1))]) == (2.0, 6.0, 18.0, 20.0)
+    assert levels_of([(), ()]) == ()
+    # a job's value at a level is its last value at a step no later than the level
+    assert value_at(((1.0, 0.9), (4.0, 0.5)), 3.0) == 0.9
+    assert value_at(((1.0, 0.9), (4.0, 0.5)), 9.0) is None
+
+
+def test_jobs_stopped_at_the_first_rung_inform_the_joint_model() -> None:
+    """The level model sees a job stopped at step 1 only as "no better than the worst at the
+    level"; the joint model reads its step-1 value. Changing what stopped jobs showed at
+    step 1 changes the joint model's suggestion and leaves the level model's unchanged."""
+    history = asha_history()
+    worst = max(t.curve[-1][1] for t in history.finished if t.curve[-1][0] == 9.0)
+
+    def stopped_at(value: float) -> History:
+        """Every job stopped at step 1 showed ``value`` there (below the worst at step 9)."""
+        return History(
+            finished=tuple(
+                t if t.curve[-1][0] > 1.0 else Trial(t.config, value, ((1.0, value),))
+                for t in history.finished
+            )
+        )
+
+    history, other = stopped_at(0.0), stopped_at(0.99 * worst)
+    level = HyperbandStrategy(model="level")
+    joint = HyperbandStrategy()
+    assert level.suggest(SPACE, history, seed=2, index=14) == level.suggest(
+        SPACE, other, seed=2, index=14
+    )
+    assert joint.suggest(SPACE, history, seed=2, index=14) != joint.suggest(
+        SPACE, other, seed=2, index=14
+    )
+
+
+def test_too_few_curves_give_the_quasi_random_design() -> None:
+    cs = grid_configs(3, np.random.default_rng(4))
+    history = History(finished=tuple(Trial(c, 0.5, curve(c, (1.0,))) for c in cs))
+    picks = {
+        tuple(sorted((HyperbandStrategy().suggest(SPACE, history, seed=5, index=3) or {}).items()))
+    }
+    picks.add(
+        tuple(
+            sorted(
+                (
+                    HyperbandStrategy(model="level").suggest(SPACE, history, seed=5, index=3) or {}
+                ).items()
+            )
+        )
+    )
+    assert len(picks) == 1  # both take the Bayesian engine's initial design

@@ -3,83 +3,67 @@
 AMT's ``Strategy=Hyperband`` is ASHA (the app stops jobs at rungs, :mod:`amtune.engine.stopping`)
 with a model choosing new configurations. This module is that model; it never stops anything.
 
-The model is a Gaussian process fitted at one resource level, the *highest level with enough
-data* (BOHB's rule, and the "rung-level" variant of MOBSTER): every job that reached that level
-contributes its objective there, and the Bayesian engine (:mod:`.bayesian`, GP + log-EI, its
-input encoding, output warping and MAP fit) proposes the next configuration from them. So:
+Two models, both fed by the curves every job reported (``Trial.curve`` and
+``History.pending_curves``; no MinResource, MaxResource or eta is needed, the levels come from
+the steps reported):
 
-1. The levels are the steps the curves report (``Trial.curve`` and ``History.pending_curves``);
-   no MinResource, MaxResource or eta is needed, the resource bounds come from the data. A job
-   *reached* a level if it reported a step at or beyond it; its value there is the last value it
-   reported at a step no later than the level (its first value if it reported none that early).
-2. The level is the highest one that at least ``initial_design_size(dim)`` jobs reached (the
-   number of trials the Bayesian engine needs before it fits a GP). Early in a search that is
-   the lowest rung, where every job reports; as jobs pass rungs it climbs towards MaxResource,
-   where the values are the ones the user is scored on. Until enough jobs reached even the lowest
-   level, suggestions are the Bayesian engine's quasi-random initial design.
-3. Jobs that *ended* below the level (ASHA stopped them at a lower rung, or they failed after
-   some steps) count as observed at the level with the worst value any job has there, or with
-   their own last value if that is worse: ASHA judged them worse than the jobs it let climb, and
-   their own value keeps the order among them (a job stopped with a loss of 2.0 is taken as
-   worse than one stopped at 0.6). *Running* jobs below the level are kriging believers (the
-   engine's pending jobs: their neighbourhood loses its expected improvement, so no other
-   worker is sent next to them); running jobs that reached the level count as observed there.
-   Failed jobs with no curve and no objective count as failures (the engine's worst value); a
-   finished job with an objective and no curve counts as observed at the highest level.
-4. The returned config is never a finished or pending one; deterministic for
-   ``(space, history, seed, index)`` because the engine is.
+* ``model="joint"`` (the default): one Gaussian process over (configuration, log resource),
+  fitted on every job's value at every level it reached, with expected improvement taken at the
+  highest level (:mod:`.joint_model`). A job ASHA stopped at the first rung informs the model
+  through what it showed there.
+* ``model="level"``: a Gaussian process at one resource level, the highest one at least
+  ``initial_design_size(dim)`` jobs reached (BOHB's rule), through the Bayesian engine
+  unchanged (:func:`level_history` says what it sees). Kept as the benchmark's ablation.
 
-Why this model and not a joint GP over (configuration, resource) with a learning-curve kernel
-(MOBSTER's exponential-decay kernel): with ASHA most observations sit at the lowest rungs, the
-joint GP must learn how values change with resource before it can rank configs at the top, and
-its cost grows with every reported step rather than with the number of configs. The level GP
-reuses the engine's tested fit and search unchanged, costs what a Bayesian suggestion costs, and
-its data are the values ASHA itself ranks by. Its weakness is the crossing curve: at a low level
-it favours fast starters; it moves to higher levels as soon as enough jobs got there.
+Why the joint model is the default: in the level model every job that ended below the level
+counts as no better than the worst job there, so the model, told nothing else about them, keeps
+its suggestions on the incumbent; on the benchmark's tabulated problems those replays pass every
+rung at full cost. The joint model reads the values the stopped jobs showed and ranks
+configurations by the value predicted at the top. ``bench/MULTIFIDELITY.md`` has the figures.
 
-Why stopped jobs are observations and not believers: ASHA with eta 3 stops about two jobs in
-three at the first rung, so after a few hundred steps most configs have ended below the level.
-As believers they cost a Cholesky row each on every claim without entering the fit, and the
-model, told nothing about them but "somebody tried this", kept proposing their neighbours: on
-the crossing problem of the benchmark (seed 0, 4 workers) 348 jobs and a score of 66 at the
-budget, against 172 jobs and 100 with them observed at the level's worst value. Raising that to
-the job's own last value when worse was chosen for the order it keeps among stopped jobs, not
-for a measured gain (one seed: 85 against 90, while seeds differ by 35 points).
+Level model, in detail:
 
-Measured (``bench/MULTIFIDELITY.md``, 4 asynchronous workers, 10 seeds, budget of 32 full
-trainings): on the closed-form crossing-curve problem this model beats random configurations
-under the same ASHA rule by 7.4 +- 3.3 points of score at the budget and ties full-training
-Bayesian. On the three tabulated scikit-learn problems it *loses* to random configurations under
-ASHA by 3 to 18 points. Its suggestions cluster on the incumbent, and on a 256-entry table that
-replays the incumbent's curve through every rung. Part of that is the table's coarseness, part is
-the model exploiting too early. Stopped jobs as believers, one random configuration in three,
-and fitting only the jobs that reached the level did no better there. A model of how curves
-cross (MOBSTER's resource kernel) is the next thing to try.
+1. A job *reached* a level if it reported a step at or beyond it; its value there is the last
+   value it reported at a step no later than the level (its first value if it reported none
+   that early).
+2. The level is the highest one that at least ``initial_design_size(dim)`` jobs reached. Until
+   enough jobs reached even the lowest level, suggestions are the Bayesian engine's
+   quasi-random initial design.
+3. Jobs that *ended* below the level count as observed at the level with the worst value any
+   job has there, or with their own last value if that is worse (``believe_stopped``: as
+   kriging believers instead). *Running* jobs below the level are kriging believers; running
+   jobs that reached the level count as observed there. Failed jobs with no curve and no
+   objective count as failures; a finished job with an objective and no curve counts as
+   observed at the highest level.
+
+Both models: until ``initial_design_size(dim)`` jobs have a curve, the Bayesian engine's
+quasi-random design; the returned config is never a finished or pending one; running jobs are
+kriging believers, so parallel workers get distinct configurations; deterministic for
+``(space, history, seed, index)``. A numerical failure of the joint model is logged and answered
+with the quasi-random design's next point.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
+
+import numpy as np
 
 from amtune.engine.spaces import Config, SearchSpace
 from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
+from amtune.engine.strategies.bayesian.design import exploration_step
+from amtune.engine.strategies.bayesian.encoding import Encoder
+from amtune.engine.strategies.bayesian.gp import ModelError
 from amtune.engine.strategies.bayesian.strategy import initial_design_size
+from amtune.engine.strategies.bayesian.threads import single_threaded_blas
+from amtune.engine.strategies.joint_model import suggest_joint, value_at
 
 Curve = tuple[tuple[float, float], ...]
 
-
-def value_at(curve: Curve, level: float) -> float | None:
-    """The curve's value at ``level`` if the job reached it, else None (see the module doc)."""
-    if not curve or curve[-1][0] < level:
-        return None
-    value = curve[0][1]
-    for step, v in curve:
-        if step > level:
-            break
-        value = v
-    return float(value)
+logger = logging.getLogger(__name__)
 
 
 def model_level(curves: Sequence[Curve], needed: int) -> float | None:
@@ -145,12 +129,14 @@ def _clean(curve: Curve) -> Curve:
 class HyperbandStrategy:
     """New configurations for ``Strategy=Hyperband`` (see the module docstring)."""
 
-    def __init__(self, *, believe_stopped: bool = False) -> None:
-        """``believe_stopped``: treat jobs that ended below the model's level as kriging
-        believers instead of observations (the alternative the module docstring weighs; kept
-        for ``bench/multifidelity``'s ablation)."""
+    def __init__(self, *, model: str = "joint", believe_stopped: bool = False) -> None:
+        """``model``: ``"joint"`` or ``"level"`` (module docstring). ``believe_stopped``, level
+        model only: jobs that ended below the level are kriging believers, not observations."""
+        if model not in ("joint", "level"):
+            raise ValueError(f"model must be 'joint' or 'level', got {model!r}")
         self._engine = BayesianStrategy()
         self._believe_stopped = believe_stopped
+        self._model = model
 
     def needs_history(self, space: SearchSpace) -> bool:
         return True
@@ -158,9 +144,38 @@ class HyperbandStrategy:
     def suggest(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:
+        if self._model == "joint":
+            joint = self._suggest_joint(space, history, seed=seed, index=index)
+            if joint is not None:
+                return joint
         return self._engine.suggest(
             space,
             level_history(history, space.dim, believe_stopped=self._believe_stopped),
             seed=seed,
             index=index,
         )
+
+    def _suggest_joint(
+        self, space: SearchSpace, history: History, *, seed: int, index: int
+    ) -> Config | None:
+        finished = [_clean(t.curve) for t in history.finished]
+        pending = [_clean(history.pending_curve(i)) for i in range(len(history.pending))]
+        if sum(1 for c in [*finished, *pending] if c) < initial_design_size(space.dim):
+            return None
+        encoder = Encoder(space)
+        used = {encoder.key(c) for c in history.configs()}
+        try:
+            with np.errstate(all="ignore"), single_threaded_blas():
+                return suggest_joint(
+                    space, history, finished, pending, used, seed=seed, index=index
+                )
+        except (ModelError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
+            logger.warning(
+                "Hyperband joint model failed (%s: %s); falling back to a quasi-random "
+                "exploration step (seed=%d, index=%d)",
+                type(exc).__name__,
+                exc,
+                seed,
+                index,
+            )
+            return exploration_step(space, used, seed=seed, index=index)
