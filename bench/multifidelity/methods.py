@@ -24,7 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from amtune.app.early_stopping import HYPERBAND_ETA, HYPERBAND_GRACE, MEDIAN_MIN_EARLIER_JOBS
+from amtune.app.early_stopping import (
+    HYPERBAND_ETA,
+    HYPERBAND_GRACE,
+    MEDIAN_MIN_EARLIER_JOBS,
+    MEDIAN_MIN_PROGRESS,
+)
 from amtune.engine.spaces import (
     CategoricalRange,
     Config,
@@ -56,8 +61,8 @@ class AmtuneMethod:
     def __init__(self, problem: Problem, strategy: str, stopping: str, seed: int) -> None:
         self.problem = problem
         self.strategy: Strategy = (
-            HyperbandStrategy(believe_stopped=True)
-            if strategy == "Hyperband-believers"
+            HyperbandStrategy(model="level")
+            if strategy == "Hyperband-level"
             else get_strategy(strategy)
         )
         self.stopping = stopping
@@ -77,7 +82,12 @@ class AmtuneMethod:
             )
         if self.stopping == "median":
             earlier = [j.curve for j in jobs[: job.number]]
-            return median_rule_stops(job.curve, earlier, min_others=MEDIAN_MIN_EARLIER_JOBS)
+            return median_rule_stops(
+                job.curve,
+                earlier,
+                min_others=MEDIAN_MIN_EARLIER_JOBS,
+                min_progress=MEDIAN_MIN_PROGRESS,
+            )
         return False
 
     def ended(self, job: Job, jobs: list[Job]) -> None:
@@ -134,7 +144,7 @@ class OptunaMethod:
 METHODS: dict[str, Callable[[Problem, int], Method]] = {
     "amtune-hyperband": lambda p, s: AmtuneMethod(p, "Hyperband", "asha", s),
     "amtune-asha-random": lambda p, s: AmtuneMethod(p, "Random", "asha", s),
-    "amtune-hyperband-believers": lambda p, s: AmtuneMethod(p, "Hyperband-believers", "asha", s),
+    "amtune-hyperband-level": lambda p, s: AmtuneMethod(p, "Hyperband-level", "asha", s),
     "amtune-bayesian-auto": lambda p, s: AmtuneMethod(p, "Bayesian", "median", s),
     "amtune-bayesian": lambda p, s: AmtuneMethod(p, "Bayesian", "none", s),
     "amtune-random": lambda p, s: AmtuneMethod(p, "Random", "none", s),

@@ -48,6 +48,15 @@ def test_median_rule_never_stops_the_best_so_far() -> None:
     assert not median_rule_stops([(1.0, 0.5), (2.0, 0.5)], others, min_others=3)
 
 
+def test_median_rule_judges_nobody_before_a_fraction_of_the_longest_earlier_curve() -> None:
+    others = [flat(1.0, 20), flat(1.0, 20), flat(1.0, 10)]  # the longest reached step 20
+    bad = flat(9.0, 3)
+    # a tenth of 20 is step 2: the value at step 1 is not judged, the one at step 2 is
+    assert not median_rule_stops(bad[:1], others, min_others=3, min_progress=0.1)
+    assert median_rule_stops(bad[:2], others, min_others=3, min_progress=0.1)
+    assert median_rule_stops(bad[:1], others, min_others=3)  # no minimum progress: judged
+
+
 def test_value_at_takes_the_last_point_at_or_before_the_step() -> None:
     curve = [(2.0, 5.0), (4.0, 3.0)]
     assert value_at(curve, 1.0) is None

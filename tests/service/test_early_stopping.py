@@ -192,6 +192,21 @@ def test_median_rule_stops_a_job_below_the_median_and_it_ends_stopped(
     assert worker.complete(following).json() == {"TrainingJobStatus": "Completed"}
 
 
+def test_the_median_rule_waits_for_a_tenth_of_the_longest_earlier_curve(
+    live_server: LiveServer,
+) -> None:
+    create(live_server, "progress", max_jobs=5)
+    worker = RestWorker(live_server.url)
+    for _ in range(3):
+        run_curve(worker, "progress", [0.9] * 20)  # 20 epochs each
+    job = worker.claim_job("progress")["TrainingJobName"]
+    # Far below the median at step 1, but step 1 is under a tenth of 20 epochs: not judged.
+    assert report(worker, job, [(OBJECTIVE, 0.2, 1)]).json()["StopRequested"] is False
+    # Step 2 is a tenth: judged, and stopped.
+    assert report(worker, job, [(OBJECTIVE, 0.2, 2)]).json()["StopRequested"] is True
+    assert worker.complete(job).json() == {"TrainingJobStatus": "Stopped"}
+
+
 def test_without_early_stopping_nobody_is_stopped(live_server: LiveServer) -> None:
     create(live_server, "no-stop", max_jobs=5, early_stopping="Off")
     worker = RestWorker(live_server.url)

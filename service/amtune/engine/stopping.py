@@ -74,7 +74,9 @@ def _running_average(curve: Curve, step: float) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-def median_rule_stops(job: Curve, others: Sequence[Curve], *, min_others: int) -> bool:
+def median_rule_stops(
+    job: Curve, others: Sequence[Curve], *, min_others: int, min_progress: float = 0.0
+) -> bool:
     """AMT's ``TrainingJobEarlyStoppingType=Auto`` rule, decided at the job's last step.
 
     Let ``s`` and ``v`` be the job's last step and value. ``others`` are the curves of the
@@ -87,6 +89,9 @@ def median_rule_stops(job: Curve, others: Sequence[Curve], *, min_others: int) -
 
     The rule says "continue" when:
 
+    * ``s`` is below ``min_progress`` times the longest curve of the earlier jobs (the highest
+      step any of them reported): the first values of a curve rank configurations poorly
+      (slow starters often finish best), so nobody is judged on them, or
     * fewer than ``min_others`` earlier jobs count at ``s`` (too little to judge), or
     * ``v`` is the best so far at ``s``: no counting job had a value at or below ``v`` by ``s``
       (its last point at or before ``s``), or
@@ -95,6 +100,9 @@ def median_rule_stops(job: Curve, others: Sequence[Curve], *, min_others: int) -
     if not job:
         return False
     step, value = job[-1]
+    longest = max((other[-1][0] for other in others if other), default=0.0)
+    if step < min_progress * longest:
+        return False
     averages: list[float] = []
     best_other = math.inf
     for other in others:
