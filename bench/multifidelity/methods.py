@@ -6,13 +6,15 @@ and the stopping rules of :mod:`amtune.engine.stopping` decide on each report, w
 service's settings (:mod:`amtune.app.early_stopping`: eta, the rung grace period, the earlier
 jobs the median rule needs).
 
-* ``amtune-hyperband``: HyperbandStrategy + ASHA (rungs ``1, 3, 9, ...`` up to the maximum
-  resource, eta 3), as ``Strategy=Hyperband`` with MinResource 1.
+* ``amtune-hyperband``: HyperbandStrategy (its joint GP over configuration and resource) +
+  ASHA (rungs ``1, 3, 9, ...`` up to the maximum resource, eta 3), as ``Strategy=Hyperband``
+  with MinResource 1.
 * ``amtune-asha-random``: the same ASHA rule with random configurations (the ablation that
-  shows what the model adds); ``amtune-hyperband-believers``: the model with stopped jobs as
-  kriging believers instead of observations (the alternative its docstring weighs).
+  shows what the model adds); ``amtune-hyperband-level``: the previous model, a GP at the
+  highest level enough jobs reached (``HyperbandStrategy(model="level")``).
 * ``amtune-bayesian-auto``: BayesianStrategy + the median rule
-  (``TrainingJobEarlyStoppingType=Auto``).
+  (``TrainingJobEarlyStoppingType=Auto``, with the service's minimum earlier jobs and minimum
+  progress).
 * ``amtune-bayesian``, ``amtune-random``: full training (early stopping Off).
 * ``optuna-tpe-hyperband``, ``optuna-tpe-median``: Optuna's TPE sampler (defaults) with its
   HyperbandPruner (min_resource 1, reduction factor 3) or MedianPruner (defaults), driven by
