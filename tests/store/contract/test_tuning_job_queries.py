@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.exc import NoResultFound, OperationalError
 from sqlalchemy.orm import Session
 
@@ -138,9 +138,14 @@ def test_tuning_jobs_needing_attention_are_lapsed_leases_and_runtime_limits(
     timed = store.tuning(created_at=NOW - 60, max_runtime_seconds=60)
     early = store.tuning(created_at=NOW - 59, max_runtime_seconds=60)
     timed_but_over = store.tuning(status="Completed", created_at=NOW - 600, max_runtime_seconds=1)
+    # A deleted tuning job's training jobs keep their rows but have nothing to settle.
+    orphan = store.tuning()
+    store.training(orphan, 1, worker_id="w", lease_expires_at=NOW - 1)
+    store.write(lambda s: s.execute(delete(TuningJobRow).where(TuningJobRow.id == orphan.id)))
 
     found = store.read(lambda s: repository.tuning_jobs_needing_attention(s, NOW))
     assert list(found) == sorted(set(found))
+    assert all(isinstance(tuning_id, int) for tuning_id in found)
     assert {lapsed.id, timed.id} <= set(found)
     assert not {leased.id, ended_job.id, early.id, timed_but_over.id} & set(found)
 
