@@ -304,3 +304,33 @@ def test_identical_warm_start_end_to_end_through_boto3(sm: Any, live_server: Any
         sm.create_hyper_parameter_tuning_job(
             **request_for("boto-orphan", ranges=INTEGER_X, max_jobs=2, parents=["nobody"])
         )
+
+
+def test_a_transfer_hyperband_child_through_boto3_skips_its_parents_configurations(
+    sm: Any, live_server: Any
+) -> None:
+    parent = request_for("hb-boto-parent", ranges=INTEGER_X, max_jobs=8, strategy="Hyperband")
+    sm.create_hyper_parameter_tuning_job(**parent)
+    first = finish_training_jobs(
+        live_server.url, "hb-boto-parent", OBJECTIVE, lambda p: peak_at_9(p["x"])
+    )
+    child = request_for(
+        "hb-boto-child",
+        ranges=INTEGER_X,
+        max_jobs=8,
+        parents=["hb-boto-parent"],
+        kind="TransferLearning",
+        strategy="Hyperband",
+    )
+    sm.create_hyper_parameter_tuning_job(**child)
+    second = finish_training_jobs(
+        live_server.url, "hb-boto-child", OBJECTIVE, lambda p: peak_at_9(p["x"])
+    )
+    parent_xs = {j.hyperparameters["x"] for j in first}
+    assert len(parent_xs) == 8
+    assert sorted(int(j.hyperparameters["x"]) for j in second) == sorted(
+        set(range(1, 13)) - {int(x) for x in parent_xs}
+    )
+    described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="hb-boto-child")
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    assert described["HyperParameterTuningJobConfig"]["Strategy"] == "Hyperband"
