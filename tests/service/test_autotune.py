@@ -9,6 +9,7 @@ import pytest
 
 from amtune.app.errors import ValidationError
 from amtune.app.service import Tuner
+from amtune.store.database import Database
 from tests.app.requests import sdk_style_request
 from tests.service.clients import finish_training_jobs
 from tests.service.protocol import RestWorker
@@ -214,3 +215,21 @@ def test_without_autotune_a_missing_strategy_is_refused(live_server: Any) -> Non
     error = refused.value.response["Error"]
     assert error["Code"] == "ValidationException"
     assert "hyperParameterTuningJobConfig" in error["Message"]
+
+
+def test_autotune_keeps_its_parallel_choice_within_the_quota(
+    settings: Any, shared_databases: Any, clock: Any
+) -> None:
+    """Autotune would run a Hyperband budget ten at a time; with a quota of three parallel
+    training jobs it picks three instead of choosing a value the create then refuses."""
+    low = settings.model_copy(update={"max_parallel_training_jobs": 3})
+    db = shared_databases.get(low.database_url)
+    if db is None:
+        db = shared_databases[low.database_url] = Database(low.database_url)
+    tuner = Tuner(low, db=db, clock=clock)
+    tuner.create_tuning_job(tuner.default_caller(), left_open("quota-hb", epochs="9"))
+    config = tuner.describe_tuning_job(tuner.default_caller(), "quota-hb")[
+        "HyperParameterTuningJobConfig"
+    ]
+    assert config["Strategy"] == "Hyperband"
+    assert config["ResourceLimits"]["MaxParallelTrainingJobs"] == 3
