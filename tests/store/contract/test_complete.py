@@ -23,6 +23,7 @@ MIGRATIONS = "tests/test_migrations.py"
 FROZEN = "tests/reliability/test_frozen_database.py"
 OUTAGE = "tests/reliability/test_postgres_outage.py"
 RETRIES = "tests/reliability/test_database_retries.py"
+WATCHDOG = "tests/store/test_watchdog.py"
 
 #: Shown by another test: name -> that test file. Not repeated here.
 ELSEWHERE: dict[str, str] = {
@@ -41,9 +42,10 @@ ELSEWHERE: dict[str, str] = {
     "database.Timeouts.watchdog": FROZEN,
     "database.make_engine": MIGRATIONS,
     "database.is_retryable": RETRIES,
-    "watchdog.StatementWatchdog": FROZEN,
-    "watchdog.StatementWatchdog.arm": FROZEN,
-    "watchdog.StatementWatchdog.disarm": FROZEN,
+    "watchdog.ConnectionWatchdog": WATCHDOG,
+    "watchdog.ConnectionWatchdog.watch": WATCHDOG,
+    "watchdog.ConnectionWatchdog.look": WATCHDOG,
+    "watchdog.quiet_seconds": WATCHDOG,
     # The schema: migrations build exactly these tables, on both backends.
     "models.Base": MIGRATIONS,
     "models.TuningJobRow": MIGRATIONS,
