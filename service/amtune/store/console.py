@@ -64,6 +64,23 @@ def training_job_points(session: Session, tuning_job_id: int) -> Sequence[Any]:
     ).all()
 
 
+def objective_history(session: Session, tuning_job_id: int) -> Sequence[Any]:
+    """(status, name, objective, end time) of every training job of a tuning job, in
+    creation order: what the objective-over-time plot and the job counts need, in one scan.
+    (The objective is in no index: reports change it, and indexing it would cost the worker
+    path its in-place row updates.)"""
+    return session.execute(
+        select(
+            TrainingJobRow.status,
+            TrainingJobRow.name,
+            TrainingJobRow.objective_value,
+            TrainingJobRow.ended_at,
+        )
+        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+        .order_by(TrainingJobRow.seq)
+    ).all()
+
+
 def hyperparameters_of(session: Session, training_job_ids: Sequence[int]) -> dict[int, Any]:
     """The tuned hyperparameters of the given jobs: decoding them is the costly part of a big
     job's read, so only the jobs a plot shows are read."""
