@@ -22,7 +22,6 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-from starlette.staticfiles import StaticFiles
 
 from amtune.api import schemas
 from amtune.api.console.access import (
@@ -33,6 +32,7 @@ from amtune.api.console.access import (
     sessions_for,
     set_cookie,
 )
+from amtune.api.console.static_files import CompressedStaticFiles
 from amtune.api.deps import the_tuner
 from amtune.app import console
 from amtune.app.sigv4 import AuthenticationError
@@ -255,4 +255,5 @@ async def stop_training_job(request: Request, session: SessionDep, name: str) ->
 
 def mount(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    static = CompressedStaticFiles(directory=HERE / "static")
+    app.mount("/console/static", static, name="console-static")
