@@ -14,13 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import (
-    HTMLResponse,
-    JSONResponse,
-    RedirectResponse,
-    Response,
-    StreamingResponse,
-)
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from amtune.api import schemas
@@ -139,13 +133,6 @@ def _call(request: Request, function: Any, *args: Any) -> Any:
     return run_in_threadpool(function, the_tuner(request).ctx, *args)
 
 
-async def _json(request: Request, function: Any, *args: Any) -> JSONResponse:
-    """The application layer's answer as it is: its dicts hold only JSON types, so FastAPI's
-    walk over every value (jsonable_encoder, about 5x json.dumps on a page's summary) is
-    skipped."""
-    return JSONResponse(await _call(request, function, *args))
-
-
 @router.get("/api/tuning-jobs")
 async def list_tuning_jobs(
     request: Request, session: SessionDep, query: Annotated[schemas.ListQuery, Query()]
@@ -156,27 +143,31 @@ async def list_tuning_jobs(
 
 
 @router.get("/api/tuning-jobs/{name}")
-async def tuning_job_overview(request: Request, session: SessionDep, name: str) -> JSONResponse:
-    return await _json(request, console.overview, session.caller, name)
+async def tuning_job_overview(request: Request, session: SessionDep, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(request, console.overview, session.caller, name)
+    return result
 
 
 @router.get("/api/tuning-jobs/{name}/history")
-async def tuning_job_history(request: Request, session: SessionDep, name: str) -> JSONResponse:
-    return await _json(request, console.history, session.caller, name)
+async def tuning_job_history(request: Request, session: SessionDep, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(request, console.history, session.caller, name)
+    return result
 
 
 @router.get("/api/tuning-jobs/{name}/contour")
 async def tuning_job_contour(
     request: Request, session: SessionDep, name: str, x: str, y: str
-) -> JSONResponse:
-    return await _json(request, console.contour, session.caller, name, x, y)
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(request, console.contour, session.caller, name, x, y)
+    return result
 
 
 @router.get("/api/tuning-jobs/{name}/curves")
 async def tuning_job_curves(
     request: Request, session: SessionDep, name: str, metric: str | None = None
-) -> JSONResponse:
-    return await _json(request, console.curves, session.caller, name, metric)
+) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(request, console.curves, session.caller, name, metric)
+    return result
 
 
 @router.get("/api/tuning-jobs/{name}/training-jobs")
