@@ -66,6 +66,25 @@ def test_training_job_points_in_number_order_and_their_hyperparameters(store: St
     assert store.read(lambda s: console.hyperparameters_of(s, [])) == {}
 
 
+@covers("console.objective_history")
+def test_objective_history_is_each_jobs_status_name_objective_and_end_in_number_order(
+    store: Store,
+) -> None:
+    tuning = store.tuning()
+    second = store.training(tuning, 2, status="Failed", ended_at=NOW + 5)
+    third = store.training(tuning, 3, status="Completed", objective_value=0.5, ended_at=NOW + 9)
+    first = store.training(tuning, 1, objective_value=0.7)  # running: its latest report
+    store.training(store.tuning(), 1, status="Completed", objective_value=0.1, ended_at=NOW)
+
+    rows = store.read(lambda s: console.objective_history(s, tuning.id))
+    assert [tuple(row) for row in rows] == [
+        ("InProgress", first.name, 0.7, None),
+        ("Failed", second.name, None, NOW + 5),
+        ("Completed", third.name, 0.5, NOW + 9),
+    ]
+    assert store.read(lambda s: console.objective_history(s, store.tuning().id)) == []
+
+
 @covers("console.best_jobs")
 @pytest.mark.parametrize("objective_type", ["Maximize", "Minimize"])
 def test_best_jobs_are_the_best_ended_unfailed_jobs(store: Store, objective_type: str) -> None:
