@@ -93,27 +93,10 @@ class Store:
         values.update(columns)
         return self.add(TuningJobRow(**values))
 
-    def training(
-        self,
-        tuning: TuningJobRow,
-        seq: int,
-        *,
-        status: str = "InProgress",
-        objective_value: float | None = None,
-        ended_at: float | None = None,
-        **columns: Any,
-    ) -> TrainingJobRow:
-        """Training job number ``seq`` of ``tuning``, stored (detached, id set)."""
-        return self.add(
-            self.training_row(
-                tuning,
-                seq,
-                status=status,
-                objective_value=objective_value,
-                ended_at=ended_at,
-                **columns,
-            )
-        )
+    def training(self, tuning: TuningJobRow, seq: int, **columns: Any) -> TrainingJobRow:
+        """Training job number ``seq`` of ``tuning``, stored (detached, id set); ``columns``
+        as :meth:`training_row` takes them."""
+        return self.add(self.training_row(tuning, seq, **columns))
 
     def training_row(
         self,
