@@ -36,6 +36,14 @@ Level model, in detail:
    objective count as failures; a finished job with an objective and no curve counts as
    observed at the highest level.
 
+Warm start. An IdenticalDataAndAlgorithm parent's training jobs arrive as finished trials ahead
+of the child's own, with their final objective and no curve (a parent keeps only its final
+values); both models count each as observed at the highest level, so once as many parent jobs
+as the initial design exist the child skips the quasi-random design. TransferLearning parents
+(``History.transfer``, each on its own scale) are handed to the Bayesian engine as transfer
+groups: a job with them uses the level model, which passes them through and lets them shape the
+child's first suggestions. Neither kind of parent configuration is suggested again.
+
 Both models: until ``initial_design_size(dim)`` jobs have a curve, the Bayesian engine's
 quasi-random design; the returned config is never a finished or pending one; running jobs are
 kriging believers, so parallel workers get distinct configurations; deterministic for
@@ -91,6 +99,7 @@ def level_history(history: History, dim: int, *, believe_stopped: bool = False) 
         return History(
             finished=tuple(Trial(t.config, t.objective) for t in history.finished),
             pending=history.pending,
+            transfer=history.transfer,
         )
     observed: list[tuple[Config, float | None]] = []
     stopped: dict[int, float] = {}
@@ -117,7 +126,7 @@ def level_history(history: History, dim: int, *, believe_stopped: bool = False) 
         Trial(config, max(worst, stopped[i]) if i in stopped else value)
         for i, (config, value) in enumerate(observed)
     )
-    return History(finished=trials, pending=tuple(believed))
+    return History(finished=trials, pending=tuple(believed), transfer=history.transfer)
 
 
 def _clean(curve: Curve) -> Curve:
@@ -158,8 +167,14 @@ class HyperbandStrategy:
     def _suggest_joint(
         self, space: SearchSpace, history: History, *, seed: int, index: int
     ) -> Config | None:
+        if history.transfer:
+            return None  # the level model hands the parents to the engine (module docstring)
         finished = [_clean(t.curve) for t in history.finished]
         pending = [_clean(history.pending_curve(i)) for i in range(len(history.pending))]
+        top = max((c[-1][0] for c in [*finished, *pending] if c), default=1.0)
+        for i, trial in enumerate(history.finished):
+            if not finished[i] and trial.objective is not None and math.isfinite(trial.objective):
+                finished[i] = ((top, float(trial.objective)),)  # a final value: the top level
         if sum(1 for c in [*finished, *pending] if c) < initial_design_size(space.dim):
             return None
         encoder = Encoder(space)

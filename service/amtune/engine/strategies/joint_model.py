@@ -115,7 +115,11 @@ def suggest_joint(
     if not levels:
         raise ModelError("no curve has a point")
     low, top = levels[0], levels[-1]
-    span = math.log(top / low) if top > low else 1.0
+
+    def resource(level: float) -> float:
+        """The resource input: 0 at the lowest level, 1 at the highest (1 if only one)."""
+        return math.log(level / low) / math.log(top / low) if top > low else 1.0
+
     units: list[FloatArray] = []
     resources: list[float] = []
     values: list[float] = []
@@ -132,7 +136,7 @@ def suggest_joint(
             if value is None:
                 break
             units.append(u)
-            resources.append(math.log(level / low) / span)
+            resources.append(resource(level))
             values.append(value)
     if len(values) < 2:
         raise ModelError("too few observations")
