@@ -125,13 +125,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the JSON summary here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     parser.add_argument(
-        "--merge", type=Path, nargs="+", help="combine these JSON summaries (one per problem run)"
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="combine these JSON summaries (a later one's methods are added to, or replace, an "
+        "earlier one's on the same problem)",
     )
     args = parser.parse_args(argv)
     if args.merge:
         parts = [json.loads(path.read_text()) for path in args.merge]
         merged = dict(parts[0])
-        merged["problems"] = {k: v for part in parts for k, v in part["problems"].items()}
+        merged["problems"] = {}
+        for part in parts:  # a later part adds its methods to a problem an earlier one ran
+            for name, problem in part["problems"].items():
+                if name in merged["problems"]:
+                    runs = {**merged["problems"][name]["runs"], **problem["runs"]}
+                    merged["problems"][name] = {**merged["problems"][name], "runs": runs}
+                else:
+                    merged["problems"][name] = problem
         merged["command"] = " ; ".join(part["command"] for part in parts)
         merged["wall_s"] = round(sum(part["wall_s"] for part in parts), 1)
         text = markdown(merged)

@@ -109,8 +109,12 @@ class OptunaMethod:
             )
         else:
             chosen = optuna.pruners.MedianPruner()
+        # Named: HyperbandPruner assigns brackets by a hash of the study name, which Optuna
+        # otherwise generates at random, so an unnamed run is not repeatable.
         self.study = optuna.create_study(
-            sampler=optuna.samplers.TPESampler(seed=seed), pruner=chosen
+            study_name=f"{problem.name}-{seed}",
+            sampler=optuna.samplers.TPESampler(seed=seed),
+            pruner=chosen,
         )
         self.trials: dict[int, Any] = {}
 

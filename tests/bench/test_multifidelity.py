@@ -79,3 +79,16 @@ def test_the_command_writes_every_method_and_the_targets(tmp_path: Path) -> None
         r["job_limited"]["steps"] <= summary["problems"]["crossing-9"]["budget"] for r in auto
     )
     assert "Targets:" in md.read_text()
+
+
+def test_merge_adds_a_later_runs_methods_to_the_same_problem(tmp_path: Path) -> None:
+    first, second, merged = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.json"
+    assert main(["--profile", "tiny", "--methods", "amtune-random", "--out", str(first)]) == 0
+    assert main(["--profile", "tiny", "--methods", "optuna-tpe-median", "--out", str(second)]) == 0
+    assert main(["--merge", str(first), str(second), "--out", str(merged)]) == 0
+    runs = json.loads(merged.read_text())["problems"]["crossing-9"]["runs"]
+    assert set(runs) == {"amtune-bayesian", "amtune-random", "optuna-tpe-median"}
+    # runs are deterministic: the reference both parts ran scored the same
+    first_reference = json.loads(first.read_text())["problems"]["crossing-9"]["runs"]
+    scores = [r["scores"] for r in first_reference["amtune-bayesian"]]
+    assert [r["scores"] for r in runs["amtune-bayesian"]] == scores
