@@ -226,7 +226,8 @@ def report(records: Sequence[dict[str, Any]], lead: str) -> str:
             for name, curves in sorted(by_name.items(), key=lambda kv: (kv[0] != lead, kv[0])):
                 cells = []
                 for n in checks:
-                    score = aggregate(curves, refs_at[n], [n]).get(n)
+                    covered = {k: v for k, v in curves.items() if k[0] in refs_at[n]}
+                    score = aggregate(covered, refs_at[n], [n]).get(n) if covered else None
                     cells.append("" if score is None else f"{score.mean:.1f} ± {score.se:.1f}")
                 lines.append(f"| {name} | " + " | ".join(cells) + " |")
             if lead not in by_name:
@@ -237,7 +238,12 @@ def report(records: Sequence[dict[str, Any]], lead: str) -> str:
                     continue
                 cells = []
                 for n in checks:
-                    diff = paired_difference(by_name[lead], curves, refs_at[n], n)
+                    diff = paired_difference(
+                        {k: v for k, v in by_name[lead].items() if k[0] in refs_at[n]},
+                        {k: v for k, v in curves.items() if k[0] in refs_at[n]},
+                        refs_at[n],
+                        n,
+                    )
                     cells.append(
                         "" if diff is None else f"{diff.mean:+.2f} ± {diff.se:.2f} ({diff.n_seeds})"
                     )
@@ -247,7 +253,12 @@ def report(records: Sequence[dict[str, Any]], lead: str) -> str:
         names = sorted(by_name, key=lambda n: (n != lead, n))
         lines += ["", f"per problem at {last} ({scales[-1][0]}):", ""]
         lines += ["| problem | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-        table = {name: per_problem_scores(by_name[name], rs, last) for name in names}
+        table = {
+            name: per_problem_scores(
+                {k: v for k, v in by_name[name].items() if k[0] in rs}, rs, last
+            )
+            for name in names
+        }
         for problem in sorted({p for t in table.values() for p in t}):
             cells = [f"{table[n][problem]:.1f}" if problem in table[n] else "" for n in names]
             lines.append(f"| {problem} | " + " | ".join(cells) + " |")
@@ -288,8 +299,10 @@ def _seeds(text: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bayes.asynchronous", description=__doc__)
     parser.add_argument("--optimizers", "--optimizer", default="amtune-bayesian")
-    parser.add_argument("--problems", default="ackley5", help="comma list (ackley5)")
-    parser.add_argument("--seeds", default="10", help="N = seeds 0..N-1, or a comma list (10)")
+    parser.add_argument("--problems", help="comma list (ackley5); with --report: a filter")
+    parser.add_argument(
+        "--seeds", help="N = seeds 0..N-1, or a comma list (10); with --report: a filter"
+    )
     parser.add_argument("--workers", default="8", help="comma list of worker counts (8)")
     parser.add_argument("--modes", default="batch,async", help="batch, async or both")
     parser.add_argument("--evals", type=int, default=128, help="evaluations per run (128)")
@@ -302,10 +315,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     lead = args.lead or args.label or "amtune-bayesian"
     if args.report:
         records = [r for path in args.report for r in load(path)]
+        if args.problems:
+            records = [r for r in records if r["spec"]["problem"] in args.problems.split(",")]
+        if args.seeds:
+            records = [r for r in records if r["spec"]["seed"] in _seeds(args.seeds)]
         print(report(records, lead), end="")
         return 0
     optimizers = args.optimizers.split(",")
-    seeds = _seeds(args.seeds)
+    seeds = _seeds(args.seeds or "10")
     workers = [int(w) for w in args.workers.split(",")]
     modes = args.modes.split(",")
     if len(seeds) < 2 or min(workers) < 1 or args.evals < 1:
@@ -321,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .problems import get_problem
 
-    problems = [get_problem(name).name for name in args.problems.split(",")]
+    problems = [get_problem(name).name for name in (args.problems or "ackley5").split(",")]
     specs = [
         AsyncSpec(
             opt, problem, seed, mode, w, args.evals, args.label if opt == "amtune-bayesian" else ""

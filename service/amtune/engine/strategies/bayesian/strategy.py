@@ -10,9 +10,10 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
 3. Pending trials (running on other workers) are added as *kriging believers* (:mod:`.batch`):
    the GP treats them as observed at their predicted mean and the EI incumbent includes those
    beliefs, so their neighbourhood loses its expected improvement.
-4. Once the search has stalled (``patience`` finished trials without improving on the best),
-   candidates are confined to a trust region around the best trial (:mod:`.endgame`); while
-   other jobs run, a claim there also keeps a tenth of the box's width from every pending one.
+4. With ``ENDGAME`` on (off by default: it lost on the asynchronous benchmark,
+   ``bench/RESULTS.md``), once the search has stalled candidates are confined to a trust region
+   around the best trial (:mod:`.endgame`); while other jobs run, a claim there also keeps a
+   tenth of the box's width from every pending one.
 5. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
    finished nor pending; ``None`` only when a discrete space has no unused config left.
    Improvement is measured from the best observed value (or believed value, under pending
@@ -86,8 +87,12 @@ INPUT_WARPING = False
 Off by default: on the quick benchmark (4 synthetic, 5 Bayesmark problems, 5 seeds) it won
 nothing measurable, lost on the mixed problem, and doubles the hyperparameters to fit."""
 WARP_MIN_TRIALS = 10
-ENDGAME = True
-"""Confine the search to a trust region around the incumbent once it stalls (:mod:`.endgame`)."""
+ENDGAME = False
+"""Confine the search to a trust region around the incumbent once it stalls (:mod:`.endgame`).
+
+Off by default: at 64 evaluations (Ackley-5, DT_digits_nll, DT_wine_nll, RF_wine_nll, seeds
+0-9) it gained on Ackley-5 and lost more on the tree problems, -1.8 +- 4.5 points with one
+worker and -3.2 +- 2.3 with four asynchronous ones (bench/RESULTS.md)."""
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
