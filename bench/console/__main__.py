@@ -1,6 +1,7 @@
 """Console page times at scale, against optuna-dashboard on the same data.
 
-``python -m bench.console [--jobs 10000] [--points 100] [--rounds 5] [--out FILE]``:
+``python -m bench.console [--jobs 10000] [--points 100] [--rounds 5] [--peer-rounds 1]
+[--baseline CHECKOUT] [--no-vacuum] [--out FILE]``:
 
 1. On two fresh PostgreSQL databases of the test cluster it stores the same search: a Random
    tuning job of ``--jobs`` training jobs with four hyperparameters, each job reporting its
@@ -14,8 +15,16 @@
    optuna-dashboard: its history plot drawn with points), and with httpx the time and size
    of each page's data requests.
 
+3. With ``--baseline`` (another checkout, e.g. /work/main) a second ``amtune serve`` runs that
+   checkout's code on the same database, and each round measures both builds, in alternating
+   order, so the two are compared round by round under the same load.
+4. The rounds run on the database as the fill left it, then (unless ``--no-vacuum``) again
+   after ``VACUUM ANALYZE``: the test cluster runs with autovacuum off, a default cluster
+   would have vacuumed and analysed these tables after such a fill.
+
 Prints medians per measure and the paired difference per round; the machine is shared, so
-only figures from the same run are compared.
+only figures from the same run are compared. JSON has no infinity: a measure that did not
+finish within ``--cap`` is written as null.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -249,6 +258,33 @@ OPTUNA_READY = (
 )
 
 
+def finite(value: float) -> float | None:
+    """A figure for the JSON results: rounded, or None (JSON null) for a measure that did not
+    finish within the cap (``inf`` here), since JSON has no infinity."""
+    return round(value, 3) if math.isfinite(value) else None
+
+
+def commit_of(path: Path) -> str:
+    """The checkout's commit, marked ``+changes`` when its tracked files differ from it."""
+    git = ["git", "-C", str(path)]
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run([*git, "diff", "--quiet", "HEAD"], check=False).returncode != 0
+    return head + ("+changes" if dirty else "")
+
+
+def vacuum_analyze(url: str) -> None:
+    """What autovacuum does to the tables after a fill like this one on a default cluster
+    (the test cluster runs with autovacuum off): dead row versions gone, visibility map set,
+    planner statistics."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__)
     parser.add_argument("--jobs", type=int, default=10_000)
@@ -260,109 +296,159 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--cap", type=float, default=300.0, help="seconds to wait for a peer answer (300)"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of amtune (e.g. main's) served on the same database; its "
+        "rounds alternate with this checkout's, in alternating order",
+    )
+    parser.add_argument(
+        "--no-vacuum",
+        action="store_true",
+        help="measure the database as stored only (default: then again after VACUUM ANALYZE)",
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
-    amtune_dbs, optuna_dbs = postgres_database(), postgres_database()
-    amtune_url, optuna_url = next(amtune_dbs), next(optuna_dbs)
+    repo = Path(__file__).resolve().parents[2]
+    builds = {"this": repo} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    load_before = os.getloadavg()
+    amtune_dbs = postgres_database()
+    optuna_dbs = postgres_database() if args.peer_rounds else None
+    amtune_url = next(amtune_dbs)
     try:
-        print(f"storing {args.jobs} jobs x {args.points} points twice", flush=True)
+        print(f"storing {args.jobs} jobs x {args.points} points", flush=True)
         trials = fill_amtune(amtune_url, args.jobs, args.points)
-        study_id = fill_optuna(
-            optuna_url.replace("postgresql+psycopg", "postgresql+psycopg"), trials
-        )
-        a_port, o_port = free_port(), free_port()
-        a_env = {
-            **os.environ,
-            "AMTUNE_DATABASE_URL": amtune_url,
-            "AMTUNE_PORT": str(a_port),
-            "AMTUNE_LOG_LEVEL": "WARNING",
+        optuna_db = next(optuna_dbs) if optuna_dbs else ""
+        study_id = fill_optuna(optuna_db, trials) if optuna_db else 0
+        optuna_url = ""
+        ports = {build: free_port() for build in builds}
+        urls = {build: f"http://127.0.0.1:{port}" for build, port in ports.items()}
+        commands = {
+            build: (
+                [sys.executable, "-m", "amtune", "serve"],
+                {
+                    **os.environ,
+                    "AMTUNE_DATABASE_URL": amtune_url,
+                    "AMTUNE_PORT": str(ports[build]),
+                    "AMTUNE_LOG_LEVEL": "WARNING",
+                    "PYTHONPATH": f"{path / 'service'}{os.pathsep}{path}",
+                },
+            )
+            for build, path in builds.items()
         }
-        o_cmd = [
-            sys.executable,
-            "-c",
-            "from optuna_dashboard._cli import main; main()",
-            optuna_url,
-            "--port",
-            str(o_port),
-            "--host",
-            "127.0.0.1",
-        ]
-        a = f"http://127.0.0.1:{a_port}"
-        o = f"http://127.0.0.1:{o_port}"
-        amtune_api = {
-            "overview": f"{a}/console/api/tuning-jobs/{NAME}",
-            "curves": f"{a}/console/api/tuning-jobs/{NAME}/curves",
-            "contour": f"{a}/console/api/tuning-jobs/{NAME}/contour?x=eta&y=max_depth",
-            "table page": f"{a}/console/api/tuning-jobs/{NAME}/training-jobs?MaxResults=20",
+        api = {
+            "summary": f"/console/api/tuning-jobs/{NAME}",
+            "history": f"/console/api/tuning-jobs/{NAME}/history",
+            "curves": f"/console/api/tuning-jobs/{NAME}/curves",
+            "contour": f"/console/api/tuning-jobs/{NAME}/contour?x=eta&y=max_depth",
+            "table page": f"/console/api/tuning-jobs/{NAME}/training-jobs?MaxResults=20",
         }
-        optuna_api = {"study detail": f"{o}/api/studies/{study_id}?after=0"}
-        results: dict[str, list[float]] = {}
+        phases = ["as stored"] + ([] if args.no_vacuum else ["after VACUUM ANALYZE"])
+        results: dict[str, dict[str, list[float]]] = {phase: {} for phase in phases}
         sizes: dict[str, int] = {}
-        amtune_cmd = [sys.executable, "-m", "amtune", "serve"]
-        with (
-            serving(amtune_cmd, a_env, f"{a}/healthz"),
-            serving(o_cmd, dict(os.environ), f"{o}/api/meta"),
-            sync_playwright() as pw,
-        ):
+        with ExitStack() as stack:
+            for build, (command, env) in commands.items():
+                stack.enter_context(serving(command, env, f"{urls[build]}/healthz"))
+            if optuna_db:
+                port = free_port()
+                command = [
+                    sys.executable,
+                    "-c",
+                    "from optuna_dashboard._cli import main; main()",
+                    optuna_db,
+                    "--port",
+                    str(port),
+                    "--host",
+                    "127.0.0.1",
+                ]
+                optuna_url = f"http://127.0.0.1:{port}"
+                stack.enter_context(serving(command, dict(os.environ), f"{optuna_url}/api/meta"))
+            pw = stack.enter_context(sync_playwright())
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             # The console's data routes need its session cookie (open mode hands one out).
-            client = httpx.Client()
-            client.get(f"{a}/console/")
-
-            def record(key: str, value: float) -> None:
-                results.setdefault(key, []).append(value)
-
-            for round_ in range(args.rounds):
-                for label, url in amtune_api.items():
-                    started = time.perf_counter()
-                    response = client.get(url, timeout=600)
-                    response.raise_for_status()
-                    record(f"amtune {label} (s)", time.perf_counter() - started)
-                    sizes[f"amtune {label}"] = len(response.content)
-                record(
-                    "amtune first plot (s)",
-                    first_plot(browser, f"{a}/console/tuning-jobs/{NAME}", AMTUNE_READY, args.cap),
-                )
-                if round_ < args.peer_rounds:  # the peer takes minutes a round at this size
-                    for label, url in optuna_api.items():
-                        elapsed, size = timed_get(url, args.cap)
-                        record(f"optuna-dashboard {label} (s)", elapsed)
-                        sizes[f"optuna-dashboard {label}"] = size
-                    peer = f"{o}/dashboard/studies/{study_id}"
-                    record(
-                        "optuna-dashboard first plot (s)",
-                        first_plot(browser, peer, OPTUNA_READY, args.cap),
+            clients = {build: httpx.Client() for build in builds}
+            for build, client in clients.items():
+                client.get(f"{urls[build]}/console/")
+            for phase in phases:
+                if phase == "after VACUUM ANALYZE":
+                    vacuum_analyze(amtune_url)
+                record = results[phase]
+                for round_ in range(args.rounds):
+                    order = list(builds) if round_ % 2 == 0 else list(reversed(builds))
+                    for build in order:
+                        for label, path in api.items():
+                            started = time.perf_counter()
+                            response = clients[build].get(urls[build] + path, timeout=600)
+                            if response.status_code == 404:
+                                continue  # a route the other build does not have
+                            response.raise_for_status()
+                            elapsed = time.perf_counter() - started
+                            record.setdefault(f"{build} {label} (s)", []).append(elapsed)
+                            sizes[f"{build} {label}"] = len(response.content)
+                        page = f"{urls[build]}/console/tuning-jobs/{NAME}"
+                        plot = first_plot(browser, page, AMTUNE_READY, args.cap)
+                        record.setdefault(f"{build} first plot (s)", []).append(plot)
+                    if optuna_url and phase == phases[0] and round_ < args.peer_rounds:
+                        peer_round(browser, optuna_url, study_id, args.cap, record, sizes)
+                    print(
+                        f"{phase}, round {round_ + 1}: "
+                        + ", ".join(f"{k} {v[-1]:.2f}" for k, v in record.items()),
+                        flush=True,
                     )
-                print(
-                    f"round {round_ + 1}: "
-                    + ", ".join(f"{k} {v[-1]:.2f}" for k, v in results.items()),
-                    flush=True,
-                )
             browser.close()
-        summary = {
+        summary: dict[str, Any] = {
             "jobs": args.jobs,
             "metric_points": args.jobs * args.points,
             "rounds": args.rounds,
-            "medians_s": {k: round(statistics.median(v), 3) for k, v in results.items()},
-            "first_plot_paired_difference_s": [
-                round(o_ - a_, 3)
-                for a_, o_ in zip(
-                    results["amtune first plot (s)"],
-                    results.get("optuna-dashboard first plot (s)", []),
-                    strict=False,
-                )
+            "builds": {build: commit_of(path) for build, path in builds.items()},
+            "load_average_1m_before_after": [
+                round(load_before[0], 2),
+                round(os.getloadavg()[0], 2),
             ],
             "cap_s": args.cap,
+            "null_means": "not answered or not drawn within cap_s",
+            "phases": {},
             "response_bytes": sizes,
         }
+        for phase, record in results.items():
+            figures: dict[str, Any] = {
+                "medians_s": {k: finite(statistics.median(v)) for k, v in record.items()},
+                "first_plot_s": {
+                    k: [finite(x) for x in v] for k, v in record.items() if "first plot" in k
+                },
+            }
+            if "baseline" in builds:
+                this, baseline = record["this first plot (s)"], record["baseline first plot (s)"]
+                figures["first_plot_baseline_minus_this_s"] = [
+                    finite(b - t) for t, b in zip(this, baseline, strict=True)
+                ]
+            summary["phases"][phase] = figures
         print(json.dumps(summary, indent=2))
         if args.out:
-            args.out.write_text(json.dumps(summary, indent=2) + "\n")
+            args.out.write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     finally:
-        for generator in (amtune_dbs, optuna_dbs):
-            generator.close()
+        amtune_dbs.close()
+        if optuna_dbs:
+            optuna_dbs.close()
+
+
+def peer_round(
+    browser: Any,
+    url: str,
+    study_id: int,
+    cap: float,
+    record: dict[str, list[float]],
+    sizes: dict[str, int],
+) -> None:
+    """One optuna-dashboard round: its study-detail request, then its page's first plot."""
+    elapsed, size = timed_get(f"{url}/api/studies/{study_id}?after=0", cap)
+    record.setdefault("optuna-dashboard study detail (s)", []).append(elapsed)
+    sizes["optuna-dashboard study detail"] = size
+    page = f"{url}/dashboard/studies/{study_id}"
+    plot = first_plot(browser, page, OPTUNA_READY, cap)
+    record.setdefault("optuna-dashboard first plot (s)", []).append(plot)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ from bench.load.generator import (
     training_jobs_of,
 )
 
+from amtune.cli import HEADER_DEADLINE_PROTOCOL
+
 # Random allows up to 10,000 training jobs per tuning job; more than a minute of load needs.
 MAX_JOBS = 10_000
 
@@ -148,9 +150,12 @@ def served(admin_url: str, server_workers: int) -> Iterator[tuple[str, subproces
                 "--log-level",
                 "warning",
                 "--no-access-log",
-                # As `amtune serve` runs it: longer than any client idles between calls.
+                # As `amtune serve` runs it: longer than any client idles between calls, and
+                # with its deadline on request headers.
                 "--timeout-keep-alive",
                 "75",
+                "--http",
+                HEADER_DEADLINE_PROTOCOL,
             ],
             env=env,
         )

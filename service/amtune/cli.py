@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING
 
 from amtune.extras import SERVER_MODULES, missing
 
+# uvicorn's HTTP protocol for `serve`, by import path so that worker processes load it too.
+HEADER_DEADLINE_PROTOCOL = "amtune.api.header_deadline:HeaderDeadlineProtocol"
+
 if TYPE_CHECKING:
     from amtune.app.context import Context
     from amtune.settings import Settings
@@ -115,6 +118,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Idle kept-alive connections and open connections per process (docs/limits.md).
         "timeout_keep_alive": settings.keep_alive_seconds,
         "limit_concurrency": settings.max_connections,
+        # A deadline on each request's headers, which uvicorn lacks (api/header_deadline.py).
+        "http": HEADER_DEADLINE_PROTOCOL,
         # TLS in the process itself; a reverse proxy in front works as well (docs/tls.md).
         "ssl_certfile": str(settings.ssl_certfile) if settings.ssl_certfile else None,
         "ssl_keyfile": str(settings.ssl_keyfile) if settings.ssl_keyfile else None,

@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         gt=0,
         description="A request body must have arrived this long after its headers (else 408).",
     )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "A request's headers must have arrived this long after its connection opened or "
+            "its first byte (else 408 and the connection is closed; amtune serve only)."
+        ),
+    )
     max_pending_bodies: int = Field(
         default=256,
         ge=1,

@@ -1,7 +1,9 @@
 """Request limits hold against a live ``amtune serve``, for every method and before anything
 else runs: a GET announcing a gigabyte is refused from its headers, a body streamed past the
-limit is cut off without the process growing, and clients trickling their bodies are answered
-408 (or 503 when too many are pending) while ``/healthz`` keeps answering."""
+limit is cut off without the process growing, clients trickling their bodies are answered
+408 (or 503 when too many are pending) while ``/healthz`` keeps answering, and clients that
+trickle their headers, or connect and send nothing, are answered 408 and let go at the header
+deadline, so they cannot hold the connection cap."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from tests.conftest import new_account_id
 from tests.service.processes import ServerProcess
 
 BODY_TIMEOUT = 1.0
+HEADER_TIMEOUT = 1.0
 PENDING_BODIES = 8
+MAX_CONNECTIONS = 40
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +34,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     env = {
         "AMTUNE_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT),
         "AMTUNE_MAX_PENDING_BODIES": str(PENDING_BODIES),
+        "AMTUNE_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
+        "AMTUNE_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     }
     with ServerProcess(url, new_account_id(), **env) as live:
         yield live
@@ -127,3 +133,47 @@ def test_slow_bodies_are_timed_out_and_healthz_keeps_answering(server: ServerPro
     assert set(statuses) <= {408, 503}
     # And the service serves normally afterwards.
     assert httpx.get(server.url + "/v1/tuning-jobs", timeout=5).status_code == 200
+
+
+def closed_with(sock: socket.socket) -> bytes:
+    """Everything the server sends on ``sock`` until it closes it."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def test_slow_headers_and_silent_connections_are_let_go_at_the_header_deadline(
+    server: ServerProcess,
+) -> None:
+    # Twice the connection cap: slow-header clients and clients that never send a byte.
+    holders = [connect(server) for _ in range(2 * MAX_CONNECTIONS)]
+    try:
+        for index, sock in enumerate(holders):
+            if index % 2:
+                sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        started = time.monotonic()
+        for index, sock in enumerate(holders):
+            if index % 2 and time.monotonic() - started < HEADER_TIMEOUT / 2:
+                sock.sendall(b"a")  # still trickling, but never finishing the headers
+        for sock in holders:
+            sock.settimeout(HEADER_TIMEOUT + 10)
+            assert closed_with(sock).startswith(b"HTTP/1.1 408 ")
+        # All were let go at the deadline (plus the time to read them), not held.
+        assert time.monotonic() - started < HEADER_TIMEOUT + 8
+    finally:
+        for sock in holders:
+            sock.close()
+    health = httpx.get(server.url + "/healthz", timeout=2)
+    assert health.status_code == 200
+
+
+def test_a_kept_alive_connection_gets_the_header_deadline_for_each_request(
+    server: ServerProcess,
+) -> None:
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer(sock) == (200, {"status": "ok"})
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        sock.settimeout(HEADER_TIMEOUT + 10)
+        assert closed_with(sock).startswith(b"HTTP/1.1 408 ")

@@ -9,8 +9,10 @@ import pytest
 
 from amtune.app.errors import ValidationError
 from amtune.app.service import Tuner
+from amtune.store.database import Database
 from tests.app.requests import sdk_style_request
 from tests.service.clients import finish_training_jobs
+from tests.service.protocol import RestWorker
 
 OBJECTIVE = "validation:accuracy"
 HINTS = [
@@ -103,3 +105,131 @@ def test_autotuned_job_runs_in_its_chosen_ranges_through_boto3(sm: Any, live_ser
     described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="boto-auto")
     assert described["Autotune"] == {"Mode": "Enabled"}
     assert described["HyperParameterTuningJobStatus"] == "Completed"
+
+
+def left_open(name: str, *, epochs: str | None = None) -> dict[str, Any]:
+    """An autotuned request that leaves the strategy, the parallel limit and early stopping to
+    Autotune (boto3's model requires the first two; the client below skips that check)."""
+    request = autotuned(name)
+    config = request["HyperParameterTuningJobConfig"]
+    del config["Strategy"], config["ResourceLimits"], config["TrainingJobEarlyStoppingType"]
+    if epochs is not None:
+        request["TrainingJobDefinition"]["StaticHyperParameters"]["epochs"] = epochs
+    return request
+
+
+def unchecked_boto3(live_server: Any) -> Any:
+    """boto3 as a user who leaves required members to Autotune configures it."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "sagemaker",
+        endpoint_url=live_server.url,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(parameter_validation=False, retries={"max_attempts": 1}),
+    )
+
+
+def test_autotune_picks_hyperband_for_a_training_with_epochs(live_server: Any) -> None:
+    """An epoch count is what Hyperband's rungs divide: Autotune picks Hyperband, the whole
+    budget up to 10 in parallel and no other early stopping, and Describe shows all three; the
+    jobs then run as Hyperband's (told to stop at MaxResource, the epoch count)."""
+    sm = unchecked_boto3(live_server)
+    sm.create_hyper_parameter_tuning_job(**left_open("auto-hb", epochs="9"))
+    described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="auto-hb")
+    config = described["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Hyperband"
+    assert config["ResourceLimits"] == {
+        "MaxNumberOfTrainingJobs": 40,
+        "MaxParallelTrainingJobs": 10,
+    }
+    assert config["TrainingJobEarlyStoppingType"] == "Off"
+    assert described["Autotune"] == {"Mode": "Enabled"}
+    worker = RestWorker(live_server.url)
+    job = worker.claim_job("auto-hb")["TrainingJobName"]
+    answers = [
+        worker.http.post(
+            f"/v1/training-jobs/{job}/metrics",
+            json=worker.leased(
+                job, {"Metrics": [{"MetricName": OBJECTIVE, "Value": 0.5, "Step": step}]}
+            ),
+        ).json()["StopRequested"]
+        for step in range(1, 10)
+    ]
+    assert answers == [False] * 8 + [True]
+
+
+def test_autotune_picks_bayesian_without_an_epoch_count(live_server: Any) -> None:
+    sm = unchecked_boto3(live_server)
+    sm.create_hyper_parameter_tuning_job(**left_open("auto-bayes"))
+    config = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="auto-bayes")[
+        "HyperParameterTuningJobConfig"
+    ]
+    assert config["Strategy"] == "Bayesian"
+    # A tenth of the budget at once: the model sees about nine rounds of results.
+    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 40, "MaxParallelTrainingJobs": 4}
+    assert config["TrainingJobEarlyStoppingType"] == "Off"
+    finished = finish_training_jobs(
+        live_server.url, "auto-bayes", OBJECTIVE, lambda hp: 0.5, limit=2
+    )
+    assert len(finished) == 2
+
+
+def test_autotune_picks_early_stopping_for_the_users_strategy_and_keeps_the_rest(
+    sm: Any, live_server: Any
+) -> None:
+    """With the strategy and limits set (as boto3 requires), Autotune picks only the
+    early-stopping type: the median rule for a training with epochs. A value the user set is
+    kept, Off included."""
+    request = autotuned("auto-es", MaxNumberOfTrainingJobs=6)
+    config = request["HyperParameterTuningJobConfig"]
+    config["Strategy"] = "Bayesian"
+    del config["TrainingJobEarlyStoppingType"]
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["epochs"] = "9"
+    sm.create_hyper_parameter_tuning_job(**request)
+    shown = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="auto-es")[
+        "HyperParameterTuningJobConfig"
+    ]
+    assert shown["Strategy"] == "Bayesian"
+    assert shown["TrainingJobEarlyStoppingType"] == "Auto"
+    assert shown["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 6, "MaxParallelTrainingJobs": 1}
+    request["HyperParameterTuningJobName"] = "auto-es-off"
+    config["TrainingJobEarlyStoppingType"] = "Off"
+    sm.create_hyper_parameter_tuning_job(**request)
+    kept = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="auto-es-off")
+    assert kept["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] == "Off"
+
+
+def test_without_autotune_a_missing_strategy_is_refused(live_server: Any) -> None:
+    sm = unchecked_boto3(live_server)
+    request = left_open("manual-open")
+    del request["Autotune"]
+    request["HyperParameterTuningJobConfig"]["ParameterRanges"] = {
+        "CategoricalParameterRanges": [{"Name": "booster", "Values": ["gbtree", "dart"]}]
+    }
+    with pytest.raises(sm.exceptions.ClientError) as refused:
+        sm.create_hyper_parameter_tuning_job(**request)
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert "hyperParameterTuningJobConfig" in error["Message"]
+
+
+def test_autotune_keeps_its_parallel_choice_within_the_quota(
+    settings: Any, shared_databases: Any, clock: Any
+) -> None:
+    """Autotune would run a Hyperband budget ten at a time; with a quota of three parallel
+    training jobs it picks three instead of choosing a value the create then refuses."""
+    low = settings.model_copy(update={"max_parallel_training_jobs": 3})
+    db = shared_databases.get(low.database_url)
+    if db is None:
+        db = shared_databases[low.database_url] = Database(low.database_url)
+    tuner = Tuner(low, db=db, clock=clock)
+    tuner.create_tuning_job(tuner.default_caller(), left_open("quota-hb", epochs="9"))
+    config = tuner.describe_tuning_job(tuner.default_caller(), "quota-hb")[
+        "HyperParameterTuningJobConfig"
+    ]
+    assert config["Strategy"] == "Hyperband"
+    assert config["ResourceLimits"]["MaxParallelTrainingJobs"] == 3

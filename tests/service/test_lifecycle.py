@@ -184,6 +184,33 @@ def test_completion_without_objective_counts_failed_and_is_never_best(tuner: Tun
     assert described["BestTrainingJob"]["TrainingJobName"] == good.training_job_name
 
 
+def test_a_job_that_reported_its_objective_and_then_failed_is_not_evaluated(
+    tuner: Tuner,
+) -> None:
+    """AMT's ObjectiveStatus Failed: the job failed or never emitted the objective. A value
+    reported before the failure is not the job's objective: it is neither counted as
+    Succeeded, nor shown, nor ever the best."""
+    make_job(tuner, "failing", max_jobs=3, parallel=2)
+    caller = tuner.default_caller()
+    failed, good = claim(tuner, "failing"), claim(tuner, "failing")
+    tuner.report_metrics(
+        caller, failed.training_job_name, failed.lease_token, [MetricPoint(OBJECTIVE, 0.99)]
+    )
+    tuner.fail(caller, failed.training_job_name, failed.lease_token, "CUDA out of memory")
+    finish(tuner, good.training_job_name, 0.3)
+    described = describe(tuner, "failing")
+    assert described["ObjectiveStatusCounters"] == {"Succeeded": 1, "Pending": 0, "Failed": 1}
+    assert described["BestTrainingJob"]["TrainingJobName"] == good.training_job_name
+    listed = {
+        summary["TrainingJobName"]: summary
+        for summary in tuner.list_training_jobs_for_tuning_job(
+            caller, {"HyperParameterTuningJobName": "failing"}
+        )["TrainingJobSummaries"]
+    }
+    assert listed[failed.training_job_name]["ObjectiveStatus"] == "Failed"
+    assert "FinalHyperParameterTuningJobObjectiveMetric" not in listed[failed.training_job_name]
+
+
 def test_final_metric_list_overrides_the_last_report(tuner: Tuner) -> None:
     make_job(tuner, "final", max_jobs=1, parallel=1)
     caller = tuner.default_caller()

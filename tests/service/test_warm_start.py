@@ -30,12 +30,15 @@ def request_for(
     parents: list[str] | None = None,
     kind: str = "IdenticalDataAndAlgorithm",
     objective_type: str = "Maximize",
+    strategy: str = "Bayesian",
 ) -> dict[str, Any]:
     request = sdk_style_request()
     request["HyperParameterTuningJobName"] = name
     config = request["HyperParameterTuningJobConfig"]
+    if strategy == "Hyperband":
+        config["StrategyConfig"] = {"HyperbandStrategyConfig": {"MinResource": 1, "MaxResource": 9}}
     config.update(
-        Strategy="Bayesian",
+        Strategy=strategy,
         RandomSeed=11,
         ResourceLimits={"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": 1},
         ParameterRanges=ranges,
@@ -212,6 +215,60 @@ def test_transfer_learning_starts_where_the_related_parent_peaked(tuner: Tuner) 
     assert abs(float(cold_first[1]) - 0.7) > 0.1
 
 
+@pytest.mark.parametrize("strategy", ["Bayesian", "Random", "Hyperband"])
+@pytest.mark.parametrize("kind", ["IdenticalDataAndAlgorithm", "TransferLearning"])
+def test_a_warm_child_never_evaluates_a_parent_configuration_again(
+    tuner: Tuner, strategy: str, kind: str
+) -> None:
+    """Whatever the strategy and the kind of warm start, the child's budget goes to
+    configurations its parent did not try: of the twelve values of x the parent tried eight,
+    and a child allowed eight more gets the four left and then completes."""
+    parent_name, child_name = f"p-{strategy}-{kind}"[:32], f"c-{strategy}-{kind}"[:32]
+    create(tuner, request_for(parent_name, ranges=INTEGER_X, max_jobs=8, strategy=strategy))
+    parent_xs = {x for _, x, _ in run(tuner, parent_name, peak_at_9)}
+    assert len(parent_xs) == 8
+    child = request_for(
+        child_name,
+        ranges=INTEGER_X,
+        max_jobs=8,
+        parents=[parent_name],
+        kind=kind,
+        strategy=strategy,
+    )
+    create(tuner, child)
+    child_xs = [x for _, x, _ in run(tuner, child_name, peak_at_9)]
+    assert sorted(child_xs, key=int) == sorted({str(x) for x in range(1, 13)} - parent_xs, key=int)
+    assert describe(tuner, child_name)["HyperParameterTuningJobStatus"] == "Completed"
+
+
+@pytest.mark.parametrize("kind", ["IdenticalDataAndAlgorithm", "TransferLearning"])
+def test_a_warm_hyperband_child_starts_from_its_parents_final_values(
+    tuner: Tuner, kind: str
+) -> None:
+    """Hyperband's model takes the parents' final values: the child's first configuration lies
+    near the parents' best, none of theirs, where a cold Hyperband job starts from its
+    quasi-random design point."""
+    parent = request_for("hb-parent", ranges=CONTINUOUS_X, max_jobs=10, strategy="Hyperband")
+    create(tuner, parent)
+    tried = run(tuner, "hb-parent", lambda x: 1.0 - (float(x) - 0.7) ** 2)
+    best_x = float(max(tried, key=lambda t: t[2])[1])
+    child = request_for(
+        "hb-child",
+        ranges=CONTINUOUS_X,
+        max_jobs=1,
+        parents=["hb-parent"],
+        kind=kind,
+        strategy="Hyperband",
+    )
+    create(tuner, child)
+    first = run(tuner, "hb-child", lambda x: 1.0 - (float(x) - 0.7) ** 2)[0]
+    assert abs(float(first[1]) - best_x) < 0.1, (first, best_x)
+    assert first[1] not in {x for _, x, _ in tried}
+    create(tuner, request_for("hb-cold", ranges=CONTINUOUS_X, max_jobs=1, strategy="Hyperband"))
+    cold_first = run(tuner, "hb-cold", lambda x: 1.0 - (float(x) - 0.7) ** 2)[0]
+    assert abs(float(cold_first[1]) - best_x) > 0.1, (cold_first, best_x)
+
+
 def test_parent_trials_inside_narrower_ranges_count_and_the_rest_are_dropped(
     tuner: Tuner,
 ) -> None:
@@ -247,3 +304,33 @@ def test_identical_warm_start_end_to_end_through_boto3(sm: Any, live_server: Any
         sm.create_hyper_parameter_tuning_job(
             **request_for("boto-orphan", ranges=INTEGER_X, max_jobs=2, parents=["nobody"])
         )
+
+
+def test_a_transfer_hyperband_child_through_boto3_skips_its_parents_configurations(
+    sm: Any, live_server: Any
+) -> None:
+    parent = request_for("hb-boto-parent", ranges=INTEGER_X, max_jobs=8, strategy="Hyperband")
+    sm.create_hyper_parameter_tuning_job(**parent)
+    first = finish_training_jobs(
+        live_server.url, "hb-boto-parent", OBJECTIVE, lambda p: peak_at_9(p["x"])
+    )
+    child = request_for(
+        "hb-boto-child",
+        ranges=INTEGER_X,
+        max_jobs=8,
+        parents=["hb-boto-parent"],
+        kind="TransferLearning",
+        strategy="Hyperband",
+    )
+    sm.create_hyper_parameter_tuning_job(**child)
+    second = finish_training_jobs(
+        live_server.url, "hb-boto-child", OBJECTIVE, lambda p: peak_at_9(p["x"])
+    )
+    parent_xs = {j.hyperparameters["x"] for j in first}
+    assert len(parent_xs) == 8
+    assert sorted(int(j.hyperparameters["x"]) for j in second) == sorted(
+        set(range(1, 13)) - {int(x) for x in parent_xs}
+    )
+    described = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="hb-boto-child")
+    assert described["HyperParameterTuningJobStatus"] == "Completed"
+    assert described["HyperParameterTuningJobConfig"]["Strategy"] == "Hyperband"

@@ -6,6 +6,12 @@ fixed grid of means, learning curves are the best and latest jobs with at most a
 points each. So a page costs the same to draw at 100 or 10,000 training jobs; what grows is
 one narrow indexed read on the server. Every function is scoped to the caller's account,
 like the API's.
+
+The tuning-job page asks for :func:`history` first: its first plot (the objective per
+training job over time and the best so far) and the counts that tell the page whether
+anything changed, from three narrow columns, so the plot does not wait on the costlier
+:func:`overview` (hyperparameters, importance, timeline) and a page polling an unchanged job
+reads only that.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -92,7 +98,13 @@ def _finite(value: float | None) -> bool:
 
 def _scored(row: Any) -> bool:
     """An ended training job whose objective counts (as for BestTrainingJob: not a failure)."""
-    return row.ended_at is not None and row.status != "Failed" and _finite(row.objective_value)
+    value = row.objective_value
+    return (
+        row.ended_at is not None
+        and row.status != "Failed"
+        and value is not None
+        and math.isfinite(value)
+    )
 
 
 def _tuning(ctx: Context, caller: Caller, name: str) -> TuningJobRow:
@@ -129,18 +141,51 @@ def _units(space: SearchSpace, configs: Sequence[dict[str, str]]) -> tuple[np.nd
     return np.vstack(coded), kept
 
 
+def history(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
+    """The objective of each scored training job by end time (at most ``POINTS_LIMIT``,
+    evenly sampled, always with the best) and the best so far as its change points, with the
+    tuning job's status, last change and training-job counts by status."""
+    validate_tuning_job_name(name, "hyperParameterTuningJobName")
+
+    def work(session: Any) -> tuple[TuningJobRow, Sequence[Any]]:
+        tuning = tuning_jobs.load(session, caller, name, with_request=False)
+        return tuning, queries.objective_history(session, tuning.id)
+
+    tuning, rows = ctx.run(work, readonly=True)
+    counts = Counter(row.status for row in rows)
+    scored = [r for r in rows if _scored(r)]
+    values = np.array([r.objective_value for r in scored], dtype=float)
+    kind = tuning.objective_type
+    minimised = -values if kind == "Maximize" else values
+    best = [int(np.argmin(minimised))] if scored else []
+    shown = sample_indices(len(scored), POINTS_LIMIT, keep=best)
+    ended = np.array([r.ended_at for r in scored], dtype=float)
+    steps = best_so_far_steps(ended, minimised) if scored else []
+    return {
+        "TuningJobStatus": tuning.status,
+        "LastModifiedTime": tuning.last_modified_at,
+        "EndTime": tuning.ended_at,
+        "Objective": {"Type": kind, "MetricName": tuning.objective_metric},
+        "TrainingJobCount": len(rows),
+        "StatusCounts": dict(counts),
+        "ScoredCount": len(scored),
+        # [end time, objective, training job name]: arrays, not objects, for a small answer.
+        "Points": [[scored[i].ended_at, scored[i].objective_value, scored[i].name] for i in shown],
+        "BestSoFar": [[t, -v if kind == "Maximize" else v] for t, v in steps],
+    }
+
+
 def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
-    """Everything the tuning-job page draws first, bounded in size."""
+    """Everything else the tuning-job page draws (description, hyperparameters of the shown
+    jobs, importance, timeline), bounded in size."""
     description = tuning_jobs.describe(ctx, caller, name)
     tuning, rows = _read(ctx, caller, name)
     space = _space(tuning)
     kind = tuning.objective_type
     scored = [i for i, r in enumerate(rows) if _scored(r)]
     minimised = np.array([to_minimise(rows[i].objective_value, kind) for i in scored])
-    ended = np.array([rows[i].ended_at for i in scored], dtype=float)
     best = [scored[int(np.argmin(minimised))]] if scored else []
     shown = [int(i) for i in sample_indices(len(rows), POINTS_LIMIT, keep=best)]
-    steps = best_so_far_steps(ended, minimised) if scored else []
     # Reading and coding hyperparameters is the costly part: only for the jobs shown and
     # the sample importance is computed on.
     sampled = sample_indices(len(scored), IMPORTANCE_LIMIT)
@@ -161,7 +206,6 @@ def overview(ctx: Context, caller: Caller, name: str) -> dict[str, Any]:
         "TrainingJobCount": len(rows),
         "StatusCounts": dict(counts),
         "Points": [_point(rows[i], configs[i]) for i in shown],
-        "BestSoFar": [[t, -v if kind == "Maximize" else v] for t, v in steps],
         "Importance": [
             {"Name": rng.name, "Share": round(float(share), 4)}
             for rng, share in zip(space.ranges, shares, strict=True)

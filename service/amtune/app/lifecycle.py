@@ -76,6 +76,10 @@ def end_training_job(
     message: str = "",
 ) -> None:
     job.status = status
+    if status == TrainingStatus.FAILED:
+        # AMT's ObjectiveStatus Failed: a job that failed was not evaluated, whatever it
+        # reported before; so its objective is never shown, counted or the best.
+        job.objective_value = None
     job.failure_reason = reason
     job.retryable = retryable if status == TrainingStatus.FAILED else None
     job.lease_expires_at = None

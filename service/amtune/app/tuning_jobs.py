@@ -86,8 +86,9 @@ def _max_jobs(request: dict[str, Any]) -> int:
 
 
 def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, Any]:
+    request, left_to_autotune = autotune.fill_required(request)
     validate_create_tuning_job(request)
-    resolved = autotune.resolve(request)
+    resolved = autotune.resolve(request, left_to_autotune)
     if resolved is not request:
         validate_create_tuning_job(autotune.chosen_only(resolved))  # its choices obey the rules
         request = resolved
@@ -106,6 +107,10 @@ def create(ctx: Context, caller: Caller, request: dict[str, Any]) -> dict[str, A
         # The team's quotas (the settings are the defaults); this locks the team's row, so
         # concurrent creates of one team are counted one after the other.
         quotas = quotas_for(session, ctx.settings, caller.account_id)
+        if autotune.CHOSEN_PARALLEL in left_to_autotune:  # Autotune stays within the quota
+            limits[autotune.CHOSEN_PARALLEL] = min(
+                limits[autotune.CHOSEN_PARALLEL], quotas.max_parallel_training_jobs
+            )
         if limits["MaxParallelTrainingJobs"] > quotas.max_parallel_training_jobs:
             raise ResourceLimitExceeded(
                 f"The value {limits['MaxParallelTrainingJobs']} for "

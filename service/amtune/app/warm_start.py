@@ -14,6 +14,12 @@ observations come along only if it is listed itself.
   version). Their trials reach the strategy as one transfer group per parent, each rescaled on
   its own by the Bayesian model (``engine.strategies.bayesian.strategy._targets``).
 
+A warm child never evaluates a parent's configuration again, with any strategy and either kind
+(the engine counts the parents' configurations as used, ``History.configs``). There is no way
+to ask for a repeat, as AMT has no field for it: an identical parent already measured that
+configuration on the same data and algorithm, and a configuration worth measuring on new data
+is a job without ``WarmStartConfig`` (docs/warm-start.md).
+
 Either way a parent trial the child's ranges cannot hold is dropped, never clipped: a value
 outside a numeric range or a categorical value the child no longer lists (the engine skips what
 its space cannot encode), or a hyperparameter the parent tuned and the child holds static at

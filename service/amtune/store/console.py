@@ -45,23 +45,50 @@ def objective_bounds(
 
 
 def training_job_points(session: Session, tuning_job_id: int) -> Sequence[Any]:
-    """Every training job of a tuning job, narrow (no hyperparameters), in creation order."""
-    return session.execute(
-        select(
-            TrainingJobRow.id,
-            TrainingJobRow.seq,
-            TrainingJobRow.name,
-            TrainingJobRow.status,
-            TrainingJobRow.objective_value,
-            TrainingJobRow.created_at,
-            TrainingJobRow.started_at,
-            TrainingJobRow.ended_at,
-            TrainingJobRow.worker_id,
-            TrainingJobRow.stop_requested,
+    """Every training job of a tuning job, narrow (no hyperparameters), in creation order
+    (on the connection, as :func:`objective_history`)."""
+    return (
+        session.connection()
+        .execute(
+            select(
+                TrainingJobRow.id,
+                TrainingJobRow.seq,
+                TrainingJobRow.name,
+                TrainingJobRow.status,
+                TrainingJobRow.objective_value,
+                TrainingJobRow.created_at,
+                TrainingJobRow.started_at,
+                TrainingJobRow.ended_at,
+                TrainingJobRow.worker_id,
+                TrainingJobRow.stop_requested,
+            )
+            .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+            .order_by(TrainingJobRow.seq)
         )
-        .where(TrainingJobRow.tuning_job_id == tuning_job_id)
-        .order_by(TrainingJobRow.seq)
-    ).all()
+        .all()
+    )
+
+
+def objective_history(session: Session, tuning_job_id: int) -> Sequence[Any]:
+    """(status, name, objective, end time) of every training job of a tuning job, in
+    creation order: what the objective-over-time plot and the job counts need, in one scan.
+    (The objective is in no index: reports change it, and indexing it would cost the worker
+    path its in-place row updates.) Run on the connection, not the ORM session: rows of
+    plain columns need none of the ORM's loading, which costs a quarter more at 10,000."""
+    return (
+        session.connection()
+        .execute(
+            select(
+                TrainingJobRow.status,
+                TrainingJobRow.name,
+                TrainingJobRow.objective_value,
+                TrainingJobRow.ended_at,
+            )
+            .where(TrainingJobRow.tuning_job_id == tuning_job_id)
+            .order_by(TrainingJobRow.seq)
+        )
+        .all()
+    )
 
 
 def hyperparameters_of(session: Session, training_job_ids: Sequence[int]) -> dict[int, Any]:

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from amtune.observe import metrics
-from amtune.store.watchdog import StatementWatchdog
+from amtune.store.watchdog import ConnectionWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,9 @@ class Timeouts:
     """How long a request may wait on PostgreSQL, so a slow or hung database answers 503.
 
     ``statement`` and ``lock`` become the server's ``statement_timeout`` and ``lock_timeout``;
-    a statement still running a second after ``statement`` has its connection cut by the
-    :class:`~amtune.store.watchdog.StatementWatchdog` (the server may be frozen). ``checkout``
+    a connection whose server has sent nothing for a second more than ``statement`` while a
+    command is in progress is cut by the :class:`~amtune.store.watchdog.ConnectionWatchdog`
+    (the server may be frozen). ``checkout``
     bounds the wait for a pooled connection, ``connect`` a new connection (libpq's minimum is
     2 s); TCP keepalives find a peer that vanished.
     """
@@ -101,12 +102,12 @@ def make_engine(
     pool_size: int = 10,
     autocommit: bool = False,
     timeouts: Timeouts | None = None,
-    watchdog: StatementWatchdog | None = None,
+    watchdog: ConnectionWatchdog | None = None,
 ) -> Engine:
     """An engine with its own pool; ``autocommit`` (PostgreSQL only) makes its connections
     autocommit for their whole life, so that a checkout neither switches the mode on and off
     nor rolls back on return (about a third of a one-statement request's database-layer CPU).
-    On PostgreSQL every limit of ``timeouts`` applies, and ``watchdog`` watches each statement.
+    On PostgreSQL every limit of ``timeouts`` applies, and ``watchdog`` watches each connection.
     """
     timeouts = timeouts or Timeouts()
     if url.startswith("sqlite"):
@@ -140,31 +141,16 @@ def make_engine(
         **extra,
     )
     if watchdog is not None:
-        _watch_statements(engine, watchdog)
+        _watch_connections(engine, watchdog)
     return engine
 
 
-def _watch_statements(engine: Engine, watchdog: StatementWatchdog) -> None:
-    """Arm the watchdog for each statement on ``engine`` and disarm it when it returns."""
-
-    def before(conn: Connection, cursor: Any, *_args: Any) -> None:
-        conn.info[_WATCHED] = watchdog.arm(cursor.connection.fileno())
-
-    def after(conn: Connection, *_args: Any) -> None:
-        token = conn.info.pop(_WATCHED, None)
-        if token is not None:
-            watchdog.disarm(token)
-
-    def failed(context: ExceptionContext) -> None:
-        if context.connection is not None:
-            after(context.connection)
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    event.listen(engine, "handle_error", failed)
-
-
-_WATCHED = "amtune_watchdog_token"
+def _watch_connections(engine: Engine, watchdog: ConnectionWatchdog) -> None:
+    """Hand each connection ``engine`` opens to ``watchdog``: once per connection, since an
+    event on every statement would cost the worker path a share of its CPU."""
+    event.listen(
+        engine, "connect", lambda dbapi_connection, _record: watchdog.watch(dbapi_connection)
+    )
 
 
 def _count_checkouts(engine: Engine) -> None:
@@ -187,7 +173,7 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> None:
         self.url = url
         self.timeouts = timeouts or Timeouts()
-        watchdog = None if url.startswith("sqlite") else StatementWatchdog(self.timeouts.watchdog)
+        watchdog = None if url.startswith("sqlite") else ConnectionWatchdog(self.timeouts.watchdog)
         limits: dict[str, Any] = {"timeouts": self.timeouts, "watchdog": watchdog}
         self.engine = make_engine(url, pool_size=pool_size, **limits)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, text
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,19 @@ def current_revision(engine: Engine) -> str | None:
 def is_at_head(engine: Engine, url: str) -> bool:
     current = current_revision(engine)
     script = ScriptDirectory.from_config(alembic_config(url))
-    if current is not None and script.get_revision(current) is None:
+    if current is not None and not _known(script, current):
         head = script.get_current_head()
         raise SchemaAheadError(f"database schema {current} is unknown to this amtune (head {head})")
     return current == script.get_current_head()
+
+
+def _known(script: ScriptDirectory, revision: str) -> bool:
+    """Whether this amtune's migrations include ``revision`` (Alembic raises for one it
+    cannot find rather than answering None)."""
+    try:
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 @contextmanager

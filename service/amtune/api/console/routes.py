@@ -11,12 +11,11 @@ import html
 import json
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-from starlette.staticfiles import StaticFiles
 
 from amtune.api import schemas
 from amtune.api.console.access import (
@@ -27,6 +26,7 @@ from amtune.api.console.access import (
     sessions_for,
     set_cookie,
 )
+from amtune.api.console.static_files import CompressedStaticFiles
 from amtune.api.deps import the_tuner
 from amtune.app import console
 from amtune.app.sigv4 import AuthenticationError
@@ -42,7 +42,8 @@ SessionDep = Annotated[Session, Depends(api_session)]
 
 def _page(page: str, session: Session, **values: str) -> str:
     text = PAGES[page]
-    fields = {"csrf": session.csrf, "account": session.caller.account_id, "name": "", "source": ""}
+    fields = {"csrf": session.csrf, "account": session.caller.account_id}
+    fields.update(name="", source="", path="")
     fields.update(values)
     for key, value in fields.items():
         text = text.replace("{{" + key + "}}", html.escape(value, quote=True))
@@ -72,7 +73,7 @@ async def tuning_jobs_page(request: Request) -> Response:
 
 @router.get("/tuning-jobs/{name}")
 async def tuning_job_page(request: Request, name: str) -> Response:
-    return await _serve_page(request, "tuning_job", name=name)
+    return await _serve_page(request, "tuning_job", name=name, path=quote(name, safe=""))
 
 
 @router.get("/training-jobs/{name}")
@@ -144,6 +145,12 @@ async def list_tuning_jobs(
 @router.get("/api/tuning-jobs/{name}")
 async def tuning_job_overview(request: Request, session: SessionDep, name: str) -> dict[str, Any]:
     result: dict[str, Any] = await _call(request, console.overview, session.caller, name)
+    return result
+
+
+@router.get("/api/tuning-jobs/{name}/history")
+async def tuning_job_history(request: Request, session: SessionDep, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(request, console.history, session.caller, name)
     return result
 
 
@@ -239,4 +246,5 @@ async def stop_training_job(request: Request, session: SessionDep, name: str) ->
 
 def mount(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    static = CompressedStaticFiles(directory=HERE / "static")
+    app.mount("/console/static", static, name="console-static")

@@ -62,8 +62,12 @@ class History:
         return self.pending_curves[i] if i < len(self.pending_curves) else ()
 
     def configs(self) -> tuple[Config, ...]:
-        """Every config already used: finished first, then pending."""
-        return tuple(t.config for t in self.finished) + self.pending
+        """Every config already used: finished first, then pending, then the transfer parents'.
+
+        A warm child never evaluates a parent's configuration again, whichever kind of warm
+        start it is (``amtune.app.warm_start``), so the parents' configurations count as used."""
+        related = tuple(t.config for group in self.transfer for t in group)
+        return tuple(t.config for t in self.finished) + self.pending + related
 
 
 class Strategy(Protocol):

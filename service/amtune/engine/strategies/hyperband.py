@@ -28,6 +28,15 @@ input encoding, output warping and MAP fit) proposes the next configuration from
    finished job with an objective and no curve counts as observed at the highest level.
 4. The returned config is never a finished or pending one; deterministic for
    ``(space, history, seed, index)`` because the engine is.
+5. Warm start. An IdenticalDataAndAlgorithm parent's training jobs arrive as finished trials
+   ahead of the child's own, with their final objective and no curve (a parent keeps only its
+   final values): by point 3 each counts as observed at the highest level, a parent job ASHA
+   stopped early at its last value, which is the worse one as ASHA judged it. Once as many
+   parent jobs as the initial design exist, the model therefore starts at the highest level
+   the child's jobs reached, with the parents' final values in it, and the child skips the
+   quasi-random design. TransferLearning parents pass through unchanged as the engine's
+   transfer groups (``History.transfer``): each rescaled on its own, they shape the child's
+   first suggestions. Neither kind of parent configuration is suggested again.
 
 Why this model and not a joint GP over (configuration, resource) with a learning-curve kernel
 (MOBSTER's exponential-decay kernel): with ASHA most observations sit at the lowest rungs, the
@@ -107,6 +116,7 @@ def level_history(history: History, dim: int, *, believe_stopped: bool = False) 
         return History(
             finished=tuple(Trial(t.config, t.objective) for t in history.finished),
             pending=history.pending,
+            transfer=history.transfer,
         )
     observed: list[tuple[Config, float | None]] = []
     stopped: dict[int, float] = {}
@@ -133,7 +143,7 @@ def level_history(history: History, dim: int, *, believe_stopped: bool = False) 
         Trial(config, max(worst, stopped[i]) if i in stopped else value)
         for i, (config, value) in enumerate(observed)
     )
-    return History(finished=trials, pending=tuple(believed))
+    return History(finished=trials, pending=tuple(believed), transfer=history.transfer)
 
 
 def _clean(curve: Curve) -> Curve:

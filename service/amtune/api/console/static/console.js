@@ -10,8 +10,10 @@ const NAME = document.body.dataset.name;
 const POLL_MS = 2000;
 const ENDED = new Set(["Completed", "Failed", "Stopped"]);
 
-async function getJSON(url) {
-  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+// `cache` is "no-store" but for a request the page preloads (<link rel="preload">), which
+// only a fetch of the same mode, credentials and cache use finds.
+async function getJSON(url, cache = "no-store") {
+  const response = await fetch(url, { credentials: "same-origin", cache });
   if (response.status === 403) { window.location.assign("/console/sign-in"); throw new Error("signed out"); }
   const data = await response.json();
   if (!response.ok) throw new Error(data.message || String(response.status));
@@ -67,6 +69,17 @@ function show(error) {
     document.querySelector("main").prepend(notice);
   }
   notice.textContent = error.message;
+}
+
+// Resolves once the browser could paint what was drawn so far: after the next frame (or
+// 100 ms, in a hidden tab that gets no frames), in a task of its own, so a page drawing
+// several charts shows each as it is done and still answers input between them.
+function painted() {
+  return new Promise((resolve) => {
+    const done = () => setTimeout(resolve, 0);
+    const timer = setTimeout(done, 100);
+    requestAnimationFrame(() => { clearTimeout(timer); done(); });
+  });
 }
 
 const charts = {};
@@ -158,22 +171,24 @@ function tuningJobPage() {
 
   function valueOf(hp, text) { return hp.Kind === "Categorical" ? text : Number(text); }
 
-  async function renderCharts(o) {
-    const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime && p.Status !== "Failed");
-    const bestLine = o.BestSoFar.map(([t, v]) => [t * 1000, v]);
-    if (bestLine.length && o.TuningJob.HyperParameterTuningEndTime === undefined) bestLine.push([Date.now(), bestLine[bestLine.length - 1][1]]);
+  // The first plot, from the page's first and smallest request (/history).
+  function drawHistory(h) {
+    const bestLine = h.BestSoFar.map(([t, v]) => [t * 1000, v]);
+    if (bestLine.length && (h.EndTime === null || h.EndTime === undefined)) bestLine.push([Date.now(), bestLine[bestLine.length - 1][1]]);
     chart("history", {
       aria: { enabled: true },
       tooltip: { trigger: "item" },
       legend: { data: ["training job", "best so far"] },
-      xAxis: { type: "time" }, yAxis: { type: "value", scale: true, name: objectiveName() },
+      xAxis: { type: "time" }, yAxis: { type: "value", scale: true, name: h.Objective.MetricName || "objective" },
       series: [
-        { name: "training job", type: "scatter", symbolSize: 7, data: scored.map((p) => ({ value: [p.EndTime * 1000, p.Objective], name: p.TrainingJobName })) },
+        { name: "training job", type: "scatter", symbolSize: 7, data: h.Points.map(([t, v, name]) => ({ value: [t * 1000, v], name })) },
         { name: "best so far", type: "line", step: "end", symbol: "none", data: bestLine },
       ],
     });
-    // Let the browser paint the first plot before drawing the others.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  async function renderCharts(o) {
+    const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime && p.Status !== "Failed");
     const importance = [...o.Importance].sort((a, b) => a.Share - b.Share);
     chart("importance", {
       aria: { enabled: true },
@@ -181,6 +196,7 @@ function tuningJobPage() {
       xAxis: { type: "value", max: 1 }, yAxis: { type: "category", data: importance.map((i) => i.Name) },
       series: [{ type: "bar", data: importance.map((i) => i.Share) }],
     });
+    await painted();
     const hps = o.HyperParameters;
     chart("parallel", {
       aria: { enabled: true },
@@ -189,16 +205,20 @@ function tuningJobPage() {
       visualMap: { show: false, dimension: hps.length, min: Math.min(...scored.map((p) => p.Objective)), max: Math.max(...scored.map((p) => p.Objective)), inRange: { color: ["#2166ac", "#f7f7f7", "#b2182b"] } },
       series: [{ type: "parallel", lineStyle: { width: 1, opacity: 0.5 }, data: scored.map((p) => [...hps.map((hp) => valueOf(hp, p.HyperParameters[hp.Name])), p.Objective]) }],
     });
+    await painted();
     const slices = document.getElementById("slices");
     if (slices.children.length !== hps.length) {
       slices.replaceChildren(...hps.map((hp) => el("div", { class: "chart slice", id: `slice-${hp.Name}`, role: "img", "aria-label": `Objective against ${hp.Name}` })));
     }
-    hps.forEach((hp) => chart(`slice-${hp.Name}`, {
-      aria: { enabled: true },
-      title: { text: hp.Name, textStyle: { fontSize: 13 } },
-      xAxis: { ...axisFor(hp), name: hp.Name }, yAxis: { type: "value", scale: true },
-      series: [{ type: "scatter", symbolSize: 5, data: scored.map((p) => [valueOf(hp, p.HyperParameters[hp.Name]), p.Objective]) }],
-    }));
+    for (const hp of hps) {
+      chart(`slice-${hp.Name}`, {
+        aria: { enabled: true },
+        title: { text: hp.Name, textStyle: { fontSize: 13 } },
+        xAxis: { ...axisFor(hp), name: hp.Name }, yAxis: { type: "value", scale: true },
+        series: [{ type: "scatter", symbolSize: 5, data: scored.map((p) => [valueOf(hp, p.HyperParameters[hp.Name]), p.Objective]) }],
+      });
+      await painted();
+    }
     const workers = [...new Set(o.Timeline.map((t) => t.Worker))].sort();
     chart("timeline", {
       aria: { enabled: true },
@@ -316,25 +336,31 @@ function tuningJobPage() {
   }
   document.getElementById("copy-boto3").addEventListener("click", () => navigator.clipboard?.writeText(document.getElementById("boto3").textContent));
 
+  // Each poll asks for the small /history first (the page head preloads the first one);
+  // only when its counts or the tuning job changed does the page draw it and fetch the rest.
+  let preloaded = true;
   async function refresh(schedule) {
     const began = performance.now();
     try {
-      overview = await getJSON(base);
-      const job = overview.TuningJob;
-      const signature = `${job.LastModifiedTime}|${overview.TrainingJobCount}|${JSON.stringify(overview.StatusCounts)}|${JSON.stringify(job.TrainingJobStatusCounters)}`;
+      const h = await getJSON(`${base}/history`, preloaded ? "default" : "no-store");
+      preloaded = false;
+      const signature = `${h.LastModifiedTime}|${h.TuningJobStatus}|${h.TrainingJobCount}|${JSON.stringify(h.StatusCounts)}`;
       if (signature !== seen) {
-        seen = signature;
+        const rest = getJSON(base); // the server works on it while the browser draws
+        drawHistory(h);
+        await painted();
+        overview = await rest;
         renderSummary(overview);
         await renderCharts(overview);
         await Promise.all([loadJobs(jobs.tokens[jobs.tokens.length - 1] || null), loadContour(), loadCurves()]);
-        document.body.dataset.rendered = String(overview.TrainingJobCount);
+        seen = signature;
+        document.body.dataset.rendered = String(h.TrainingJobCount);
       }
     } catch (error) { show(error); }
     // A big job's summary costs the server more: poll no faster than 3x what it took.
     if (schedule) setTimeout(() => refresh(true), Math.max(POLL_MS, 3 * (performance.now() - began)));
   }
-  boto3Snippet().catch(show);
-  refresh(true);
+  refresh(true).then(() => boto3Snippet()).catch(show);
 }
 
 // --- one training job ---------------------------------------------------------------------

@@ -215,11 +215,9 @@ class BayesianStrategy:
         index = int(index)
         encoder = Encoder(space)
         related = [t for group in history.transfer for t in group]
-        used = {encoder.key(t.config) for t in history.finished}
-        used.update(encoder.key(c) for c in history.pending)
-        used.update(encoder.key(t.config) for t in related)
+        used = {encoder.key(c) for c in history.configs()}
         card = space.cardinality()
-        if card is not None and len(_used_ranks(space, history)) >= card:
+        if card is not None and len(used_ranks(space, history)) >= card:
             return Suggestion(None)
         n_ok = sum(
             1
@@ -424,12 +422,6 @@ def _objectives(trials: list[Trial]) -> FloatArray:
     return values
 
 
-def _used_ranks(space: SearchSpace, history: History) -> set[int]:
-    """Grid positions taken by the job's own trials and by its transfer parents' trials."""
-    related = History(finished=tuple(t for group in history.transfer for t in group))
-    return used_ranks(space, history) | used_ranks(space, related)
-
-
 def _unused_grid(space: SearchSpace, encoder: Encoder, history: History) -> FloatArray | None:
     """Every unused point of a discrete space small enough to score exhaustively, else None."""
     card = space.cardinality()
@@ -437,7 +429,7 @@ def _unused_grid(space: SearchSpace, encoder: Encoder, history: History) -> Floa
         return None
     u = encoder.discrete_grid()
     free = np.ones(len(u), dtype=bool)
-    free[list(_used_ranks(space, history))] = False
+    free[list(used_ranks(space, history))] = False
     return u[free]
 
 
