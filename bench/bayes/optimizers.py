@@ -211,7 +211,7 @@ class OptunaPeer:
                 )
         if sampler == "tpe":
             self.name = "optuna-tpe"
-            smp: Any = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+            smp: Any = optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
         else:
             self.name = "optuna-gp"
             smp = optuna.samplers.GPSampler(seed=seed)

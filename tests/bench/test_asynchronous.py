@@ -72,10 +72,26 @@ def test_the_command_compares_both_modes_seed_by_seed(capsys: pytest.CaptureFixt
     assert main(["--problems", "branin", "--seeds", "2", "--workers", "2", "--evals", "6"]) == 0
     out = capsys.readouterr().out
     assert "branin" in out and "batch" in out and "async" in out
-    assert "batch minus async, paired over 2 seeds" in out
+    assert "2 workers, batch minus async at 6, paired over 2 seeds" in out
 
 
 @pytest.mark.parametrize("argv", [["--seeds", "1"], ["--optimizer", "skopt-gp"]])
 def test_a_comparison_it_cannot_make_is_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         main(argv)
+
+
+def test_peers_run_asynchronously_and_a_stored_run_reports_the_same(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Optuna's TPE (constant liar) is driven like the engine, and the tables rebuilt from the
+    stored runs are the ones printed when they were made."""
+    out = tmp_path / "runs.json.gz"
+    argv = ["--optimizers", "amtune-bayesian,optuna-tpe,random", "--problems", "branin"]
+    argv += ["--seeds", "2", "--workers", "1,3", "--modes", "async", "--evals", "8"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "async, 3 worker(s), random-search scale" in printed
+    assert "| optuna-tpe |" in printed and "amtune-bayesian minus each" in printed
+    assert main(["--report", str(out)]) == 0
+    assert capsys.readouterr().out == printed
