@@ -74,7 +74,8 @@ def committed(pending: list[Event]) -> None:
 
 def _emit(event: Event) -> None:
     _count(event)
-    log.info(event.message, extra={"fields": {"event": event.kind, **event.fields}})
+    if log.isEnabledFor(logging.INFO):
+        log.info(event.message, extra={"fields": {"event": event.kind, **event.fields}})
 
 
 def _count(event: Event) -> None:

@@ -8,7 +8,7 @@ a retried or replayed creation never yields a different config.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from amtune.engine.spaces import Config, SearchSpace
 
@@ -114,9 +114,13 @@ class ScoresSuggestions(Protocol):
 def suggest_scored(
     strategy: Strategy, space: SearchSpace, history: History, *, seed: int, index: int
 ) -> Suggestion:
-    """``strategy.suggest`` with its expected improvement when the strategy has a model."""
-    if isinstance(strategy, ScoresSuggestions):
-        return strategy.suggest_scored(space, history, seed=seed, index=index)
+    """``strategy.suggest`` with its expected improvement when the strategy has a model.
+
+    Asked with ``getattr``, not ``isinstance`` against the protocol: a runtime protocol check
+    walks the protocol's members on every call, and this runs on every claim."""
+    scored = getattr(strategy, "suggest_scored", None)
+    if scored is not None:
+        return cast(Suggestion, scored(space, history, seed=seed, index=index))
     return Suggestion(strategy.suggest(space, history, seed=seed, index=index))
 
 
