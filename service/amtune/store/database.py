@@ -56,9 +56,9 @@ class Timeouts:
     ``statement`` and ``lock`` become the server's ``statement_timeout`` and ``lock_timeout``;
     a connection whose server has sent nothing for a second more than ``statement`` while a
     command is in progress is cut by the :class:`~amtune.store.watchdog.ConnectionWatchdog`
-    (the server may be frozen). ``checkout``
-    bounds the wait for a pooled connection, ``connect`` a new connection (libpq's minimum is
-    2 s); TCP keepalives find a peer that vanished.
+    (the server may be frozen). ``checkout`` bounds the wait for a pooled connection,
+    ``connect`` a new connection (libpq's minimum is 2 s); TCP keepalives find a peer that
+    vanished.
     """
 
     statement: float = 5.0
