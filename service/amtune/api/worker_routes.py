@@ -1,4 +1,4 @@
-"""The worker protocol's seven routes, served ahead of FastAPI, each written out in full.
+"""The worker protocol's seven routes, served ahead of FastAPI, one table row each.
 
 Why: workers call these routes hundreds of times a second, and under that load FastAPI's
 routing, dependency solving and body handling cost the service more CPU than the application
@@ -7,7 +7,8 @@ itself; every other request passes on to FastAPI. FastAPI still declares the sam
 ``api.rest``, and those declarations are the OpenAPI document; the functions behind them are
 the ones called here, and a test sends the same requests through both and compares.
 
-Each route does, in order:
+Each route is a row of ``WorkerRoutes.routes``: its path, the strict model of its body and its
+use case in ``api.rest``. One handler serves every row, in order:
 
 1. read the body (``api.limits`` has already read it within the size and time limits, before
    anything else ran, so this is the buffered copy);
@@ -34,6 +35,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from amtune.api import rest, schemas
@@ -42,16 +44,16 @@ from amtune.api.deps import caller_of, the_tuner
 from amtune.api.errors import rest_error_handler, rest_validation_handler
 from amtune.api.limits import ASGIApp, Message, Receive, Scope, Send
 
-Route = Callable[[Request, str], Awaitable[Response]]
+UseCase = Callable[..., Response]
+JOB = "/v1/training-jobs/{TrainingJobName}"
 
 
 def _path(template: str) -> tuple[re.Pattern[str], str]:
-    """``/v1/training-jobs/{TrainingJobName}/heartbeat`` -> a pattern capturing the one path
+    """``/v1/training-jobs/{TrainingJobName}/heartbeat`` -> a pattern capturing each path
     parameter, matched against the decoded path as FastAPI's router matches it, and the
     template itself (the request's operation label in metrics and logs)."""
-    before, rest_of_path = template.split("{", 1)
-    after = rest_of_path.split("}", 1)[1]
-    return re.compile(re.escape(before) + "([^/]+)" + re.escape(after)), template
+    parts = re.split(r"\{[^}]*\}", template)
+    return re.compile("([^/]+)".join(re.escape(part) for part in parts)), template
 
 
 class WorkerRoutes:
@@ -60,58 +62,27 @@ class WorkerRoutes:
     def __init__(self, app: ASGIApp, *, threads: int) -> None:
         self.app = app
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="worker-route")
-        self.pool_claim_path = "/v1/claims"
-        self.routes: tuple[tuple[tuple[re.Pattern[str], str], Route], ...] = (
-            (_path("/v1/tuning-jobs/{TuningJobName}/claims"), self.claim),
-            (_path("/v1/training-jobs/{TrainingJobName}/heartbeat"), self.heartbeat),
-            (_path("/v1/training-jobs/{TrainingJobName}/metrics"), self.report_metrics),
-            (_path("/v1/training-jobs/{TrainingJobName}/complete"), self.complete),
-            (_path("/v1/training-jobs/{TrainingJobName}/fail"), self.fail),
-            (_path("/v1/training-jobs/{TrainingJobName}/release"), self.release),
-        )
+        self.routes: tuple[tuple[re.Pattern[str], str, type[BaseModel], UseCase], ...] = tuple(
+            (*_path(template), model, use_case)
+            for template, model, use_case in (
+                ("/v1/claims", schemas.PoolClaimRequest, rest.claim_from_pool),
+                ("/v1/tuning-jobs/{TuningJobName}/claims", schemas.ClaimRequest, rest.claim),
+                (f"{JOB}/heartbeat", schemas.WorkerBody, rest.heartbeat),
+                (f"{JOB}/metrics", schemas.MetricsRequest, rest.report_metrics),
+                (f"{JOB}/complete", schemas.CompleteRequest, rest.complete),
+                (f"{JOB}/fail", schemas.FailRequest, rest.fail),
+                (f"{JOB}/release", schemas.WorkerBody, rest.release),
+            )
+        )  # fmt: skip
 
-    # --- the routes -------------------------------------------------------------------------
-    async def claim_from_pool(self, request: Request) -> Response:
+    async def _serve(
+        self, request: Request, model: type[BaseModel], use_case: UseCase, names: tuple[str, ...]
+    ) -> Response:
+        """Body, caller, strict parse, then the use case on this middleware's threads."""
         raw = await request.body()
         caller = await caller_of(request)
-        body = parse_body(schemas.PoolClaimRequest, raw, required=True)
-        return await self._run(rest.claim_from_pool, the_tuner(request), caller, body)
-
-    async def claim(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.ClaimRequest, raw, required=True)
-        return await self._run(rest.claim, the_tuner(request), caller, name, body)
-
-    async def heartbeat(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.WorkerBody, raw, required=True)
-        return await self._run(rest.heartbeat, the_tuner(request), caller, name, body)
-
-    async def report_metrics(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.MetricsRequest, raw, required=True)
-        return await self._run(rest.report_metrics, the_tuner(request), caller, name, body)
-
-    async def complete(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.CompleteRequest, raw, required=True)
-        return await self._run(rest.complete, the_tuner(request), caller, name, body)
-
-    async def fail(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.FailRequest, raw, required=True)
-        return await self._run(rest.fail, the_tuner(request), caller, name, body)
-
-    async def release(self, request: Request, name: str) -> Response:
-        raw = await request.body()
-        caller = await caller_of(request)
-        body = parse_body(schemas.WorkerBody, raw, required=True)
-        return await self._run(rest.release, the_tuner(request), caller, name, body)
+        body = parse_body(model, raw, required=True)
+        return await self._run(use_case, the_tuner(request), caller, *names, body)
 
     # --- dispatch ---------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,18 +91,13 @@ class WorkerRoutes:
             return
         if scope["type"] == "http" and scope["method"] == "POST":
             path = scope["path"]
-            if path == self.pool_claim_path:
-                scope["amtune.route"] = path  # the request's operation label
-                request = Request(scope, receive)
-                response = await self._answer(self.claim_from_pool(request), request)
-                await response(scope, receive, send)
-                return
-            for (pattern, template), route in self.routes:
+            for pattern, template, model, use_case in self.routes:
                 match = pattern.fullmatch(path)
                 if match is not None:
                     scope["amtune.route"] = template  # the request's operation label
                     request = Request(scope, receive)
-                    response = await self._answer(route(request, match.group(1)), request)
+                    serving = self._serve(request, model, use_case, match.groups())
+                    response = await self._answer(serving, request)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)
