@@ -34,6 +34,9 @@ from amtune.app.teams.console_sessions import Session
 
 HERE = Path(__file__).parent
 PAGES = {path.stem: path.read_text() for path in (HERE / "pages").glob("*.html")}
+# The signed-in pages share their head and header (``pages/_frame.html``); each page's file
+# holds its own head lines (title, preloads) and then its ``<main>``.
+FRAME = PAGES.pop("_frame")
 MAX_FORM_BYTES = 8192
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -41,7 +44,12 @@ SessionDep = Annotated[Session, Depends(api_session)]
 
 
 def _page(page: str, session: Session, **values: str) -> str:
-    text = PAGES[page]
+    head, main, rest = PAGES[page].partition("<main>")
+    text = (
+        FRAME.replace("{{page}}", page.replace("_", "-"))
+        .replace("{{head}}", head.rstrip("\n"))
+        .replace("{{main}}", main + rest)
+    )
     fields = {"csrf": session.csrf, "account": session.caller.account_id}
     fields.update(name="", source="", path="")
     fields.update(values)
