@@ -168,14 +168,26 @@ def _nll(model: Any, x: FloatArray, y: FloatArray, classes: FloatArray) -> float
     return float(min(log_loss(y, p / p.sum(axis=1, keepdims=True), labels=classes), 10.0))
 
 
-def _sgd_curve(config: Config, max_resource: int) -> FloatArray:
+def _epoch_curve(model: Any, max_resource: int) -> FloatArray:
+    """Validation log loss on digits after each of ``max_resource`` epochs of ``partial_fit``."""
     import warnings
 
     from sklearn.datasets import load_digits
-    from sklearn.linear_model import SGDClassifier
 
     x_tr, x_va, y_tr, y_va = _split(load_digits)
     classes = np.unique(y_tr)
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(max_resource):
+            model.partial_fit(x_tr, y_tr, classes=classes)
+            out.append(_nll(model, x_va, y_va, classes))
+    return np.array(out)
+
+
+def _sgd_curve(config: Config, max_resource: int) -> FloatArray:
+    from sklearn.linear_model import SGDClassifier
+
     model = SGDClassifier(
         loss="log_loss",
         alpha=float(config["alpha"]),
@@ -184,23 +196,12 @@ def _sgd_curve(config: Config, max_resource: int) -> FloatArray:
         power_t=float(config["power_t"]),
         random_state=0,
     )
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(max_resource):
-            model.partial_fit(x_tr, y_tr, classes=classes)
-            out.append(_nll(model, x_va, y_va, classes))
-    return np.array(out)
+    return _epoch_curve(model, max_resource)
 
 
 def _mlp_curve(config: Config, max_resource: int) -> FloatArray:
-    import warnings
-
-    from sklearn.datasets import load_digits
     from sklearn.neural_network import MLPClassifier
 
-    x_tr, x_va, y_tr, y_va = _split(load_digits)
-    classes = np.unique(y_tr)
     model = MLPClassifier(
         hidden_layer_sizes=(int(config["units"]),),
         alpha=float(config["alpha"]),
@@ -208,13 +209,7 @@ def _mlp_curve(config: Config, max_resource: int) -> FloatArray:
         batch_size=int(config["batch_size"]),
         random_state=0,
     )
-    out = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for _ in range(max_resource):
-            model.partial_fit(x_tr, y_tr, classes=classes)
-            out.append(_nll(model, x_va, y_va, classes))
-    return np.array(out)
+    return _epoch_curve(model, max_resource)
 
 
 def _gb_curve(config: Config, max_resource: int) -> FloatArray:
