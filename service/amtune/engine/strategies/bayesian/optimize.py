@@ -30,7 +30,6 @@ from scipy.stats import qmc
 
 from .acquisition import log_ei, log_ei_with_grad
 from .encoding import Encoder
-from .endgame import Region
 from .gp import Posterior
 from .kernel import FloatArray
 
@@ -99,10 +98,9 @@ def local_candidates(
     return encoder.snap(u)
 
 
-def refine(acq: Acquisition, starts: FloatArray, region: Region | None = None) -> FloatArray:
+def refine(acq: Acquisition, starts: FloatArray) -> FloatArray:
     """Batched L-BFGS-B on the numeric coordinates of each start (the starts are independent,
-    so the sum of their objectives has a block-diagonal Hessian and one run serves all), within
-    ``region`` when one is given."""
+    so the sum of their objectives has a block-diagonal Hessian and one run serves all)."""
     num = acq.encoder.numeric
     if not num or len(starts) == 0:
         return starts
@@ -124,7 +122,7 @@ def refine(acq: Acquisition, starts: FloatArray, region: Region | None = None) -
         base[:, num].ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=_bounds(region, num, r),
+        bounds=[(0.0, 1.0)] * (r * p),
         options={"maxiter": REFINE_MAXITER},
     )
     out = base.copy()
@@ -133,52 +131,20 @@ def refine(acq: Acquisition, starts: FloatArray, region: Region | None = None) -
     return acq.encoder.snap(out)
 
 
-def _bounds(region: Region | None, num: list[int], starts: int) -> list[tuple[float, float]]:
-    if region is None:
-        return [(0.0, 1.0)] * (starts * len(num))
-    box = list(zip(region.lower[num].tolist(), region.upper[num].tolist(), strict=True))
-    return box * starts
-
-
-def region_points(encoder: Encoder, region: Region, n: int, rng: np.random.Generator) -> FloatArray:
-    """``n`` Sobol points in the region's box; categoricals keep the centre's values, each
-    resampled with probability 1/dim (as :func:`local_candidates` does)."""
-    dim = encoder.space.dim
-    u = region.lower + sobol_points(dim, n, rng) * (region.upper - region.lower)
-    cat = encoder.categorical
-    if cat:
-        block = np.repeat(region.centre[None, cat], n, axis=0)
-        flip = rng.random((n, len(cat))) < 1.0 / dim
-        block[flip] = rng.random((n, len(cat)))[flip]
-        u[:, cat] = block
-    return encoder.snap(u)
-
-
 def candidates(
-    acq: Acquisition,
-    centres: FloatArray,
-    rng: np.random.Generator,
-    region: Region | None = None,
+    acq: Acquisition, centres: FloatArray, rng: np.random.Generator
 ) -> tuple[FloatArray, FloatArray]:
-    """Scored candidate points (unit space) for a space with a continuous or huge range; with
-    a ``region``, only points inside it (:mod:`.endgame`)."""
+    """Scored candidate points (unit space) for a space with a continuous or huge range."""
     enc = acq.encoder
-    if region is None:
-        u = np.vstack(
-            [
-                enc.snap(sobol_points(enc.space.dim, N_SOBOL, rng)),
-                local_candidates(enc, centres, N_LOCAL, rng),
-            ]
-        )
-    else:
-        local = local_candidates(enc, region.centre[None, :], N_LOCAL, rng)
-        local[:, enc.numeric] = np.clip(
-            local[:, enc.numeric], region.lower[enc.numeric], region.upper[enc.numeric]
-        )
-        u = np.vstack([region_points(enc, region, N_SOBOL, rng), enc.snap(local)])
+    u = np.vstack(
+        [
+            enc.snap(sobol_points(enc.space.dim, N_SOBOL, rng)),
+            local_candidates(enc, centres, N_LOCAL, rng),
+        ]
+    )
     scores = acq(u)
     order = np.argsort(-scores, kind="stable")[:N_REFINE]
-    refined = refine(acq, u[order], region)
+    refined = refine(acq, u[order])
     refined_scores = acq(refined)
     winner = refined[int(np.argmax(refined_scores))]
     sweep = enc.neighbours(winner)

@@ -10,11 +10,7 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
 3. Pending trials (running on other workers) are added as *kriging believers* (:mod:`.batch`):
    the GP treats them as observed at their predicted mean and the EI incumbent includes those
    beliefs, so their neighbourhood loses its expected improvement.
-4. With ``ENDGAME`` on (off by default: it lost on the asynchronous benchmark,
-   ``bench/RESULTS.md``), once the search has stalled candidates are confined to a trust region
-   around the best trial (:mod:`.endgame`); while other jobs run, a claim there also keeps a
-   tenth of the box's width from every pending one.
-5. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
+4. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
    finished nor pending; ``None`` only when a discrete space has no unused config left.
    Improvement is measured from the best observed value (or believed value, under pending
    jobs). If EI's best candidate is predicted worse than the median finished trial (its EI is
@@ -23,7 +19,7 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
    (:func:`follows_the_mean`); on a claim made while no other job runs the search is first
    redone with improvement measured from the lowest posterior mean at a finished trial (why:
    below).
-6. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
+5. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
    is logged at WARNING and answered with the exploration step of (1), never an exception.
 
 Why variance-only claims are redone. When the fit explains much of the targets as noise, the
@@ -48,9 +44,9 @@ bound, the median fitted mean is the box's own level and the filter keeps the se
 (``bench/RESULTS.md`` lists the guard that was measured against this and why it was not kept).
 
 Variants that were measured and not kept (a pessimistic prior mean, Optuna-style priors,
-hyperparameters integrated out by slice sampling, a trust region from the start, exploiting
-turns, an LCB on variance-only claims) are listed with their figures in ``bench/RESULTS.md``,
-"Tried and not kept".
+hyperparameters integrated out by slice sampling, a trust region from the start and one once the
+search stalls, exploiting turns, an LCB on variance-only claims) are listed with their figures
+in ``bench/RESULTS.md``, "Tried and not kept".
 """
 
 from __future__ import annotations
@@ -60,13 +56,12 @@ import logging
 import numpy as np
 from numpy.typing import NDArray
 
-from amtune.engine.spaces import Config, IntegerRange, SearchSpace
+from amtune.engine.spaces import Config, SearchSpace
 from amtune.engine.strategies.base import History, Suggestion, Trial, used_ranks
 
 from .batch import condition_on_pending
 from .design import exploration_step
 from .encoding import Encoder
-from .endgame import Region, make_region, region_side
 from .gp import ModelError, Posterior, fit_hyper
 from .kernel import FloatArray
 from .optimize import N_CENTRES, Acquisition, candidates
@@ -87,12 +82,6 @@ INPUT_WARPING = False
 Off by default: on the quick benchmark (4 synthetic, 5 Bayesmark problems, 5 seeds) it won
 nothing measurable, lost on the mixed problem, and doubles the hyperparameters to fit."""
 WARP_MIN_TRIALS = 10
-ENDGAME = False
-"""Confine the search to a trust region around the incumbent once it stalls (:mod:`.endgame`).
-
-Off by default: at 64 evaluations (Ackley-5, DT_digits_nll, DT_wine_nll, RF_wine_nll, seeds
-0-9) it gained on Ackley-5 and lost more on the tree problems, -1.8 +- 4.5 points with one
-worker and -3.2 +- 2.3 with four asynchronous ones (bench/RESULTS.md)."""
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
@@ -268,19 +257,12 @@ class BayesianStrategy:
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
         centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
         grid = _unused_grid(space, encoder, history)
-        region = _endgame_region(space, encoder, history, hyper.lengthscales)
-        if region is not None and grid is not None:
-            inside = region.contains(grid)
-            grid = grid[inside] if inside.any() else grid
 
         def search(bar: float) -> tuple[FloatArray, FloatArray]:
             """Candidates and their log-EI measured from ``bar``: the whole unused grid of a
-            small discrete space, else quasi-random points refined around ``centres``; inside
-            the endgame's region when there is one."""
+            small discrete space, else quasi-random points refined around ``centres``."""
             acq = Acquisition(encoder, posterior, bar)
-            if grid is not None:
-                return grid, acq(grid)
-            return candidates(acq, centres, rng, region)
+            return (grid, acq(grid)) if grid is not None else candidates(acq, centres, rng)
 
         u, scores = search(best)
         fitted = posterior.mean(x[ok])
@@ -290,11 +272,6 @@ class BayesianStrategy:
             allowed = follows_the_mean(posterior, encoder, u, fitted, centres[0])
             if allowed.any():
                 scores = np.where(allowed, scores, -np.inf)
-        if region is not None and history.pending:
-            pending_u, _ = encoder.configs_to_unit(list(history.pending))
-            apart = region.apart_from(u, pending_u, encoder.numeric)
-            if apart.any():
-                scores = np.where(apart, scores, -np.inf)
         config = _best_unused(space, encoder, u, scores, used)
         if config is None or scale is None:
             return Suggestion(config)
@@ -391,29 +368,6 @@ def _targets(
     keep = _subsample(rank, MAX_MODEL, rng)
     fit_idx = _subsample(rank[keep], MAX_FIT, rng)
     return u_all[keep], y_all[keep], np.isfinite(rank[keep]), fit_idx, own_range
-
-
-def _endgame_region(
-    space: SearchSpace, encoder: Encoder, history: History, lengthscales: FloatArray
-) -> Region | None:
-    """The trust region around the best finished trial once the search has stalled
-    (:mod:`.endgame`); None before, after a restart, and while transfer groups inform the model."""
-    if not ENDGAME or history.transfer:
-        return None
-    u, kept = encoder.configs_to_unit([t.config for t in history.finished])
-    objectives = _objectives([history.finished[i] for i in kept])
-    side = region_side(objectives, initial_design_size(space.dim), space.dim)
-    if side is None or not np.isfinite(objectives).any():
-        return None
-    centre = u[int(np.nanargmin(objectives))]
-    min_width = np.zeros(space.dim)
-    for i in encoder.integer:
-        rng = space.ranges[i]
-        assert isinstance(rng, IntegerRange)
-        k = Encoder._int_value(rng, centre[i : i + 1])[0]
-        steps = Encoder._int_unit(rng, np.clip(k + np.array([-1.0, 1.0]), rng.low, rng.high))
-        min_width[i] = float(np.max(np.abs(steps - centre[i])))
-    return make_region(centre, side, encoder.numeric, lengthscales, min_width)
 
 
 def _objectives(trials: list[Trial]) -> FloatArray:
