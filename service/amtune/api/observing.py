@@ -86,12 +86,13 @@ class Observing:
             operation = info.operation
             _counted(info.face, operation, status).inc()
             _timed(info.face, operation).observe(elapsed)
-            fields: dict[str, Any] = {
-                "event": "request",
-                "method": method,
-                "path": path,
-                "status": status,
-                "duration_ms": round(elapsed * 1000, 2),
-            }
-            log.info("%s %s %d", method, path, status, extra={"fields": fields})
+            if log.isEnabledFor(logging.INFO):
+                fields: dict[str, Any] = {
+                    "event": "request",
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                }
+                log.info("%s %s %d", method, path, status, extra={"fields": fields})
             CURRENT.reset(token)
