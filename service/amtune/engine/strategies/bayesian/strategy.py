@@ -221,10 +221,15 @@ class BayesianStrategy:
         if history.transfer and own_ok >= transfer_horizon(space.dim):
             # The job knows its own function well enough now: the parents' configs stay in
             # `used`, their values leave the model (see transfer_horizon).
+            parents = history.transfer
             history = History(finished=history.finished, pending=history.pending)
+        else:
+            parents = ()
         try:
             with np.errstate(all="ignore"), single_threaded_blas():
-                return self._model_step(space, encoder, history, used, seed=seed, index=index)
+                return self._model_step(
+                    space, encoder, history, used, seed=seed, index=index, parents=parents
+                )
         except (ModelError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
             logger.warning(
                 "Bayesian model step failed (%s: %s); falling back to a quasi-random "
@@ -245,6 +250,7 @@ class BayesianStrategy:
         *,
         seed: int,
         index: int,
+        parents: tuple[tuple[Trial, ...], ...] = (),
     ) -> Suggestion:
         rng = np.random.default_rng([seed, index, len(history.finished)])
         u_obs, y, ok, fit_idx, scale = _targets(encoder, history, rng)
@@ -252,6 +258,8 @@ class BayesianStrategy:
         n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
         hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
         posterior = Posterior(x, y, hyper)
+        if parents:
+            posterior = _ensemble(encoder, parents, posterior, ok, rng)  # type: ignore[assignment]
         best = float(np.min(y[ok]))
         observed_best = best
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
@@ -368,6 +376,27 @@ def _targets(
     keep = _subsample(rank, MAX_MODEL, rng)
     fit_idx = _subsample(rank[keep], MAX_FIT, rng)
     return u_all[keep], y_all[keep], np.isfinite(rank[keep]), fit_idx, own_range
+
+
+def _ensemble(encoder, parents, own, ok, rng):  # type: ignore[no-untyped-def]
+    """RGPE: one GP per parent and the own GP, weighted by ranking (:mod:`.ensemble`)."""
+    from .ensemble import Ensemble, leave_one_out_means, ranking_weights
+
+    members = []
+    for group in parents:
+        u_group, kept = encoder.configs_to_unit([t.config for t in group])
+        objectives = _objectives([group[i] for i in kept])
+        if not np.isfinite(objectives).any():
+            continue
+        y_group = warp_targets(objectives)
+        x_group = encoder.features(u_group)
+        idx = _subsample(objectives, MAX_FIT, rng)
+        members.append(Posterior(x_group, y_group, fit_hyper(x_group[idx], y_group[idx], rng)))
+    if not members:
+        return own
+    preds = [m.mean(own.x[ok]) for m in members]
+    weights = ranking_weights(preds, leave_one_out_means(own)[ok], own.y[ok], rng)
+    return Ensemble([*members, own], weights)
 
 
 def _objectives(trials: list[Trial]) -> FloatArray:
