@@ -108,28 +108,8 @@ def transfer_horizon(dim: int) -> int:
     Branin shifted by 5 % of its ranges the parents' optimum sits beside the child's, the GP
     explains the clash as noise, and the transfer child ended 20 jobs worse than a cold one on
     every seed (bench/WARM_START.md). Once the child has as many observations as a cold job's
-    initial design, its own data model its own function, within :data:`TRANSFER_TRUST_RADIUS`
-    of its best trial."""
+    initial design, its own data model its own function."""
     return initial_design_size(dim)
-
-
-TRANSFER_TRUST_RADIUS = 0.05
-"""Half-width, in the unit cube, of the box around its best own trial within which a
-TransferLearning child claims once its parents have left the model (numeric coordinates;
-categoricals are free).
-
-Why. The parents led the child's first trials to where the related function was good, so its
-own observations sit in one basin. A GP fitted on such a cluster takes the basin's short
-lengthscales (Branin: 0.05-0.08 of the range in x1, against 0.15-0.3 for a cold job's spread
-design), its variance returns to the prior a short way off, and expected improvement sends the
-child to far corners that a cold job's design had already shown to be bad: on Branin, 5 to 9 of
-jobs 9-19 went to regrets of 25 to 1270 while the cold job refined its basin to about 1e-3.
-Holding the claims near the child's best trial spends those jobs on refining instead; the box
-moves with the best trial. Measured on seeds 100-109 (bench/WARM_START.md): half-widths 0.025,
-0.035, 0.05, 0.1 and twice the fitted lengthscale all won Branin at 20 on 6-7 of 10 seeds, where
-the child without the box won 4; 0.05 had the best paired median. The cost: a child whose
-parents' basin lies on a bound of the box (the related optimum moved outside it) stays on that
-bound and never looks for another basin."""
 
 
 def ei_buys_only_variance(
@@ -181,16 +161,6 @@ def follows_the_mean(
     return np.asarray(allowed | other_category)
 
 
-def near_the_best(encoder: Encoder, u: FloatArray, best: FloatArray) -> NDArray[np.bool_]:
-    """Which candidates lie within :data:`TRANSFER_TRUST_RADIUS` of the best trial in every
-    numeric coordinate of the unit cube."""
-    num = encoder.numeric
-    if not num:
-        return np.ones(len(u), dtype=bool)
-    gap = np.abs(u[:, num] - best[num])
-    return np.asarray(np.all(gap <= TRANSFER_TRUST_RADIUS, axis=1))
-
-
 def _subsample(objectives: FloatArray, cap: int, rng: np.random.Generator) -> IntArray:
     """Indices of at most ``cap`` trials: the best third, the most recent sixth, random rest.
 
@@ -229,9 +199,7 @@ class BayesianStrategy:
         Warm start: ``history.finished`` may begin with a parent's trials (the same function);
         ``history.transfer`` holds related functions' trials, each group warped on its own
         (:func:`_targets`). Neither is suggested again, and both count toward the initial
-        design, so a warm child starts from the model. Transfer groups inform the model until
-        :func:`transfer_horizon`; from then on the child claims within
-        :data:`TRANSFER_TRUST_RADIUS` of its best own trial."""
+        design, so a warm child starts from the model."""
         seed = int(seed) % (2**63)
         index = int(index)
         encoder = Encoder(space)
@@ -250,17 +218,13 @@ class BayesianStrategy:
         own_ok = sum(
             1 for t in history.finished if t.objective is not None and np.isfinite(t.objective)
         )
-        local = bool(history.transfer) and own_ok >= transfer_horizon(space.dim)
-        if local:
+        if history.transfer and own_ok >= transfer_horizon(space.dim):
             # The job knows its own function well enough now: the parents' configs stay in
-            # `used`, their values leave the model, and the claims stay near the job's best
-            # trial (see transfer_horizon and TRANSFER_TRUST_RADIUS).
+            # `used`, their values leave the model (see transfer_horizon).
             history = History(finished=history.finished, pending=history.pending)
         try:
             with np.errstate(all="ignore"), single_threaded_blas():
-                return self._model_step(
-                    space, encoder, history, used, seed=seed, index=index, local=local
-                )
+                return self._model_step(space, encoder, history, used, seed=seed, index=index)
         except (ModelError, np.linalg.LinAlgError, FloatingPointError, ValueError) as exc:
             logger.warning(
                 "Bayesian model step failed (%s: %s); falling back to a quasi-random "
@@ -281,7 +245,6 @@ class BayesianStrategy:
         *,
         seed: int,
         index: int,
-        local: bool = False,
     ) -> Suggestion:
         rng = np.random.default_rng([seed, index, len(history.finished)])
         u_obs, y, ok, fit_idx, scale = _targets(encoder, history, rng)
@@ -309,10 +272,6 @@ class BayesianStrategy:
             allowed = follows_the_mean(posterior, encoder, u, fitted, centres[0])
             if allowed.any():
                 scores = np.where(allowed, scores, -np.inf)
-        if local:
-            near = near_the_best(encoder, u, centres[0])
-            if near.any():
-                scores = np.where(near, scores, -np.inf)
         config = _best_unused(space, encoder, u, scores, used)
         if config is None or scale is None:
             return Suggestion(config)
