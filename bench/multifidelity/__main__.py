@@ -35,6 +35,7 @@ from .methods import METHODS  # noqa: E402
 from .problems import PROBLEMS, get_problem  # noqa: E402
 from .report import markdown  # noqa: E402
 from .simulator import simulate  # noqa: E402
+from .synetune_methods import SYNETUNE_METHODS, synetune_missing  # noqa: E402
 
 PROFILES: dict[str, dict[str, Any]] = {
     "tiny": {"problems": ["crossing-9"], "seeds": [0, 1], "jobs": 6},
@@ -154,10 +155,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     profile = PROFILES[args.profile]
     problems = args.problems.split(",") if args.problems else profile["problems"]
-    methods = args.methods.split(",") if args.methods else list(METHODS)
+    # Syne Tune's methods only when asked for: it is installed apart (bench/MULTIFIDELITY.md)
+    default = [m for m in METHODS if m not in SYNETUNE_METHODS]
+    methods = args.methods.split(",") if args.methods else default
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         parser.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    if any(m in SYNETUNE_METHODS for m in methods) and (missing := synetune_missing()):
+        parser.error(missing)
     seeds = _seeds(args.seeds) if args.seeds else profile["seeds"]
     jobs = args.jobs or profile["jobs"]
     started = time.time()

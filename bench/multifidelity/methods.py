@@ -46,6 +46,7 @@ from amtune.engine.strategies.hyperband import HyperbandStrategy
 
 from .problems import Problem
 from .simulator import Job, Method
+from .synetune_methods import SYNETUNE_METHODS
 
 ETA = HYPERBAND_ETA
 
@@ -162,4 +163,5 @@ METHODS: dict[str, Callable[[Problem, int], Method]] = {
     "amtune-random": lambda p, s: AmtuneMethod(p, "Random", "none", s),
     "optuna-tpe-hyperband": lambda p, s: OptunaMethod(p, "hyperband", s),
     "optuna-tpe-median": lambda p, s: OptunaMethod(p, "median", s),
+    **SYNETUNE_METHODS,  # synetune-asha, synetune-mobster: need Syne Tune, installed apart
 }
