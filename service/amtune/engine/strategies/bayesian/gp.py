@@ -84,7 +84,7 @@ def robust_cholesky(k: FloatArray) -> FloatArray:
     raise ModelError("Cholesky failed even with jitter")
 
 
-def unpack(theta: FloatArray, dim: int, n_warp: int) -> Hyper:
+def _unpack(theta: FloatArray, dim: int, n_warp: int) -> Hyper:
     e = np.exp(theta)
     return Hyper(
         e[:dim],
@@ -114,7 +114,7 @@ def neg_log_posterior(
     ``theta = [log lengthscales, log signal var, log noise var, log warp a, log warp b]``; the
     first ``n_warp`` input columns are Kumaraswamy-warped before the kernel."""
     n, dim = x.shape
-    hyp = unpack(theta, dim, n_warp)
+    hyp = _unpack(theta, dim, n_warp)
     prior_mean, prior_sd = _prior(dim, n_warp)
     z = (theta - prior_mean) / prior_sd
     prior, prior_grad = float(0.5 * np.sum(z * z)), z / prior_sd
@@ -200,7 +200,7 @@ def fit_hyper(
             best_val, best_theta = float(res.fun), np.asarray(res.x)
     if not np.isfinite(best_val) or best_val >= 1e25:
         raise ModelError("hyperparameter fit failed")
-    return unpack(best_theta, dim, n_warp)
+    return _unpack(best_theta, dim, n_warp)
 
 
 class Posterior:

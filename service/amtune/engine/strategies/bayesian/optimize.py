@@ -26,7 +26,6 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import logsumexp
 from scipy.stats import qmc
 
 from .acquisition import log_ei, log_ei_with_grad
@@ -44,30 +43,15 @@ LOCAL_SCALES = (0.005, 0.02, 0.08)
 
 @dataclass(frozen=True)
 class Acquisition:
-    """Log-EI measured from ``best``; with ``draws`` (posteriors under hyperparameters drawn
-    by :mod:`.hyper_samples`), the log of EI averaged over ``posterior`` and the draws.
-
-    Gradient-based refinement (:func:`refine`) follows ``posterior`` alone: it only polishes
-    candidates that the averaged score then ranks."""
-
     encoder: Encoder
     posterior: Posterior
     best: float
-    draws: tuple[Posterior, ...] = ()
 
     def __call__(self, u: FloatArray) -> FloatArray:
         if len(u) == 0:
             return np.empty(0)
-        features = self.encoder.features(u)
-        per_model = []
-        for model in (self.posterior, *self.draws):
-            mean, var = model.predict(features)
-            per_model.append(log_ei(mean, var, self.best))
-        values = (
-            per_model[0]
-            if len(per_model) == 1
-            else logsumexp(np.array(per_model), axis=0) - np.log(len(per_model))
-        )
+        mean, var = self.posterior.predict(self.encoder.features(u))
+        values = log_ei(mean, var, self.best)
         return np.where(np.isfinite(values), values, -np.inf)
 
 

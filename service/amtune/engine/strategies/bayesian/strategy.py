@@ -6,20 +6,19 @@ One suggestion, start to finish (all pure, deterministic for ``(space, history, 
    (:mod:`.design`).
 2. Otherwise encode finished trials (:mod:`.encoding`), warp their objectives
    (:mod:`.transforms`; failed trials get the worst warped value), fit MAP hyperparameters
-   (:mod:`.gp`) on at most ``MAX_FIT`` trials, draw four more settings from their posterior by
-   slice sampling started at the MAP point (:mod:`.hyper_samples`), and condition each on at
-   most ``MAX_MODEL`` trials.
+   (:mod:`.gp`) on at most ``MAX_FIT`` trials and condition on at most ``MAX_MODEL``.
 3. Pending trials (running on other workers) are added as *kriging believers* (:mod:`.batch`):
    the GP treats them as observed at their predicted mean and the EI incumbent includes those
    beliefs, so their neighbourhood loses its expected improvement.
-4. Maximise log-EI averaged over the five posteriors (:mod:`.optimize`) and return the best
-   candidate whose config is neither finished nor pending; ``None`` only when a discrete space has
-   no unused config left. Improvement is measured from the best observed value (or believed value,
-   under pending jobs). If EI's best candidate is predicted worse than the median finished trial
-   (its EI is variance alone, :func:`ei_buys_only_variance`), only candidates that the mean rates no
-   worse than that median, or that change a categorical value of the incumbent, may win the claim
-   (:func:`follows_the_mean`); on a claim made while no other job runs the search is first redone
-   with improvement measured from the lowest posterior mean at a finished trial (why: below).
+4. Maximise log-EI (:mod:`.optimize`) and return the best candidate whose config is neither
+   finished nor pending; ``None`` only when a discrete space has no unused config left.
+   Improvement is measured from the best observed value (or believed value, under pending
+   jobs). If EI's best candidate is predicted worse than the median finished trial (its EI is
+   variance alone, :func:`ei_buys_only_variance`), only candidates that the mean rates no worse
+   than that median, or that change a categorical value of the incumbent, may win the claim
+   (:func:`follows_the_mean`); on a claim made while no other job runs the search is first
+   redone with improvement measured from the lowest posterior mean at a finished trial (why:
+   below).
 5. Any numerical failure (Cholesky even with jitter, non-finite values, an optimiser error)
    is logged at WARNING and answered with the exploration step of (1), never an exception.
 
@@ -44,10 +43,10 @@ Known trap: when nearly all the signal is explained as noise and the trials clus
 bound, the median fitted mean is the box's own level and the filter keeps the search in it
 (``bench/RESULTS.md`` lists the guard that was measured against this and why it was not kept).
 
-Variants that were measured and not kept (a pessimistic prior mean, Optuna-style priors, a
-noise cap, a trust region from the start and one once the search stalls, exploiting turns, an
-LCB on variance-only claims, the mean check switched off) are listed with their figures in
-``bench/RESULTS.md``, "Tried and not kept".
+Variants that were measured and not kept (a pessimistic prior mean, Optuna-style priors,
+hyperparameters integrated out by slice sampling, a trust region from the start and one once the
+search stalls, exploiting turns, an LCB on variance-only claims) are listed with their figures
+in ``bench/RESULTS.md``, "Tried and not kept".
 """
 
 from __future__ import annotations
@@ -64,7 +63,6 @@ from .batch import condition_on_pending
 from .design import exploration_step
 from .encoding import Encoder
 from .gp import ModelError, Posterior, fit_hyper
-from .hyper_samples import hit_and_run_draws
 from .kernel import FloatArray
 from .optimize import N_CENTRES, Acquisition, candidates
 from .threads import single_threaded_blas
@@ -259,18 +257,11 @@ class BayesianStrategy:
         posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
         centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
         grid = _unused_grid(space, encoder, history)
-        draws = tuple(
-            condition_on_pending(Posterior(x, y, drawn), encoder, history.pending, best)[0]
-            for drawn in (
-                hit_and_run_draws(hyper, x[fit_idx], y[fit_idx], rng) if not n_warp else []
-            )
-        )
 
         def search(bar: float) -> tuple[FloatArray, FloatArray]:
-            """Candidates and their log-EI (averaged over the hyperparameter draws) measured
-            from ``bar``: the whole unused grid of a small discrete space, else quasi-random
-            points refined around ``centres``."""
-            acq = Acquisition(encoder, posterior, bar, draws)
+            """Candidates and their log-EI measured from ``bar``: the whole unused grid of a
+            small discrete space, else quasi-random points refined around ``centres``."""
+            acq = Acquisition(encoder, posterior, bar)
             return (grid, acq(grid)) if grid is not None else candidates(acq, centres, rng)
 
         u, scores = search(best)
