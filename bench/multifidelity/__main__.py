@@ -114,6 +114,7 @@ def run(
                 )
                 record = _record(problem, served.trace, budget, seed, cpu_seconds(pid) - cpu)
                 record["wall_s"] = round(served.wall_s, 1)
+                record["checks"] = served.checks()
                 if method == AUTO:
                     limited_run = run_through_service(
                         url,
@@ -124,7 +125,10 @@ def run(
                         job_limit=jobs,
                         step_seconds=step_seconds,
                     )
-                    record["job_limited"] = _limited(problem, limited_run.trace)
+                    record["job_limited"] = {
+                        **_limited(problem, limited_run.trace),
+                        "checks": limited_run.checks(),
+                    }
                 service_runs[method].append(record)
                 service_traces[method].append(served.trace)
                 log(f"{name} {method} seed {seed} through the service: {record}")

@@ -89,6 +89,19 @@ class ServiceRun:
     """The ended job whose final objective is the trace's best (first to reach it)."""
     wall_s: float
 
+    def checks(self) -> dict[str, bool]:
+        """What the figures rest on, as the API shows it: every training job ended Stopped or
+        Completed; the steps the workers counted are the points the service holds; the best
+        job the trace scores is DescribeHyperParameterTuningJob's BestTrainingJob."""
+        return {
+            "ended_stopped_or_completed": set(self.statuses.values()) <= {"Stopped", "Completed"},
+            "steps_counted_equal_points": sum(self.steps_by_worker)
+            == self.trace.total_steps
+            == self.reported_points,
+            "best_job_is_described_best": self.best_job_described == self.best_job_scored
+            and self.best_described == (self.trace.best[-1] if self.trace.best else None),
+        }
+
 
 @dataclass
 class _Shared:
