@@ -170,4 +170,18 @@ def service_markdown(summary: dict[str, Any]) -> str:
                 f"{_mean_se(jobs)} | {saved} |"
             )
         lines.append("")
+    checked = [
+        check
+        for problem in summary["problems"].values()
+        for records in problem["service_runs"].values()
+        for r in records
+        for check in (r["checks"], r.get("job_limited", {}).get("checks"))
+        if check is not None
+    ]
+    held = sum(1 for check in checked if all(check.values()))
+    lines.append(
+        f"Checks read back through the API (every training job ended Stopped or Completed; the "
+        f"steps the workers counted are the points the service holds; the best scored job is "
+        f"Describe's BestTrainingJob): held in {held} of {len(checked)} service runs."
+    )
     return "\n".join(lines)
