@@ -359,8 +359,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    result: int = args.func(args)
-    return result
+    if args.command not in SERVER_COMMANDS:
+        result: int = args.func(args)
+        return result
+    from amtune.store.migrate import SchemaAheadError
+
+    try:
+        served: int = args.func(args)
+    except SchemaAheadError as exc:
+        # An operator's mistake (an older image on a newer database), not a bug: one line.
+        print(
+            f"amtune {args.command} will not run: {exc}; run the amtune that migrated it",
+            file=sys.stderr,
+        )
+        return 2
+    return served
 
 
 if __name__ == "__main__":

@@ -215,3 +215,21 @@ def test_a_server_key_that_does_not_open_the_secrets_refuses_to_start(
     served = serve({**env, "AMTUNE_SECRET_KEY": "another-server-key-entirely"}, wait=False)
     assert served.process.returncode != 0
     assert "does not decrypt with AMTUNE_SECRET_KEY" in served.output()
+
+
+@pytest.mark.parametrize("command", [("migrate",), ("serve",), ("teams", "list")])
+def test_a_database_migrated_by_a_newer_amtune_is_refused_in_one_line(
+    sqlite_url: str, command: tuple[str, ...]
+) -> None:
+    env = amtune_env(sqlite_url)
+    assert amtune(env, "migrate").returncode == 0
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE amtune_alembic_version SET version_num = '9999_from_the_future'")
+    port = ("--port", str(free_port())) if command == ("serve",) else ()
+    result = amtune(env, *command, *port)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"amtune {command[0]} will not run: database schema ")
+    assert "9999_from_the_future is unknown to this amtune" in last

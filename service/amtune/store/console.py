@@ -115,7 +115,8 @@ _CURVE_COLUMNS = (
 def best_jobs(
     session: Session, tuning_job_id: int, objective_type: str | None, limit: int
 ) -> Sequence[Any]:
-    """The ``limit`` best ended, not failed, training jobs of a tuning job."""
+    """The ``limit`` best ended, not failed, training jobs of a tuning job; on equal objectives
+    the lower training-job number first, as Describe's BestTrainingJob breaks the tie."""
     column = TrainingJobRow.objective_value
     return session.execute(
         select(*_CURVE_COLUMNS)
@@ -125,7 +126,9 @@ def best_jobs(
             TrainingJobRow.ended_at.is_not(None),
             TrainingJobRow.status != "Failed",
         )
-        .order_by(column.desc() if objective_type == "Maximize" else column.asc())
+        .order_by(
+            column.desc() if objective_type == "Maximize" else column.asc(), TrainingJobRow.seq
+        )
         .limit(limit)
     ).all()
 

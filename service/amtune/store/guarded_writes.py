@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from amtune.store.models import TrainingJobRow, TuningJobRow
 from amtune.store.repository import (
@@ -68,9 +69,19 @@ _TAKE_JOB_NUMBER = (
 )
 
 
+#: The model's Python-side scalar defaults, which a statement built from the row's attributes
+#: would otherwise skip (an unset attribute reads None).
+_DEFAULTS = {
+    c.key: c.default.arg
+    for c in TRAINING_JOBS.columns
+    if isinstance(c.default, ScalarElementColumnDefault)
+}
+
+
 def insert_if_number_free(session: Session, job: TrainingJobRow) -> bool:
     """Insert a new training job (not added to the session) if no other claim took its
-    number first.
+    number first. Columns the job leaves unset get the model's defaults, as ``session.add``
+    would give them.
 
     The number is taken by a conditional UPDATE of the tuning job (still in progress, count
     one below the job's ``seq``); PostgreSQL re-checks the condition once a concurrent holder
@@ -79,6 +90,7 @@ def insert_if_number_free(session: Session, job: TrainingJobRow) -> bool:
     transaction.
     """
     values = {c.key: getattr(job, c.key) for c in TRAINING_JOBS.columns if c.key != "id"}
+    values.update({key: arg for key, arg in _DEFAULTS.items() if values[key] is None})
     params = {"tuning_job_id": job.tuning_job_id, "seq": job.seq, "now": job.created_at}
     if session.get_bind().dialect.name != "postgresql":
         if session.connection().execute(_TAKE_JOB_NUMBER, params).rowcount != 1:

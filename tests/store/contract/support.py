@@ -125,8 +125,7 @@ class Store:
             "hyperparameters": {"x": str(seq)},
             "tuned_hyperparameters": {"x": str(seq)},
             "transitions": [],
-            # Set as a claim sets them: a statement that inserts the row's values as they are
-            # (``insert_if_number_free``) applies none of the model's Python-side defaults.
+            # Set as a claim sets them.
             "stop_requested": False,
             "metric_count": 0,
             "attempt": 1,

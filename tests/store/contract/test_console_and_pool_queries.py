@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from amtune.store import console, pool
+from amtune.store import console, pool, repository
 from amtune.store.pool import PoolCandidate
 from tests.conftest import new_account_id
 from tests.store.contract.support import NOW, Store, covers
@@ -108,6 +108,19 @@ def test_best_jobs_are_the_best_ended_unfailed_jobs(store: Store, objective_type
     assert [tuple(row) for row in rows] == [
         (ended[seq].id, ended[seq].name, ended[seq].status, False) for seq in order
     ]
+
+
+@covers("console.best_jobs")
+def test_best_jobs_break_a_tie_by_the_lower_number_as_describe_does(store: Store) -> None:
+    tuning = store.tuning(objective_type="Minimize")
+    jobs = {
+        seq: store.training(tuning, seq, status="Completed", objective_value=1.0, ended_at=NOW)
+        for seq in (3, 1, 2)  # stored out of number order, so ids do not follow numbers
+    }
+    rows = store.read(lambda s: console.best_jobs(s, tuning.id, "Minimize", 2))
+    best = store.read(lambda s: repository.best_training_job(s, tuning.id, "Minimize"))
+    assert [row.id for row in rows] == [jobs[1].id, jobs[2].id]
+    assert best is not None and best.id == jobs[1].id
 
 
 @covers("console.latest_jobs")

@@ -74,6 +74,18 @@ def test_of_two_claims_that_read_the_same_count_the_second_inserts_nothing(
     assert store.read(lambda s: repository.training_job(s, store.account, "winner-5"))
 
 
+@covers("guarded_writes.insert_if_number_free")
+def test_a_numbered_insert_gives_unset_columns_the_models_defaults(store: Store) -> None:
+    tuning = store.tuning(created_count=0)
+    job = store.training_row(tuning, 1, name="defaults-1")
+    for column in ("stop_requested", "metric_count", "attempt"):
+        setattr(job, column, None)
+    assert store.write(lambda s: guarded_writes.insert_if_number_free(s, job), one_statement=True)
+    stored = store.read(lambda s: repository.training_job(s, store.account, "defaults-1"))
+    assert stored is not None
+    assert (stored.stop_requested, stored.metric_count, stored.attempt) == (False, 0, 1)
+
+
 @covers("guarded_writes.end_if_unchanged")
 def test_an_ending_waits_for_a_stop_and_then_writes_nothing(store: Store) -> None:
     tuning = store.tuning()

@@ -176,7 +176,6 @@ function tuningJobPage() {
     const bestLine = h.BestSoFar.map(([t, v]) => [t * 1000, v]);
     if (bestLine.length && (h.EndTime === null || h.EndTime === undefined)) bestLine.push([Date.now(), bestLine[bestLine.length - 1][1]]);
     chart("history", {
-      aria: { enabled: true },
       tooltip: { trigger: "item" },
       legend: { data: ["training job", "best so far"] },
       xAxis: { type: "time" }, yAxis: { type: "value", scale: true, name: h.Objective.MetricName || "objective" },
@@ -191,7 +190,6 @@ function tuningJobPage() {
     const scored = o.Points.filter((p) => p.Objective !== null && p.EndTime && p.Status !== "Failed");
     const importance = [...o.Importance].sort((a, b) => a.Share - b.Share);
     chart("importance", {
-      aria: { enabled: true },
       grid: { left: 120 },
       xAxis: { type: "value", max: 1 }, yAxis: { type: "category", data: importance.map((i) => i.Name) },
       series: [{ type: "bar", data: importance.map((i) => i.Share) }],
@@ -199,7 +197,6 @@ function tuningJobPage() {
     await painted();
     const hps = o.HyperParameters;
     chart("parallel", {
-      aria: { enabled: true },
       parallelAxis: [...hps.map((hp, i) => ({ dim: i, name: hp.Name, ...axisFor(hp) })), { dim: hps.length, name: objectiveName(), type: "value", scale: true }],
       parallel: { left: 60, right: 80 },
       visualMap: { show: false, dimension: hps.length, min: Math.min(...scored.map((p) => p.Objective)), max: Math.max(...scored.map((p) => p.Objective)), inRange: { color: ["#2166ac", "#f7f7f7", "#b2182b"] } },
@@ -212,7 +209,6 @@ function tuningJobPage() {
     }
     for (const hp of hps) {
       chart(`slice-${hp.Name}`, {
-        aria: { enabled: true },
         title: { text: hp.Name, textStyle: { fontSize: 13 } },
         xAxis: { ...axisFor(hp), name: hp.Name }, yAxis: { type: "value", scale: true },
         series: [{ type: "scatter", symbolSize: 5, data: scored.map((p) => [valueOf(hp, p.HyperParameters[hp.Name]), p.Objective]) }],
@@ -221,7 +217,6 @@ function tuningJobPage() {
     }
     const workers = [...new Set(o.Timeline.map((t) => t.Worker))].sort();
     chart("timeline", {
-      aria: { enabled: true },
       tooltip: { formatter: (p) => `${p.value[3]} (${p.value[4]})` },
       grid: { left: 140 },
       xAxis: { type: "time" }, yAxis: { type: "category", data: workers },
@@ -255,7 +250,6 @@ function tuningJobPage() {
     c.Grid.forEach((row, yi) => row.forEach((v, xi) => { if (v !== null) cells.push([xi, yi, v]); }));
     const values = cells.map((cell) => cell[2]);
     chart("contour", {
-      aria: { enabled: true },
       tooltip: {},
       grid: { left: 80, bottom: 70 },
       xAxis: { type: "category", data: c.XLabels.map(label), name: c.X, axisLabel: { rotate: 45 } },
@@ -271,7 +265,6 @@ function tuningJobPage() {
     const c = await getJSON(`${base}/curves${metric ? `?metric=${encodeURIComponent(metric)}` : ""}`);
     fillSelect(select, c.MetricNames, c.MetricName);
     chart("curves", {
-      aria: { enabled: true },
       tooltip: { trigger: "item" },
       xAxis: { type: "value", name: "step" }, yAxis: { type: "value", scale: true, name: c.MetricName },
       series: c.Series.map((s) => ({
@@ -391,7 +384,6 @@ function trainingJobPage() {
       document.querySelector("#transitions tbody").replaceChildren(...(job.SecondaryStatusTransitions || []).map((t) =>
         el("tr", {}, el("td", {}, t.Status), el("td", {}, when(t.StartTime)), el("td", {}, when(t.EndTime)), el("td", {}, t.StatusMessage || ""))));
       chart("metrics", {
-        aria: { enabled: true },
         tooltip: { trigger: "axis" },
         legend: {},
         xAxis: { type: "value", name: "step" }, yAxis: { type: "value", scale: true },
