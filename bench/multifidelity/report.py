@@ -179,6 +179,15 @@ def service_markdown(summary: dict[str, Any]) -> str:
         if check is not None
     ]
     held = sum(1 for check in checked if all(check.values()))
+    served_only = {
+        **summary,
+        "problems": {
+            name: {**problem, "runs": problem["service_runs"]}
+            for name, problem in summary["problems"].items()
+        },
+    }
+    verdicts = markdown(served_only).split("Targets:\n", 1)[1].strip()
+    lines += ["The issue's targets on the service runs alone:", "", verdicts, ""]
     lines.append(
         f"Checks read back through the API (every training job ended Stopped or Completed; the "
         f"steps the workers counted are the points the service holds; the best scored job is "
