@@ -8,7 +8,8 @@ What it measures (each at batch 1, so a run is the sequence a single worker woul
   of parent plus child (Describe's OverallBestTrainingJob).
 - TransferLearning: the same 50-job parent as one transfer group, and a child on a related
   function (each coordinate shifted by 5 % of its range; the value scaled by 3 and offset by
-  50), against a cold job on that function with the same seed, at 10 and 20 evaluations.
+  50), against a cold job on that function with the same seed, at 10 and 20 evaluations (and
+  at 40 and 60 with ``--transfer-jobs 60``: whether what helps a short child costs a long one).
 - Completion criteria: on a 100-job run, where BestObjectiveNotImproving (N = 10) and
   ConvergenceDetected (the rule of ``amtune.app.completion``) would have ended it, how many jobs
   that saves and how much regret it costs. At batch 1 the criteria do not change the
@@ -18,6 +19,8 @@ Scores are simple regret (loss minus the known optimum's loss); the differences 
 seed (same problem, same seed). Medians and means with standard errors are printed.
 
     PYTHONPATH=service:. python -m bench.warm_start --problems branin hartmann6 --seeds 10
+
+Methods are tuned and selected on seeds 100-109 (``--seed-offset 100``) and reported on 0-9.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
 
 PARENT_JOBS, CHILD_JOBS, FULL_JOBS = 50, 20, 100
+TRANSFER_CHECKPOINTS = (10, 20, 40, 60)
 NOT_IMPROVING = 10
 SHIFT, SCALE, OFFSET = 0.05, 3.0, 50.0
 
@@ -94,7 +98,9 @@ def best(losses: list[float], upto: int) -> float:
     return min(losses[:upto])
 
 
-def one_seed(name: str, seed: int, *, criteria_only: bool = False) -> dict[str, Any]:
+def one_seed(
+    name: str, seed: int, *, criteria_only: bool = False, transfer_jobs: int = CHILD_JOBS
+) -> dict[str, Any]:
     problem = get_problem(name)
     space = SearchSpace.from_parameter_ranges(problem.parameter_ranges)
     optimum = problem.optimum_loss
@@ -121,8 +127,9 @@ def one_seed(name: str, seed: int, *, criteria_only: bool = False) -> dict[str, 
     parent = full.trials[:PARENT_JOBS]
     identical = run(space, problem.loss, CHILD_JOBS, seed + 1000, prior=parent)
     related, related_optimum = shifted(problem, optimum)
-    cold_related = run(space, related, CHILD_JOBS, seed + 1000)
-    transfer = run(space, related, CHILD_JOBS, seed + 1000, transfer=(parent,))
+    cold_related = run(space, related, transfer_jobs, seed + 1000)
+    transfer = run(space, related, transfer_jobs, seed + 1000, transfer=(parent,))
+    checkpoints = [k for k in TRANSFER_CHECKPOINTS if k <= transfer_jobs]
     return {
         **row,
         "cold20": best(full.losses, CHILD_JOBS) - optimum,
@@ -130,10 +137,8 @@ def one_seed(name: str, seed: int, *, criteria_only: bool = False) -> dict[str, 
         "identical20_overall": min(best(identical.losses, CHILD_JOBS), best(full.losses, 50))
         - optimum,
         "parent50": best(full.losses, PARENT_JOBS) - optimum,
-        "cold_related10": best(cold_related.losses, 10) - related_optimum,
-        "cold_related20": best(cold_related.losses, 20) - related_optimum,
-        "transfer10": best(transfer.losses, 10) - related_optimum,
-        "transfer20": best(transfer.losses, 20) - related_optimum,
+        **{f"cold_related{k}": best(cold_related.losses, k) - related_optimum for k in checkpoints},
+        **{f"transfer{k}": best(transfer.losses, k) - related_optimum for k in checkpoints},
     }
 
 
@@ -151,8 +156,11 @@ def report(rows: list[dict[str, Any]]) -> str:
         pairs = [
             ("identical child 20 (own jobs) vs cold 20", "identical20", "cold20"),
             ("identical child 20 + parent 50 vs cold 20", "identical20_overall", "cold20"),
-            ("transfer child vs cold at 10", "transfer10", "cold_related10"),
-            ("transfer child vs cold at 20", "transfer20", "cold_related20"),
+            *[
+                (f"transfer child vs cold at {k}", f"transfer{k}", f"cold_related{k}")
+                for k in TRANSFER_CHECKPOINTS
+                if f"transfer{k}" in mine[0]
+            ],
         ]
         for label, warm, cold in pairs if "cold20" in mine[0] else []:
             diffs = [r[warm] - r[cold] for r in mine]
@@ -176,6 +184,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", nargs="+", default=["branin", "hartmann6"])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument(
+        "--seed-offset",
+        type=int,
+        default=0,
+        help="first seed (seeds offset .. offset + seeds - 1); methods are tuned on 100-109, "
+        "the figures reported on 0-9",
+    )
+    parser.add_argument(
+        "--transfer-jobs",
+        type=int,
+        default=CHILD_JOBS,
+        help="length of the TransferLearning child and its cold peer (scored at "
+        f"{', '.join(map(str, TRANSFER_CHECKPOINTS))} where reached)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument(
         "--criteria-only",
@@ -187,8 +209,15 @@ def main() -> None:
     rows = []
     started = time.monotonic()
     for name in args.problems:
-        for seed in range(args.seeds):
-            rows.append(one_seed(name, seed, criteria_only=args.criteria_only))
+        for seed in range(args.seed_offset, args.seed_offset + args.seeds):
+            rows.append(
+                one_seed(
+                    name,
+                    seed,
+                    criteria_only=args.criteria_only,
+                    transfer_jobs=args.transfer_jobs,
+                )
+            )
             print(f"{name} seed {seed} done at {time.monotonic() - started:.0f} s", flush=True)
     if args.output is not None:
         args.output.write_text(json.dumps(rows, indent=1))

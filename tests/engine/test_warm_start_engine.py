@@ -4,11 +4,14 @@ and the models (Bayesian, Hyperband's) start from the parents' observations."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from amtune.engine.spaces import Config, SearchSpace
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import History, Trial
+from amtune.engine.strategies.bayesian.strategy import TRANSFER_TRUST_RADIUS, transfer_horizon
 from amtune.engine.strategies.hyperband import level_history
 
 SMALL = SearchSpace.from_parameter_ranges(
@@ -94,3 +97,52 @@ def test_hyperband_levels_keep_the_transfer_parents_and_put_identical_ones_on_to
     leveled = level_history(History(finished=same + own, transfer=related), dim=1)
     assert leveled.transfer == related
     assert [t.objective for t in leveled.finished] == [t.objective for t in same + own]
+
+
+SQUARE = SearchSpace.from_parameter_ranges(
+    {
+        "ContinuousParameterRanges": [
+            {"Name": "x", "MinValue": "0", "MaxValue": "1"},
+            {"Name": "y", "MinValue": "0", "MaxValue": "1"},
+        ]
+    }
+)
+
+
+def branin(u: float, v: float, shift: float = 0.0) -> float:
+    """Branin on the unit square, its inputs moved by ``shift``: a steep function whose
+    optima a 5 % shift moves far in value."""
+    x, y = 15.0 * (u - shift) - 5.0, 15.0 * (v - shift)
+    trend = y - 5.1 / (4.0 * math.pi**2) * x * x + 5.0 / math.pi * x - 6.0
+    return trend**2 + 10.0 * (1.0 - 1.0 / (8.0 * math.pi)) * math.cos(x) + 10.0
+
+
+def gap(a: Config, b: Config) -> float:
+    return max(abs(float(a[k]) - float(b[k])) for k in ("x", "y"))
+
+
+def test_a_transfer_child_refines_near_its_best_trial_once_its_parents_leave_the_model() -> None:
+    """After ``transfer_horizon`` own trials, every claim of a TransferLearning child lies
+    within TRANSFER_TRUST_RADIUS of its best own trial, where a cold job given the very same
+    own trials sends some claims across the square (its GP, fitted on a cluster of points in
+    one basin, finds its variance at far corners)."""
+    grid = [(a / 7.0, b / 7.0) for a in range(8) for b in range(8)]
+    parents = tuple(Trial({"x": repr(a), "y": repr(b)}, branin(a, b)) for a, b in grid)
+    engine = get_strategy("Bayesian")
+    own: list[Trial] = []
+    warm_gaps, cold_gaps = [], []
+    for index in range(16):
+        config = engine.suggest(
+            SQUARE, History(finished=tuple(own), transfer=(parents,)), seed=4, index=index
+        )
+        assert config is not None
+        if len(own) >= transfer_horizon(SQUARE.dim):
+            best = min(own, key=lambda t: t.objective or 0.0).config
+            cold = engine.suggest(SQUARE, History(finished=tuple(own)), seed=4, index=index)
+            assert cold is not None
+            warm_gaps.append(gap(config, best))
+            cold_gaps.append(gap(cold, best))
+        own.append(Trial(config, branin(float(config["x"]), float(config["y"]), shift=0.05)))
+    assert len(warm_gaps) >= 10
+    assert max(warm_gaps) <= TRANSFER_TRUST_RADIUS + 1e-9, warm_gaps
+    assert max(cold_gaps) > 4 * TRANSFER_TRUST_RADIUS, cold_gaps
