@@ -126,10 +126,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(directory: Path | None = None) -> Iterator[tuple[str, int]]:
+def served() -> Iterator[tuple[str, int]]:
     """``amtune serve`` on a fresh SQLite database; yields its URL and process id."""
     with tempfile.TemporaryDirectory(prefix="amtune-mf-") as scratch:
-        where = directory or Path(scratch)
+        where = Path(scratch)
         port = free_port()
         env = {
             **os.environ,
