@@ -225,9 +225,11 @@ def hyperband_stops(
     first rung on, and it measured as good as per-bracket rankings (``bench/MULTIFIDELITY.md``).
 
     Why several brackets: one bracket from MinResource stops, at the first rungs, the slow
-    starters whose curves cross the others later (slow learning rates, small trees); jobs in
-    the later brackets are first judged after more resource, and those in the last run to
-    MaxResource, so such configurations still reach the top and inform the model.
+    starters whose curves cross the others later (slow learning rates in gradient boosting);
+    jobs in the later brackets are first judged after more resource, and those in the last run
+    to MaxResource, so such configurations still reach the top and inform the model. Measured
+    in ``bench/MULTIFIDELITY.md``: +18.3 points at the full budget on gradient boosting, level
+    where early values rank well, but slower to a given score there.
     """
     if not rungs:
         return False
