@@ -85,8 +85,9 @@ class ServiceRun:
     best_described: float | None
     """DescribeHyperParameterTuningJob's BestTrainingJob objective value."""
     best_job_described: str | None
-    best_job_scored: str | None
-    """The ended job whose final objective is the trace's best (first to reach it)."""
+    best_jobs_scored: frozenset[str]
+    """The ended jobs whose final objective is the trace's best: several when configurations
+    share a tabulated curve, and Describe then names the lowest-numbered of them."""
     wall_s: float
 
     def checks(self) -> dict[str, bool]:
@@ -98,7 +99,7 @@ class ServiceRun:
             "steps_counted_equal_points": sum(self.steps_by_worker)
             == self.trace.total_steps
             == self.reported_points,
-            "best_job_is_described_best": self.best_job_described == self.best_job_scored
+            "best_job_is_described_best": self.best_job_described in self.best_jobs_scored
             and self.best_described == (self.trace.best[-1] if self.trace.best else None),
         }
 
@@ -395,11 +396,11 @@ def _read_back(
                     break
     trace = Trace(total_steps=shared.spent, jobs=len(statuses))
     trace.completed = sum(1 for status in statuses.values() if status == "Completed")
-    best, best_job = float("inf"), None
+    best = float("inf")
     for job, spent in shared.ended:  # in the order the jobs ended
         value = finals.get(job)
         if value is not None and value < best:
-            best, best_job = value, job
+            best = value
         trace.steps.append(spent)
         trace.best.append(best)
     best_training = described.get("BestTrainingJob") or {}
@@ -412,6 +413,6 @@ def _read_back(
         reported_points=points,
         best_described=float(objective["Value"]) if "Value" in objective else None,
         best_job_described=best_training.get("TrainingJobName"),
-        best_job_scored=best_job,
+        best_jobs_scored=frozenset(job for job, value in finals.items() if value == best),
         wall_s=wall_s,
     )
