@@ -40,6 +40,7 @@ from .methods import METHODS  # noqa: E402
 from .problems import PROBLEMS, Problem, get_problem  # noqa: E402
 from .report import markdown, service_markdown  # noqa: E402
 from .simulator import Trace, simulate  # noqa: E402
+from .synetune_methods import SYNETUNE_METHODS, synetune_missing  # noqa: E402
 from .through_service import SETTINGS, cpu_seconds, run_through_service, served  # noqa: E402
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -232,10 +233,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     profile = PROFILES[args.profile]
     problems = args.problems.split(",") if args.problems else profile["problems"]
-    methods = args.methods.split(",") if args.methods else list(METHODS)
+    # Syne Tune's methods only when asked for: it is installed apart (bench/MULTIFIDELITY.md)
+    default = [m for m in METHODS if m not in SYNETUNE_METHODS]
+    methods = args.methods.split(",") if args.methods else default
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         parser.error(f"unknown methods {unknown}; known: {', '.join(METHODS)}")
+    if any(m in SYNETUNE_METHODS for m in methods) and (missing := synetune_missing()):
+        parser.error(missing)
     if args.through_service:
         if not args.methods:
             methods = list(SETTINGS)

@@ -7,9 +7,10 @@ service's settings (:mod:`amtune.app.early_stopping`: eta, the rung grace period
 jobs the median rule needs).
 
 * ``amtune-hyperband``: HyperbandStrategy (its joint GP over configuration and resource) +
-  ASHA (rungs ``1, 3, 9, ...`` up to the maximum resource, eta 3), as ``Strategy=Hyperband``
-  with MinResource 1.
-* ``amtune-asha-random``: the same ASHA rule with random configurations (the ablation that
+  the service's asynchronous Hyperband rule (``hyperband_stops``: rungs ``1, 3, 9, ...`` up to
+  the maximum resource, eta 3, one bracket per rung drawn from the job's number), as
+  ``Strategy=Hyperband`` with MinResource 1.
+* ``amtune-asha-random``: the same stopping rule with random configurations (the ablation that
   shows what the model adds); ``amtune-hyperband-level``: the previous model, a GP at the
   highest level enough jobs reached (``HyperbandStrategy(model="level")``).
 * ``amtune-bayesian-auto``: BayesianStrategy + the median rule
@@ -38,13 +39,14 @@ from amtune.engine.spaces import (
     ContinuousRange,
     IntegerRange,
 )
-from amtune.engine.stopping import asha_stops, median_rule_stops, rung_levels
+from amtune.engine.stopping import hyperband_stops, median_rule_stops, rung_levels
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import History, Strategy, Trial
 from amtune.engine.strategies.hyperband import HyperbandStrategy
 
 from .problems import Problem
 from .simulator import Job, Method
+from .synetune_methods import SYNETUNE_METHODS
 
 ETA = HYPERBAND_ETA
 
@@ -77,10 +79,15 @@ class AmtuneMethod:
         )
 
     def should_stop(self, job: Job, jobs: list[Job]) -> bool:
-        if self.stopping == "asha":
+        if self.stopping == "hyperband":
             others = [j.curve for j in jobs if j is not job]
-            return asha_stops(
-                job.curve, others, rungs=self.rungs, eta=ETA, min_at_rung=HYPERBAND_GRACE
+            return hyperband_stops(
+                job.curve,
+                job.number,
+                others,
+                rungs=self.rungs,
+                eta=ETA,
+                min_at_rung=HYPERBAND_GRACE,
             )
         if self.stopping == "median":
             earlier = [j.curve for j in jobs[: job.number]]
@@ -148,12 +155,13 @@ class OptunaMethod:
 
 
 METHODS: dict[str, Callable[[Problem, int], Method]] = {
-    "amtune-hyperband": lambda p, s: AmtuneMethod(p, "Hyperband", "asha", s),
-    "amtune-asha-random": lambda p, s: AmtuneMethod(p, "Random", "asha", s),
-    "amtune-hyperband-level": lambda p, s: AmtuneMethod(p, "Hyperband-level", "asha", s),
+    "amtune-hyperband": lambda p, s: AmtuneMethod(p, "Hyperband", "hyperband", s),
+    "amtune-asha-random": lambda p, s: AmtuneMethod(p, "Random", "hyperband", s),
+    "amtune-hyperband-level": lambda p, s: AmtuneMethod(p, "Hyperband-level", "hyperband", s),
     "amtune-bayesian-auto": lambda p, s: AmtuneMethod(p, "Bayesian", "median", s),
     "amtune-bayesian": lambda p, s: AmtuneMethod(p, "Bayesian", "none", s),
     "amtune-random": lambda p, s: AmtuneMethod(p, "Random", "none", s),
     "optuna-tpe-hyperband": lambda p, s: OptunaMethod(p, "hyperband", s),
     "optuna-tpe-median": lambda p, s: OptunaMethod(p, "median", s),
+    **SYNETUNE_METHODS,  # synetune-asha, synetune-mobster: need Syne Tune, installed apart
 }

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from amtune.engine.stopping import asha_stops, median_rule_stops, rung_levels, value_at
+from amtune.engine.stopping import (
+    asha_stops,
+    hyperband_bracket,
+    hyperband_stops,
+    median_rule_stops,
+    rung_levels,
+    value_at,
+)
 
 
 def flat(value: float, steps: int) -> list[tuple[float, float]]:
@@ -93,3 +100,45 @@ def test_asha_grace_period_lets_early_jobs_pass() -> None:
     others = [flat(1.0, 1)]
     assert asha_stops(flat(2.0, 1), others, rungs=RUNGS, eta=3)
     assert not asha_stops(flat(2.0, 1), others, rungs=RUNGS, eta=3, min_at_rung=3)
+
+
+def test_brackets_are_drawn_from_the_ordinal_in_equal_shares() -> None:
+    draws = [hyperband_bracket(index, 4) for index in range(400)]
+    assert draws == [hyperband_bracket(index, 4) for index in range(400)]  # no randomness
+    assert draws[0] == 0
+    for bracket in range(4):
+        assert 95 <= draws.count(bracket) <= 105
+        # every run of 8 consecutive jobs meets every bracket
+        assert all(bracket in draws[start : start + 8] for start in range(0, 392))
+    # two definitions taking turns each still see every bracket
+    assert set(draws[0::2]) == set(draws[1::2]) == {0, 1, 2, 3}
+    assert {hyperband_bracket(index, 1) for index in range(20)} == {0}
+
+
+def index_in(bracket: int, brackets: int) -> int:
+    return next(i for i in range(100) if hyperband_bracket(i, brackets) == bracket)
+
+
+def test_hyperband_judges_a_job_only_from_its_brackets_first_rung() -> None:
+    rungs = rung_levels(1, 27)  # (1, 3, 9, 27): brackets start at 1, 3, 9 and 27
+    leaders = [flat(1.0, 27)] * 8
+    worst = 9.0
+    for bracket, first_rung in enumerate(rungs):
+        index = index_in(bracket, 4)
+        for step in range(1, 27):
+            stops = hyperband_stops(
+                flat(worst, step), index, leaders, rungs=rungs, eta=3, min_at_rung=3
+            )
+            # the worst of nine is stopped at its bracket's rungs, never before the first
+            assert stops == (step >= first_rung and step in rungs), (bracket, step)
+        # every bracket ends at the top rung
+        assert hyperband_stops(flat(worst, 27), index, leaders, rungs=rungs, eta=3)
+
+
+def test_hyperband_ranks_a_job_against_every_job_that_reached_the_rung() -> None:
+    rungs = rung_levels(1, 9)  # (1, 3, 9): three brackets
+    late = index_in(1, 3)  # first judged at rung 3
+    # Five jobs reached rung 3 (whatever their brackets: the job's number alone decides its own).
+    others = [flat(v, 3) for v in (1.0, 2.0, 9.0, 9.0, 9.0)]
+    assert hyperband_stops(flat(5.0, 3), late, others, rungs=rungs, eta=3)  # rank 3 of 6
+    assert not hyperband_stops(flat(1.5, 3), late, others, rungs=rungs, eta=3)  # rank 2 of 6

@@ -278,7 +278,10 @@ def test_hyperband_stops_at_rungs_and_ends_jobs_at_max_resource(live_server: Liv
     claimed = claim_together(live_server, "asha", 3)
     configs = {json.dumps(job["HyperParameters"], sort_keys=True) for _, job in claimed}
     assert len(configs) == 3  # parallel workers get distinct configurations
-    (w1, j1), (w2, j2), (w3, j3) = [(w, job["TrainingJobName"]) for w, job in claimed]
+    # In job-number order (the name carries it): brackets 0, 1, 0 of three (rungs from 1, 3, 9).
+    (w1, j1), (w2, j2), (w3, j3) = sorted(
+        ((w, job["TrainingJobName"]) for w, job in claimed), key=lambda pair: pair[1]
+    )
 
     def at(worker: RestWorker, job: str, value: float, step: int) -> bool:
         response = report(worker, job, [(OBJECTIVE, value, step)])
@@ -286,7 +289,8 @@ def test_hyperband_stops_at_rungs_and_ends_jobs_at_max_resource(live_server: Liv
         answer: bool = response.json()["StopRequested"]
         return answer
 
-    # Rung 1: nobody waits for it to fill; the first two pass (grace), the third is ranked.
+    # Rung 1: nobody waits for it to fill; the first passes (grace), the second is in a bracket
+    # judged from rung 3 on, the third is ranked against both.
     assert at(w1, j1, 0.9, 1) is False
     assert at(w2, j2, 0.8, 1) is False
     assert at(w3, j3, 0.1, 1) is True  # last of 3: not in the top third
@@ -316,6 +320,30 @@ def test_hyperband_stops_at_rungs_and_ends_jobs_at_max_resource(live_server: Liv
     assert tuning["TrainingJobStatusCounters"]["Completed"] == 1
     assert tuning["BestTrainingJob"]["TrainingJobName"] == j1
     assert tuning["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == 0.94
+
+
+def test_hyperband_brackets_judge_later_jobs_from_higher_rungs_and_never_the_last(
+    live_server: LiveServer,
+) -> None:
+    create_hyperband(live_server, "brackets", parallel=1, max_jobs=6, MinResource=1, MaxResource=9)
+    worker = RestWorker(live_server.url)
+    # Jobs 1-3 (brackets 0, 1, 0) train well to MaxResource and end Completed.
+    for _ in range(3):
+        _, answers = run_curve(worker, "brackets", [0.9] * 9)
+        assert answers == [False] * 8 + [True]
+    # Job 4 is in the last bracket: the worst at rungs 1 and 3, yet never stopped early.
+    job, answers = run_curve(worker, "brackets", [0.1] * 9)
+    assert answers == [False] * 8 + [True]
+    described = httpx.get(f"{live_server.url}/v1/training-jobs/{job}").json()
+    assert described["TrainingJobStatus"] == "Completed"
+    # Job 5 (bracket 1) is first judged at rung 3; job 6 (bracket 0) at rung 1.
+    job, answers = run_curve(worker, "brackets", [0.1] * 3)
+    assert answers == [False, False, True]
+    job, answers = run_curve(worker, "brackets", [0.1])
+    assert answers == [True]
+    tuning = httpx.get(f"{live_server.url}/v1/tuning-jobs/brackets").json()
+    assert tuning["TrainingJobStatusCounters"]["Stopped"] == 2
+    assert tuning["TrainingJobStatusCounters"]["Completed"] == 4
 
 
 def test_hyperband_takes_max_resource_from_epochs(live_server: LiveServer) -> None:

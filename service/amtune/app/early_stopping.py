@@ -1,11 +1,12 @@
 """Stopping training jobs early: AMT's median rule and Hyperband's successive halving.
 
 A tuning job with ``TrainingJobEarlyStoppingType=Auto`` judges its training jobs by the median
-rule, one with ``Strategy=Hyperband`` by asynchronous successive halving (the pure rules are in
-:mod:`amtune.engine.stopping`). Each training job carries its rule on its own row
-(``stopping_rule``, set when it is created), so a metric report, which touches only that row,
-knows whether anything is to be judged without reading the tuning job; jobs without a rule pay
-nothing more than before.
+rule, one with ``Strategy=Hyperband`` by asynchronous Hyperband: successive halving in brackets
+that start at successive rungs, a job's bracket drawn from its number ``seq``, so no column
+records it (the pure rules are in :mod:`amtune.engine.stopping`). Each training job carries its
+rule on its own row (``stopping_rule``, set when it is created), so a metric report, which
+touches only that row, knows whether anything is to be judged without reading the tuning job;
+jobs without a rule pay nothing more than before.
 
 A job is judged after every report that carries a stepped value of its objective metric. The
 judgement reads the stepped objective points of the tuning job's training jobs of the same
@@ -34,7 +35,7 @@ from amtune.app.context import Context
 from amtune.app.definitions import definitions_of
 from amtune.app.domain import TrainingStatus, to_minimise
 from amtune.app.validation.strategy import EPOCH_KEYS
-from amtune.engine.stopping import asha_stops, median_rule_stops, rung_levels
+from amtune.engine.stopping import hyperband_stops, median_rule_stops, rung_levels
 from amtune.store import repository
 from amtune.store.guarded_writes import Held
 from amtune.store.models import TrainingJobRow, TuningJobRow
@@ -190,7 +191,8 @@ def _verdict(session: Session, held: Held, new_points: int) -> str | None:
     earlier = [curve for seq, curve in same_definition if seq < held.seq]
     others = [curve for seq, curve in same_definition if seq != held.seq]
     for end in range(max(len(mine) - new_points, 0) + 1, len(mine) + 1):
-        reason = _reason(held.stopping_rule, judging, mine[:end], earlier, others)
+        # Hyperband's bracket goes by the job's 0-based ordinal (seq counts from 1).
+        reason = _reason(held.stopping_rule, judging, mine[:end], held.seq - 1, earlier, others)
         if reason is not None:
             return reason
     return None
@@ -200,6 +202,7 @@ def _reason(
     rule: str | None,
     judging: _Judging,
     mine: list[tuple[float, float]],
+    index: int,
     earlier: list[list[tuple[float, float]]],
     others: list[list[tuple[float, float]]],
 ) -> str | None:
@@ -213,8 +216,13 @@ def _reason(
     if rule == HYPERBAND and judging.rungs:
         if step >= judging.rungs[-1]:
             return f"{REACHED_MAX_RESOURCE} ({judging.rungs[-1]:g})"
-        if asha_stops(
-            mine, others, rungs=judging.rungs, eta=HYPERBAND_ETA, min_at_rung=HYPERBAND_GRACE
+        if hyperband_stops(
+            mine,
+            index,
+            others,
+            rungs=judging.rungs,
+            eta=HYPERBAND_ETA,
+            min_at_rung=HYPERBAND_GRACE,
         ):
             return f"{STOPPED_AT_RUNG}: not in the top third at step {step:g}"
     return None
