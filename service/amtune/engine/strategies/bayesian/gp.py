@@ -17,14 +17,13 @@ Design (why, in short):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.optimize import minimize
 
 from .kernel import FloatArray, matern52, matern52_from_sqdist, scaled_sqdist
-from .warping import warp, warp_input_grad, warp_with_param_grads
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -34,8 +33,6 @@ LOG_NOISE_BOUNDS = (float(np.log(1e-6)), float(np.log(1.0)))
 LOG_LS_SD = 1.0
 LOG_SF2_MEAN, LOG_SF2_SD = 0.0, 1.0
 LOG_NOISE_MEAN, LOG_NOISE_SD = float(np.log(1e-3)), 2.0
-LOG_WARP_BOUNDS = (float(np.log(0.25)), float(np.log(4.0)))
-LOG_WARP_SD = 0.75
 LOG_LS_MEDIAN_4D = math.log(0.4)
 JITTERS = (0.0, 1e-8, 1e-6, 1e-4, 1e-2)
 
@@ -49,18 +46,6 @@ class Hyper:
     lengthscales: FloatArray
     signal_var: float
     noise_var: float
-    warp_a: FloatArray = field(default_factory=lambda: np.empty(0))
-    warp_b: FloatArray = field(default_factory=lambda: np.empty(0))
-    """Kumaraswamy parameters of the first ``len(warp_a)`` input columns (empty: no warping)."""
-
-    def inputs(self, x: FloatArray) -> FloatArray:
-        """Inputs as the kernel sees them (leading numeric columns warped)."""
-        nw = len(self.warp_a)
-        if nw == 0:
-            return x
-        out = x.copy()
-        out[:, :nw] = warp(x[:, :nw], self.warp_a, self.warp_b)
-        return out
 
 
 def log_ls_prior_mean(dim: int) -> float:
@@ -84,46 +69,30 @@ def robust_cholesky(k: FloatArray) -> FloatArray:
     raise ModelError("Cholesky failed even with jitter")
 
 
-def _unpack(theta: FloatArray, dim: int, n_warp: int) -> Hyper:
+def _unpack(theta: FloatArray, dim: int) -> Hyper:
     e = np.exp(theta)
-    return Hyper(
-        e[:dim],
-        float(e[dim]),
-        float(e[dim + 1]),
-        e[dim + 2 : dim + 2 + n_warp],
-        e[dim + 2 + n_warp : dim + 2 + 2 * n_warp],
-    )
+    return Hyper(e[:dim], float(e[dim]), float(e[dim + 1]))
 
 
-def _prior(dim: int, n_warp: int) -> tuple[FloatArray, FloatArray]:
+def _prior(dim: int) -> tuple[FloatArray, FloatArray]:
     """Means and standard deviations of the Gaussian priors on the log-parameters."""
-    mean = np.concatenate(
-        [np.full(dim, log_ls_prior_mean(dim)), [LOG_SF2_MEAN, LOG_NOISE_MEAN], np.zeros(2 * n_warp)]
-    )
-    sd = np.concatenate(
-        [np.full(dim, LOG_LS_SD), [LOG_SF2_SD, LOG_NOISE_SD], np.full(2 * n_warp, LOG_WARP_SD)]
-    )
+    mean = np.concatenate([np.full(dim, log_ls_prior_mean(dim)), [LOG_SF2_MEAN, LOG_NOISE_MEAN]])
+    sd = np.concatenate([np.full(dim, LOG_LS_SD), [LOG_SF2_SD, LOG_NOISE_SD]])
     return mean, sd
 
 
 def neg_log_posterior(
-    theta: FloatArray, x: FloatArray, y: FloatArray, n_warp: int = 0, *, with_grad: bool = True
+    theta: FloatArray, x: FloatArray, y: FloatArray, *, with_grad: bool = True
 ) -> tuple[float, FloatArray]:
     """Negative log marginal likelihood plus negative log prior, with its analytic gradient.
 
-    ``theta = [log lengthscales, log signal var, log noise var, log warp a, log warp b]``; the
-    first ``n_warp`` input columns are Kumaraswamy-warped before the kernel."""
+    ``theta = [log lengthscales, log signal var, log noise var]``."""
     n, dim = x.shape
-    hyp = _unpack(theta, dim, n_warp)
-    prior_mean, prior_sd = _prior(dim, n_warp)
+    hyp = _unpack(theta, dim)
+    prior_mean, prior_sd = _prior(dim)
     z = (theta - prior_mean) / prior_sd
     prior, prior_grad = float(0.5 * np.sum(z * z)), z / prior_sd
-    if n_warp:
-        xw = x.copy()
-        xw[:, :n_warp], pa, pb = warp_with_param_grads(x[:, :n_warp], hyp.warp_a, hyp.warp_b)
-    else:
-        xw = x
-    xs = xw / hyp.lengthscales
+    xs = x / hyp.lengthscales
     d2 = scaled_sqdist(xs, xs)
     kf, g = matern52_from_sqdist(d2, hyp.signal_var)
     k = kf + hyp.noise_var * np.eye(n)
@@ -149,11 +118,6 @@ def neg_log_posterior(
     grad[:dim] = -0.5 * quad
     grad[dim] = -0.5 * float(np.sum(w * kf))
     grad[dim + 1] = -0.5 * hyp.noise_var * float(np.trace(w))
-    if n_warp:
-        # d/dp of -0.5 sum_ij W_ij K_ij = (1/l) sum_i p_i (xs_i row_i - (M xs)_i) per column
-        v = (xs[:, :n_warp] * row[:, None] - mxs[:, :n_warp]) / hyp.lengthscales[:n_warp]
-        grad[dim + 2 : dim + 2 + n_warp] = np.einsum("ij,ij->j", pa, v)
-        grad[dim + 2 + n_warp :] = np.einsum("ij,ij->j", pb, v)
     return value, grad + prior_grad
 
 
@@ -165,32 +129,28 @@ def fit_hyper(
     n_draws: int = 12,
     n_starts: int = 2,
     maxiter: int = 60,
-    n_warp: int = 0,
 ) -> Hyper:
     """MAP hyperparameters: prior draws screened by value, then L-BFGS-B from the best starts.
 
-    The first draw is the prior mean (identity warp); the others draw lengthscales, variances
-    and (half as spread) warps from the prior."""
+    The first draw is the prior mean; the others draw lengthscales and variances from the
+    prior."""
     dim = x.shape[1]
     bounds = [LOG_LS_BOUNDS] * dim + [LOG_SF2_BOUNDS, LOG_NOISE_BOUNDS]
-    bounds += [LOG_WARP_BOUNDS] * (2 * n_warp)
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
-    default, sd = _prior(dim, n_warp)
-    spread = sd.copy()
-    spread[dim + 2 :] *= 0.5
+    default, sd = _prior(dim)
     draws = [default]
     for _ in range(n_draws - 1):
-        draws.append(np.clip(default + rng.standard_normal(len(default)) * spread, lo, hi))
+        draws.append(np.clip(default + rng.standard_normal(len(default)) * sd, lo, hi))
     scored = sorted(
-        (neg_log_posterior(t, x, y, n_warp, with_grad=False)[0], i) for i, t in enumerate(draws)
+        (neg_log_posterior(t, x, y, with_grad=False)[0], i) for i, t in enumerate(draws)
     )
     best_val, best_theta = np.inf, default
     for _, i in scored[:n_starts]:
         res = minimize(
             neg_log_posterior,
             draws[i],
-            args=(x, y, n_warp),
+            args=(x, y),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
@@ -200,7 +160,7 @@ def fit_hyper(
             best_val, best_theta = float(res.fun), np.asarray(res.x)
     if not np.isfinite(best_val) or best_val >= 1e25:
         raise ModelError("hyperparameter fit failed")
-    return _unpack(best_theta, dim, n_warp)
+    return _unpack(best_theta, dim)
 
 
 class Posterior:
@@ -210,8 +170,7 @@ class Posterior:
         self.x = x
         self.y = y
         self.hyper = hyper
-        self.xw = hyper.inputs(x)
-        k = matern52(self.xw, self.xw, hyper.lengthscales, hyper.signal_var)
+        k = matern52(x, x, hyper.lengthscales, hyper.signal_var)
         k[np.diag_indices_from(k)] += hyper.noise_var
         self.chol = robust_cholesky(k)
         self.alpha = cho_solve((self.chol, True), y, check_finite=False)
@@ -230,9 +189,7 @@ class Posterior:
         return Posterior(np.vstack([self.x, x_extra]), np.concatenate([self.y, mean]), self.hyper)
 
     def _cross_kernel(self, xc: FloatArray) -> FloatArray:
-        return matern52(
-            self.hyper.inputs(xc), self.xw, self.hyper.lengthscales, self.hyper.signal_var
-        )
+        return matern52(xc, self.x, self.hyper.lengthscales, self.hyper.signal_var)
 
     def mean(self, xc: FloatArray) -> FloatArray:
         """Posterior mean alone: O(n) per point, where the variance costs a triangular solve."""
@@ -252,8 +209,7 @@ class Posterior:
     ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         """Mean, variance and their gradients with respect to the inputs (rows of ``xc``)."""
         ls = self.hyper.lengthscales
-        xcw = self.hyper.inputs(xc)
-        d2 = scaled_sqdist(xcw / ls, self.xw / ls)
+        d2 = scaled_sqdist(xc / ls, self.x / ls)
         ks, g = matern52_from_sqdist(d2, self.hyper.signal_var)
         mean = ks @ self.alpha
         beta = cho_solve((self.chol, True), ks.T, check_finite=False)  # (n, m)
@@ -261,12 +217,7 @@ class Posterior:
         # dk(x, x_j)/dx_d = -G_j (x_d - x_jd) / l_d^2
         inv_l2 = 1.0 / (ls * ls)
         ga = g * self.alpha[None, :]
-        dmean = -(ga.sum(axis=1)[:, None] * xcw - ga @ self.xw) * inv_l2
+        dmean = -(ga.sum(axis=1)[:, None] * xc - ga @ self.x) * inv_l2
         gb = g * beta.T
-        dvar = 2.0 * (gb.sum(axis=1)[:, None] * xcw - gb @ self.xw) * inv_l2
-        nw = len(self.hyper.warp_a)
-        if nw:
-            chain = warp_input_grad(xc[:, :nw], self.hyper.warp_a, self.hyper.warp_b)
-            dmean[:, :nw] *= chain
-            dvar[:, :nw] *= chain
+        dvar = 2.0 * (gb.sum(axis=1)[:, None] * xc - gb @ self.x) * inv_l2
         return mean, np.maximum(var, 1e-12), dmean, dvar

@@ -76,12 +76,6 @@ MAX_FIT = 150
 """Hyperparameters are fitted on at most this many trials (cost O(n^3) per iteration)."""
 MAX_MODEL = 400
 """The posterior conditions on at most this many trials; beyond, a subsample (below)."""
-INPUT_WARPING = False
-"""Kumaraswamy-warp numeric inputs (see :mod:`.warping`) once ``WARP_MIN_TRIALS`` exist.
-
-Off by default: on the quick benchmark (4 synthetic, 5 Bayesmark problems, 5 seeds) it won
-nothing measurable, lost on the mixed problem, and doubles the hyperparameters to fit."""
-WARP_MIN_TRIALS = 10
 MAX_ENUMERATE = 8192
 """Fully discrete spaces up to this size are scored exhaustively instead of searched."""
 
@@ -291,8 +285,7 @@ class BayesianStrategy:
         rng = np.random.default_rng([seed, index, len(history.finished)])
         u_obs, y, ok, fit_idx, scale = _targets(encoder, history, rng)
         x = encoder.features(u_obs)
-        n_warp = len(encoder.numeric) if INPUT_WARPING and len(y) >= WARP_MIN_TRIALS else 0
-        hyper = fit_hyper(x[fit_idx], y[fit_idx], rng, n_warp=n_warp)
+        hyper = fit_hyper(x[fit_idx], y[fit_idx], rng)
         posterior = Posterior(x, y, hyper)
         best = float(np.min(y[ok]))
         observed_best = best
