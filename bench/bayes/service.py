@@ -28,7 +28,8 @@ ACCOUNT = "123456789012"
 RETRY_CAP_S = 1.0  # honour Retry-After, but poll at least this often so runs stay short
 
 
-def _client(endpoint: str) -> Any:
+def sagemaker_client(endpoint: str) -> Any:
+    """boto3's SageMaker client for a bench service (its open team: any credentials sign)."""
     import boto3
 
     return boto3.client(
@@ -52,7 +53,7 @@ def create_job(
 ) -> None:
     """CreateHyperParameterTuningJob for ``problem`` (a request real SageMaker would accept)."""
     metric = problem.metric_name
-    _client(endpoint).create_hyper_parameter_tuning_job(
+    sagemaker_client(endpoint).create_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name,
         HyperParameterTuningJobConfig={
             "Strategy": strategy,

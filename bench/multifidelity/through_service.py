@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.bayes.service import sagemaker_client
 
 from amtune.sdk.client import SageMakerClient
 from amtune.sdk.errors import TuningJobEnded
@@ -178,18 +179,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sagemaker(endpoint: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        "sagemaker",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="bench",
-        aws_secret_access_key="bench",
-    )
-
-
 def create_tuning_job(
     sm: Any, problem: Problem, method: str, *, name: str, seed: int, workers: int, max_jobs: int
 ) -> None:
@@ -254,7 +243,7 @@ def _work(
     job is over (409 on claim) or the budget is spent."""
     tuned = set(problem.space.names)
     protocol = WorkerProtocol(endpoint)
-    sm = sagemaker(endpoint)
+    sm = sagemaker_client(endpoint)
     try:
         while not shared.stopped.is_set():
             try:
@@ -331,7 +320,7 @@ def run_through_service(
     if (step_budget is None) == (job_limit is None):
         raise ValueError("give exactly one of step_budget and job_limit")
     started = time.monotonic()
-    sm = sagemaker(endpoint)
+    sm = sagemaker_client(endpoint)
     name = f"mf-{method.removeprefix('amtune-')}-{seed}-{uuid.uuid4().hex[:8]}"[:32]
     create_tuning_job(
         sm,
