@@ -41,6 +41,23 @@ def sagemaker_client(endpoint: str) -> Any:
     )
 
 
+def training_job_definition(image: str, metric: str) -> dict[str, Any]:
+    """A TrainingJobDefinition SageMaker would accept; the service uses the metric's name, and
+    stores and echoes the rest."""
+    return {
+        "AlgorithmSpecification": {
+            "TrainingImage": image,
+            "TrainingInputMode": "File",
+            "MetricDefinitions": [{"Name": metric, "Regex": f"{metric}=([-0-9.eE+]+)"}],
+        },
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/amtune-bench",
+        "OutputDataConfig": {"S3OutputPath": "s3://amtune-bench/output"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        "StaticHyperParameters": {},
+    }
+
+
 def create_job(
     endpoint: str,
     problem: Problem,
@@ -69,22 +86,7 @@ def create_job(
             "TrainingJobEarlyStoppingType": "Off",
             "RandomSeed": seed,
         },
-        TrainingJobDefinition={
-            "AlgorithmSpecification": {
-                "TrainingImage": "amtune/bench-objective:latest",
-                "TrainingInputMode": "File",
-                "MetricDefinitions": [{"Name": metric, "Regex": f"{metric}=([-0-9.eE+]+)"}],
-            },
-            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/amtune-bench",
-            "OutputDataConfig": {"S3OutputPath": "s3://amtune-bench/output"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.large",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 1,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-            "StaticHyperParameters": {},
-        },
+        TrainingJobDefinition=training_job_definition("amtune/bench-objective:latest", metric),
     )
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench.bayes.service import sagemaker_client
+from bench.bayes.service import sagemaker_client, training_job_definition
 
 from amtune.sdk.client import SageMakerClient
 from amtune.sdk.errors import TuningJobEnded
@@ -202,22 +202,7 @@ def create_tuning_job(
     sm.create_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name,
         HyperParameterTuningJobConfig=config,
-        TrainingJobDefinition={
-            "AlgorithmSpecification": {
-                "TrainingImage": "amtune/bench-multifidelity:latest",
-                "TrainingInputMode": "File",
-                "MetricDefinitions": [{"Name": METRIC, "Regex": f"{METRIC}=([-0-9.eE+]+)"}],
-            },
-            "RoleArn": "arn:aws:iam::123456789012:role/amtune-bench",
-            "OutputDataConfig": {"S3OutputPath": "s3://amtune-bench/output"},
-            "ResourceConfig": {
-                "InstanceType": "ml.m5.large",
-                "InstanceCount": 1,
-                "VolumeSizeInGB": 1,
-            },
-            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-            "StaticHyperParameters": {},
-        },
+        TrainingJobDefinition=training_job_definition("amtune/bench-multifidelity:latest", METRIC),
     )
 
 
