@@ -362,11 +362,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command not in SERVER_COMMANDS:
         result: int = args.func(args)
         return result
-    from amtune.store.migrate import SchemaAheadError
-
     try:
         served: int = args.func(args)
-    except SchemaAheadError as exc:
+    except Exception as exc:
+        # Imported only now: alembic logs as it loads, and the command configures logging first.
+        from amtune.store.migrate import SchemaAheadError
+
+        if not isinstance(exc, SchemaAheadError):
+            raise
         # An operator's mistake (an older image on a newer database), not a bug: one line.
         print(
             f"amtune {args.command} will not run: {exc}; run the amtune that migrated it",
