@@ -38,12 +38,12 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.processes import serving
 from tests.app.requests import random_request
 from tests.conftest import postgres_database
 from tests.service.processes import free_port
@@ -194,28 +194,6 @@ def fill_optuna(url: str, trials: list[dict[str, Any]]) -> int:
         loaded.trials[-1].intermediate_values[len(trials[-1]["curve"])] == trials[-1]["curve"][-1]
     )
     return study._study_id
-
-
-@contextmanager
-def serving(command: list[str], env: dict[str, str], health: str) -> Iterator[None]:
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(health, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError(f"{command[:3]} did not start")
-            time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def timed_get(url: str, cap: float) -> tuple[float, int]:

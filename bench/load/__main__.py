@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import uvloop
 from bench.load.generator import (
     LoadResult,
@@ -36,6 +35,7 @@ from bench.load.generator import (
     run_load,
     training_jobs_of,
 )
+from bench.processes import cpu_seconds, wait_ready
 
 from amtune.cli import HEADER_DEADLINE_PROTOCOL
 
@@ -74,27 +74,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def cpu_ticks(pids: list[int]) -> float:
-    """utime+stime of the given processes and their children, in seconds (Linux /proc)."""
-    wanted = set(pids)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) in wanted:
-                wanted.add(int(entry.name))
-    total = 0
-    for pid in wanted:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -113,14 +92,7 @@ def database_cpu(admin_url: str, database: str) -> float:
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
             )
         ]
-    total = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return cpu_seconds(pids)
 
 
 @contextmanager
@@ -160,16 +132,7 @@ def served(admin_url: str, server_workers: int) -> Iterator[tuple[str, subproces
             env=env,
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the service did not start")
-            time.sleep(0.2)
+        wait_ready(process, url + "/readyz", deadline_s=60)
         served.database = name  # type: ignore[attr-defined]
         yield url, process
     finally:
@@ -223,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     with _service(args) as (urls, server_pids):
         targets = create_jobs(urls, args.tuning_jobs, args.max_parallel)
         busy0, total0 = machine_busy()
-        server0 = cpu_ticks(server_pids) if server_pids else 0.0
+        server0 = cpu_seconds(server_pids, children=True) if server_pids else 0.0
         # uvloop, as the server uses: the generator shares the two cores with what it measures.
         result = uvloop.run(
             run_load(
@@ -236,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         busy1, total1 = machine_busy()
-        server_cpu = (cpu_ticks(server_pids) - server0) if server_pids else None
+        server_cpu = (cpu_seconds(server_pids, children=True) - server0) if server_pids else None
         database = getattr(served, "database", None)
         db_cpu = database_cpu(args.serve_postgres, database) if server_pids and database else None
         problems = verify(targets, result)

@@ -36,12 +36,14 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+from bench.processes import cpu_seconds  # noqa: E402
+
 from .methods import METHODS  # noqa: E402
 from .problems import PROBLEMS, Problem, get_problem  # noqa: E402
 from .report import markdown, service_markdown  # noqa: E402
 from .simulator import Trace, simulate  # noqa: E402
 from .synetune_methods import SYNETUNE_METHODS, synetune_missing  # noqa: E402
-from .through_service import SETTINGS, cpu_seconds, run_through_service, served  # noqa: E402
+from .through_service import SETTINGS, run_through_service, served  # noqa: E402
 
 PROFILES: dict[str, dict[str, Any]] = {
     "tiny": {"problems": ["crossing-9"], "seeds": [0, 1], "jobs": 6},
@@ -103,7 +105,7 @@ def run(
                 if endpoint is None:
                     continue
                 url, pid = endpoint
-                cpu = cpu_seconds(pid)
+                cpu = cpu_seconds([pid])
                 served = run_through_service(
                     url,
                     problem,
@@ -113,7 +115,7 @@ def run(
                     step_budget=budget,
                     step_seconds=step_seconds,
                 )
-                record = _record(problem, served.trace, budget, seed, cpu_seconds(pid) - cpu)
+                record = _record(problem, served.trace, budget, seed, cpu_seconds([pid]) - cpu)
                 record["wall_s"] = round(served.wall_s, 1)
                 record["checks"] = served.checks()
                 if method == AUTO:

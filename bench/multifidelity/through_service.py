@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,8 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from bench.bayes.service import sagemaker_client, training_job_definition
+from bench.processes import serving
+from tests.service.processes import free_port
 
 from amtune.sdk.client import SageMakerClient
 from amtune.sdk.errors import TuningJobEnded
@@ -120,63 +119,21 @@ class _Shared:
     """Set once the budget is spent and StopHyperParameterTuningJob has answered."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served() -> Iterator[tuple[str, int]]:
     """``amtune serve`` on a fresh SQLite database; yields its URL and process id."""
     with tempfile.TemporaryDirectory(prefix="amtune-mf-") as scratch:
-        where = Path(scratch)
         port = free_port()
         env = {
             **os.environ,
-            "AMTUNE_DATABASE_URL": f"sqlite:///{where / 'amtune.db'}",
+            "AMTUNE_DATABASE_URL": f"sqlite:///{Path(scratch) / 'amtune.db'}",
             "AMTUNE_PORT": str(port),
             "AMTUNE_LOG_LEVEL": "WARNING",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "amtune", "serve"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
         url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                if process.poll() is not None:
-                    error = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"amtune serve exited: {error[-2000:]}")
-                try:
-                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("amtune serve did not become ready within 60 s")
-                time.sleep(0.1)  # polling a starting process; not part of any measurement
+        command = [sys.executable, "-m", "amtune", "serve"]
+        with serving(command, env, url + "/readyz", deadline_s=60) as process:
             yield url, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux ``/proc``; 0 where unavailable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def create_tuning_job(
