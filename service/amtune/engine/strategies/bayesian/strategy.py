@@ -114,21 +114,13 @@ categoricals are free).
 
 Why. The parents led the child's first trials to where the related function was good, so its
 own observations sit in one basin. A GP fitted on such a cluster takes the basin's short
-lengthscales (Branin: 0.05-0.08 of the range in x1, against 0.15-0.3 for a cold job's spread
-design), its variance returns to the prior a short way off, and expected improvement sends the
-child to far corners that a cold job's design had already shown to be bad: on Branin, 5 to 9 of
-jobs 9-19 went to regrets of 25 to 1270 while the cold job refined its basin to about 1e-3.
-Holding the claims near the child's best trial spends those jobs on refining instead; the box
-moves with the best trial. Measured on seeds 100-109 (bench/WARM_START.md): half-widths 0.025,
-0.035, 0.05, 0.1 and twice the fitted lengthscale all won Branin at 20 on 6-7 of 10 seeds, where
-the child without the box won 4; 0.05 had the best paired median. The cost: the box holds for
-the whole job, so a child whose parents' basin lies on a bound of the cube (the related optimum
-moved outside it) stays on that bound and never looks for another basin. The child without the
-box rarely left such a basin either: over 60 jobs it did so on 1 of the 6 Branin seeds (of 20)
-where the boxed child stayed, and at 40 and 60 jobs the boxed child was no worse on seeds 0-9.
-Bounded boxes (widened after 5 claims that did not improve the best, or held only for the
-first 15 own claims after the parents leave) did not free that seed and did worse on
-Hartmann-6."""
+lengthscales, its variance returns to the prior a short way off, and expected improvement sends
+the child to far corners that a cold job's spread design had already shown to be bad. Holding
+the claims near the child's best trial spends those jobs on refining instead; the box moves with
+the best trial. The cost: the box holds for the whole job, so a child whose parents' basin lies
+on a bound of the cube (the related optimum moved outside it) stays there. The radius, the
+measurements on long children and the bounded boxes that were not kept are on
+``bench/WARM_START.md``."""
 
 
 def ei_buys_only_variance(
