@@ -145,6 +145,18 @@ def ei_buys_only_variance(
     return float(pick_mean[0]) > float(np.median(fitted))
 
 
+def plug_in_incumbent(fitted: FloatArray, believed: FloatArray) -> float:
+    """The bar a variance-only claim's search is redone from: the lowest posterior mean at a
+    finished trial or at a pending one (whose believed value is its posterior mean).
+
+    Counting the pending trials matters to parallel workers: a pending job claimed where the
+    mean is lowest already stands for that spot, so measured from its believed value the redone
+    search rates its neighbourhood, where the believers have taken the variance away, at nearly
+    nothing and sends the next worker to the next-best place on the mean's trend. Measured from
+    the finished trials alone, the workers of one batch gather on one spot (module docstring)."""
+    return float(np.min(np.concatenate([fitted, believed])))
+
+
 def follows_the_mean(
     posterior: Posterior,
     encoder: Encoder,
@@ -294,8 +306,7 @@ class BayesianStrategy:
         u, scores = search(best)
         fitted = posterior.mean(x[ok])
         if ei_buys_only_variance(posterior, encoder, u, scores, fitted):
-            if not history.pending:
-                u, scores = search(float(np.min(fitted)))
+            u, scores = search(plug_in_incumbent(fitted, posterior.y[len(y) :]))
             allowed = follows_the_mean(posterior, encoder, u, fitted, centres[0])
             if allowed.any():
                 scores = np.where(allowed, scores, -np.inf)
