@@ -97,3 +97,55 @@ def test_pending_jobs_do_not_push_claims_onto_the_bounds() -> None:
             finished.append(Trial(config=done, objective=bowl(done)))
     assert total > 100
     assert near_bound / total <= 1.0 - 0.96**DIM
+
+
+ACKLEY_CENTRE = np.full(3, 0.3)
+ACKLEY_BOX = SearchSpace.from_parameter_ranges(
+    {
+        "ContinuousParameterRanges": [
+            {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"}
+            for i in range(3)
+        ]
+    }
+)
+
+
+def ackley(config: Config) -> float:
+    """3-D Ackley on the unit cube, its funnel at ``ACKLEY_CENTRE``, ten ripples per unit: an
+    outer plateau of local minima (each at 2.1 or more) around a central basin (below 1)."""
+    z = (ACKLEY_BOX.to_unit(config) - ACKLEY_CENTRE) * 10.0
+    return float(
+        -20.0 * np.exp(-0.2 * np.sqrt(np.mean(z**2)))
+        - np.exp(np.mean(np.cos(2.0 * np.pi * z)))
+        + 20.0
+        + np.e
+    )
+
+
+def best_of_asynchronous_workers(workers: int, budget: int, seed: int) -> float:
+    """The best value ``workers`` workers find when each claims the moment its job ends."""
+    strategy = BayesianStrategy()
+    finished: list[Trial] = []
+    pending: list[Config] = []
+    while len(finished) < budget:
+        while len(pending) < workers and len(finished) + len(pending) < budget:
+            history = History(finished=tuple(finished), pending=tuple(pending))
+            index = len(finished) + len(pending)
+            config = strategy.suggest(ACKLEY_BOX, history, seed=seed, index=index)
+            assert config is not None
+            pending.append(config)
+        done = pending.pop(0)
+        finished.append(Trial(config=done, objective=ackley(done)))
+    return min(float(t.objective) for t in finished if t.objective is not None)
+
+
+def test_workers_claiming_under_pending_jobs_still_find_the_central_basin() -> None:
+    """Eight workers claiming one at a time (seven jobs pending at every claim) find Ackley's
+    central basin within 64 evaluations, as one worker does on every one of these seeds.
+
+    On the outer plateau the fit calls the ripples noise and EI's best candidate is variance
+    alone; such claims are redone from the plug-in incumbent, counting the pending jobs' believed
+    values. When only claims made with nothing pending were redone, workers under pending jobs
+    chased variance and ended on a side minimum on half of these seeds."""
+    found = [best_of_asynchronous_workers(8, 64, seed) < 1.0 for seed in range(6)]
+    assert sum(found) >= 5
