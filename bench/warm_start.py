@@ -73,8 +73,8 @@ class Pair:
     """A parent problem and the related problem its TransferLearning child tunes.
 
     ``*_reference`` is the loss regret is measured from: the known optimum (``*_exact``), or
-    else the best loss seen for the problem so far, lowered by what the runs see
-    (:func:`regrets`)."""
+    else the best loss recorded for the problem, lowered to the best the runs see
+    (:func:`references`)."""
 
     name: str
     space: SearchSpace
