@@ -57,6 +57,8 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def call(client: TestClient, job: str, kind: str, **extra: Any) -> httpx.Response:
     action, body = CALLS[kind]
+    # Starlette types TestClient against httpx2, which is not installed, so its methods return
+    # Any to mypy; at run time they return httpx responses.
     response: httpx.Response = client.post(
         f"/v1/training-jobs/{job}/{action}", json={**body, **extra}
     )
