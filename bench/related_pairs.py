@@ -1,9 +1,10 @@
 """How related two model-tuning problems on one space are, before any transfer run.
 
-The warm-start benchmark's model pair (``bench/warm_start.py``) was chosen by this measure, the
-most related of the candidates below: the Spearman rank correlation of the two objectives over
-the same scrambled Sobol points of the shared space, and how many of each problem's best tenth
-of those points are also in the other's. It says nothing of any tuning method.
+The warm-start benchmark's related model pair (``bench/warm_start.py``) was chosen by this
+measure, the most related of the candidates below: the Spearman rank correlation of the two
+objectives over the same scrambled Sobol points of the shared space, and how many of each
+problem's best tenth of those points are also in the other's. It says nothing of any tuning
+method.
 
     PYTHONPATH=service:. python -m bench.related_pairs
 """

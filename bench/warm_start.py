@@ -322,7 +322,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    rows = []
+    rows: list[dict[str, Any]] = []
     started = time.monotonic()
     for name in args.problems:
         pair = make_pair(name)
