@@ -30,10 +30,8 @@ from typing import Any
 from amtune.app.early_stopping import (
     HYPERBAND_ETA,
     HYPERBAND_GRACE,
-    HYPERBAND_RANK_GATE,
     MEDIAN_MIN_EARLIER_JOBS,
     MEDIAN_MIN_PROGRESS,
-    MEDIAN_RANK_GATE,
 )
 from amtune.engine.spaces import (
     CategoricalRange,
@@ -82,16 +80,14 @@ class AmtuneMethod:
 
     def should_stop(self, job: Job, jobs: list[Job]) -> bool:
         if self.stopping == "hyperband":
-            others = [j for j in jobs if j is not job]
+            others = [j.curve for j in jobs if j is not job]
             return hyperband_stops(
                 job.curve,
                 job.number,
-                [j.curve for j in others],
+                others,
                 rungs=self.rungs,
                 eta=ETA,
                 min_at_rung=HYPERBAND_GRACE,
-                gate=HYPERBAND_RANK_GATE,
-                other_indices=[j.number for j in others],
             )
         if self.stopping == "median":
             earlier = [j.curve for j in jobs[: job.number]]
@@ -100,7 +96,6 @@ class AmtuneMethod:
                 earlier,
                 min_others=MEDIAN_MIN_EARLIER_JOBS,
                 min_progress=MEDIAN_MIN_PROGRESS,
-                gate=MEDIAN_RANK_GATE,
             )
         return False
 

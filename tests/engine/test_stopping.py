@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from amtune.engine.stopping import (
-    RankGate,
     asha_stops,
     hyperband_bracket,
     hyperband_stops,
     median_rule_stops,
-    rank_agreement,
-    reliable_rung,
     rung_levels,
     value_at,
 )
@@ -147,80 +142,3 @@ def test_hyperband_ranks_a_job_against_every_job_that_reached_the_rung() -> None
     others = [flat(v, 3) for v in (1.0, 2.0, 9.0, 9.0, 9.0)]
     assert hyperband_stops(flat(5.0, 3), late, others, rungs=rungs, eta=3)  # rank 3 of 6
     assert not hyperband_stops(flat(1.5, 3), late, others, rungs=rungs, eta=3)  # rank 2 of 6
-
-
-def test_rank_agreement_is_the_fraction_of_concordant_pairs() -> None:
-    assert rank_agreement([1.0, 2.0, 3.0], [10.0, 20.0, 30.0]) == 1.0
-    assert rank_agreement([3.0, 2.0, 1.0], [10.0, 20.0, 30.0]) == 0.0
-    # one of three pairs tied early: counts half
-    assert rank_agreement([1.0, 1.0, 3.0], [10.0, 20.0, 30.0]) == pytest.approx(5 / 6)
-    # pairs tied at the end say nothing
-    assert rank_agreement([1.0, 2.0, 3.0], [5.0, 5.0, 30.0]) == 1.0
-    assert math.isnan(rank_agreement([1.0, 2.0], [5.0, 5.0]))
-
-
-def ordered(values: list[float], steps: int) -> list[list[tuple[float, float]]]:
-    """Curves that keep their order from step 1 on."""
-    return [[(float(s), v + 1.0 / s) for s in range(1, steps + 1)] for v in values]
-
-
-def crossing(values: list[float], steps: int) -> list[list[tuple[float, float]]]:
-    """Curves whose order at the end is the reverse of their order over the first half."""
-    return [[(float(s), -v if s <= steps // 2 else v) for s in range(1, steps + 1)] for v in values]
-
-
-GATE = RankGate(min_jobs=4, min_agreement=0.8)
-
-
-def test_hyperband_gate_judges_middle_brackets_from_a_rung_shown_to_rank_well() -> None:
-    rungs = rung_levels(1, 27)  # four brackets; bracket 2 is first judged at 9
-    middle = index_in(2, 4)
-    last = [i for i in range(40) if hyperband_bracket(i, 4) == 3]
-    finished = ordered([1.0, 2.0, 3.0, 4.0], 27)  # step-1 values order the finals
-    others = [*finished, *[flat(0.5, 1)] * 4]
-    job = flat(9.0, 1)
-    kwargs = {"rungs": rungs, "eta": 3.0, "min_at_rung": 3}
-    assert not hyperband_stops(job, middle, others, **kwargs)  # no gate: bracket 2 waits for 9
-    indices = [*last[:4], 100, 101, 102, 103]
-    assert hyperband_stops(job, middle, others, **kwargs, gate=GATE, other_indices=indices)
-    # the evidence must come from the unjudged last bracket and be enough
-    not_last = [index_in(0, 4)] * 4 + [100, 101, 102, 103]
-    assert not hyperband_stops(job, middle, others, **kwargs, gate=GATE, other_indices=not_last)
-    few = RankGate(min_jobs=5, min_agreement=0.8)
-    assert not hyperband_stops(job, middle, others, **kwargs, gate=few, other_indices=indices)
-    # curves that cross: the early rungs are not trusted
-    crossed = [*crossing([1.0, 2.0, 3.0, 4.0], 27), *[flat(0.5, 1)] * 4]
-    assert not hyperband_stops(job, middle, crossed, **kwargs, gate=GATE, other_indices=indices)
-    # the last bracket is never judged early, whatever the evidence
-    assert not hyperband_stops(
-        job, last[0], others, **kwargs, gate=GATE, other_indices=[*last[1:5], 100, 101, 102, 103]
-    )
-
-
-def test_reliable_rung_is_the_lowest_rung_that_orders_the_finals() -> None:
-    rungs = rung_levels(1, 27)
-    assert reliable_rung(rungs, ordered([1.0, 2.0, 3.0, 4.0], 27), GATE) == 0
-    # order reversed over steps 1-13: rungs 1, 3 and 9 all misorder
-    assert reliable_rung(rungs, crossing([1.0, 2.0, 3.0, 4.0], 27), GATE) is None
-    assert reliable_rung(rungs, ordered([1.0, 2.0, 3.0], 27), GATE) is None  # too few
-    # curves stopped below the top are not evidence
-    assert reliable_rung(rungs, ordered([1.0, 2.0, 3.0, 4.0], 9), GATE) is None
-
-
-def test_median_gate_judges_from_the_first_step_when_earlier_jobs_rank_early() -> None:
-    earlier = ordered([1.0, 2.0, 3.0, 4.0], 20)
-    bad = flat(9.0, 1)
-    # without a gate, step 1 is below a tenth of 20 and not judged
-    assert not median_rule_stops(bad, earlier, min_others=3, min_progress=0.1)
-    assert median_rule_stops(bad, earlier, min_others=3, min_progress=0.1, gate=GATE)
-
-
-def test_median_gate_waits_while_earlier_curves_still_cross() -> None:
-    earlier = crossing([1.0, 2.0, 3.0, 4.0], 20)
-    bad = flat(9.0, 3)
-    assert median_rule_stops(bad, earlier, min_others=3, min_progress=0.1)  # judged today
-    assert not median_rule_stops(bad, earlier, min_others=3, min_progress=0.1, gate=GATE)
-    # with too few earlier jobs at the end, the minimum progress decides as without a gate
-    few = RankGate(min_jobs=5, min_agreement=0.8)
-    assert median_rule_stops(bad, earlier, min_others=3, min_progress=0.1, gate=few)
-    assert not median_rule_stops(bad[:1], earlier, min_others=3, min_progress=0.1, gate=few)

@@ -35,7 +35,7 @@ from amtune.app.context import Context
 from amtune.app.definitions import definitions_of
 from amtune.app.domain import TrainingStatus, to_minimise
 from amtune.app.validation.strategy import EPOCH_KEYS
-from amtune.engine.stopping import RankGate, hyperband_stops, median_rule_stops, rung_levels
+from amtune.engine.stopping import hyperband_stops, median_rule_stops, rung_levels
 from amtune.store import repository
 from amtune.store.guarded_writes import Held
 from amtune.store.models import TrainingJobRow, TuningJobRow
@@ -54,25 +54,12 @@ earlier jobs on (the highest step any of them reported): the first values of a c
 configurations poorly. Measured in ``bench/MULTIFIDELITY.md``: without it the rule stopped the
 eventually best configuration at its first or second step on gradient boosting and the MLP."""
 
-MEDIAN_RANK_GATE = RankGate(min_jobs=5, min_agreement=0.8)
-"""From when the median rule may judge, learnt from the tuning job's own curves: once enough
-earlier jobs have reached the longest earlier curve, a job is judged at a step only if those
-jobs' running averages at that step order their last values well enough (rank agreement, the
-fraction of concordant pairs); before that, from :data:`MEDIAN_MIN_PROGRESS` on. Chosen on the
-benchmark's tuning seeds (``bench/MULTIFIDELITY.md``)."""
-
 HYPERBAND_ETA = 3.0
 """Successive halving's reduction factor: rungs at MinResource * 3^k, the top third passes."""
 
 HYPERBAND_GRACE = 3
 """At a rung, nobody is stopped while fewer than this many jobs (the judged one included)
 have reached it: the first values at a rung are too few to rank."""
-
-HYPERBAND_RANK_GATE = RankGate(min_jobs=5, min_agreement=0.8)
-"""When jobs of the middle brackets may be judged from a rung below their bracket's first: once
-enough jobs of the last bracket (never judged, so an unbiased sample) have reached MaxResource
-and their values at that rung order their final values well enough. Chosen on the benchmark's
-tuning seeds (``bench/MULTIFIDELITY.md``)."""
 
 STOPPED_BY_MEDIAN = "Stopped by early stopping (TrainingJobEarlyStoppingType=Auto)"
 STOPPED_AT_RUNG = "Stopped by Hyperband"
@@ -202,9 +189,9 @@ def _verdict(session: Session, held: Held, new_points: int) -> str | None:
         (seq, minimised(curve)) for seq, (name, curve) in curves.items() if name == definition
     ]
     earlier = [curve for seq, curve in same_definition if seq < held.seq]
-    # Hyperband's bracket goes by a job's 0-based ordinal (seq counts from 1).
-    others = [(seq - 1, curve) for seq, curve in same_definition if seq != held.seq]
+    others = [curve for seq, curve in same_definition if seq != held.seq]
     for end in range(max(len(mine) - new_points, 0) + 1, len(mine) + 1):
+        # Hyperband's bracket goes by the job's 0-based ordinal (seq counts from 1).
         reason = _reason(held.stopping_rule, judging, mine[:end], held.seq - 1, earlier, others)
         if reason is not None:
             return reason
@@ -217,16 +204,12 @@ def _reason(
     mine: list[tuple[float, float]],
     index: int,
     earlier: list[list[tuple[float, float]]],
-    others: list[tuple[int, list[tuple[float, float]]]],
+    others: list[list[tuple[float, float]]],
 ) -> str | None:
     step = mine[-1][0]
     if rule == MEDIAN:
         if median_rule_stops(
-            mine,
-            earlier,
-            min_others=MEDIAN_MIN_EARLIER_JOBS,
-            min_progress=MEDIAN_MIN_PROGRESS,
-            gate=MEDIAN_RANK_GATE,
+            mine, earlier, min_others=MEDIAN_MIN_EARLIER_JOBS, min_progress=MEDIAN_MIN_PROGRESS
         ):
             return f"{STOPPED_BY_MEDIAN}: worse than the median at step {step:g}"
         return None
@@ -236,12 +219,10 @@ def _reason(
         if hyperband_stops(
             mine,
             index,
-            [curve for _, curve in others],
+            others,
             rungs=judging.rungs,
             eta=HYPERBAND_ETA,
             min_at_rung=HYPERBAND_GRACE,
-            gate=HYPERBAND_RANK_GATE,
-            other_indices=[other for other, _ in others],
         ):
             return f"{STOPPED_AT_RUNG}: not in the top third at step {step:g}"
     return None

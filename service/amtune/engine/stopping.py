@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 __all__ = [
     "Curve",
-    "RankGate",
     "asha_stops",
     "hyperband_bracket",
     "hyperband_stops",
     "median_rule_stops",
-    "rank_agreement",
-    "reliable_rung",
     "rung_levels",
     "value_at",
     "value_from",
@@ -88,51 +84,8 @@ def _running_average(curve: Curve, step: float) -> float | None:
     return float(np.mean(values)) if values else None
 
 
-@dataclass(frozen=True)
-class RankGate:
-    """When early values are shown to rank configurations as their final values do.
-
-    Early values can be trusted at a step when, among at least ``min_jobs`` jobs that trained to
-    the end, the fraction of pairs that the step's values order as the final values do
-    (:func:`rank_agreement`) is at least ``min_agreement``. At most the ``max_jobs`` most recent
-    such jobs are used, which bounds the cost of a decision."""
-
-    min_jobs: int
-    min_agreement: float
-    max_jobs: int = 256
-
-
-def rank_agreement(early: Sequence[float], final: Sequence[float]) -> float:
-    """The fraction of concordant pairs: of the pairs whose final values differ, how many the
-    early values order the same way (a tie in the early values counts half). Kendall's tau is
-    twice this minus one. NaN when no pair's final values differ."""
-    e = np.asarray(early, dtype=float)
-    f = np.asarray(final, dtype=float)
-    upper = np.triu_indices(len(e), k=1)
-    de = np.sign(e[:, None] - e[None, :])[upper]
-    df = np.sign(f[:, None] - f[None, :])[upper]
-    judged = df != 0
-    if not judged.any():
-        return math.nan
-    score = (de * df > 0).astype(float) + 0.5 * (de == 0)
-    return float(score[judged].mean())
-
-
-def _trusted(early: Sequence[float], final: Sequence[float], gate: RankGate) -> bool | None:
-    """Whether the gate trusts these early values (None: too few jobs to tell)."""
-    if len(early) < gate.min_jobs:
-        return None
-    agreement = rank_agreement(early, final)
-    return not math.isnan(agreement) and agreement >= gate.min_agreement
-
-
 def median_rule_stops(
-    job: Curve,
-    others: Sequence[Curve],
-    *,
-    min_others: int,
-    min_progress: float = 0.0,
-    gate: RankGate | None = None,
+    job: Curve, others: Sequence[Curve], *, min_others: int, min_progress: float = 0.0
 ) -> bool:
     """AMT's ``TrainingJobEarlyStoppingType=Auto`` rule, decided at the job's last step.
 
@@ -146,15 +99,9 @@ def median_rule_stops(
 
     The rule says "continue" when:
 
-    * ``s`` is a step the earlier jobs' data do not trust. With a ``gate``, the earlier jobs
-      that reached the longest earlier curve (the highest step any of them reported) are the
-      evidence: when there are at least ``gate.min_jobs`` of them, the job is judged at ``s``
-      only if their running averages at ``s`` order their last values as the gate requires
-      (:class:`RankGate`); so a tuning job whose curves rank early is judged from its first
-      steps, and one whose curves cross is judged only once they have stopped crossing. Without
-      a gate, or with too few such jobs, ``s`` must be at least ``min_progress`` times the
-      longest earlier curve: the first values of a curve rank configurations poorly (slow
-      starters often finish best), so nobody is judged on them, or
+    * ``s`` is below ``min_progress`` times the longest curve of the earlier jobs (the highest
+      step any of them reported): the first values of a curve rank configurations poorly
+      (slow starters often finish best), so nobody is judged on them, or
     * fewer than ``min_others`` earlier jobs count at ``s`` (too little to judge), or
     * ``v`` is the best so far at ``s``: no counting job had a value at or below ``v`` by ``s``
       (its last point at or before ``s``), or
@@ -164,8 +111,7 @@ def median_rule_stops(
         return False
     step, value = job[-1]
     longest = max((other[-1][0] for other in others if other), default=0.0)
-    trusted = _median_gate(others, step, longest, gate) if gate is not None else None
-    if trusted is False or (trusted is None and step < min_progress * longest):
+    if step < min_progress * longest:
         return False
     averages: list[float] = []
     best_other = math.inf
@@ -183,23 +129,6 @@ def median_rule_stops(
     if value < best_other:
         return False
     return bool(value > float(np.median(averages)))
-
-
-def _median_gate(
-    others: Sequence[Curve], step: float, longest: float, gate: RankGate
-) -> bool | None:
-    """Whether the running averages at ``step`` of the earlier jobs that reached ``longest``
-    order their last values as ``gate`` requires (None: too few such jobs)."""
-    done = [other for other in others if other and other[-1][0] >= longest > 0]
-    done = done[-gate.max_jobs :]
-    early: list[float] = []
-    final: list[float] = []
-    for curve in done:
-        average = _running_average(curve, step)
-        if average is not None:
-            early.append(average)
-            final.append(curve[-1][1])
-    return _trusted(early, final, gate)
 
 
 def asha_stops(
@@ -275,25 +204,6 @@ def hyperband_bracket(index: int, brackets: int) -> int:
     return min(int(((index * _GOLDEN) % 1.0) * brackets), brackets - 1)
 
 
-def reliable_rung(rungs: Sequence[float], finished: Sequence[Curve], gate: RankGate) -> int | None:
-    """The lowest rung below the top whose values the gate trusts, or None.
-
-    ``finished`` are curves that reached the top rung ``rungs[-1]``. A rung is trusted when the
-    values those jobs had when they reached it (:func:`value_from`) order their values at the
-    top rung as ``gate`` requires (:class:`RankGate`)."""
-    top = rungs[-1]
-    done = [curve for curve in finished if curve and curve[-1][0] >= top][-gate.max_jobs :]
-    finals = [value_from(curve, top) for curve in done]
-    for k, rung in enumerate(rungs[:-1]):
-        early = [value_from(curve, rung) for curve in done]
-        pairs = [
-            (e, f) for e, f in zip(early, finals, strict=True) if e is not None and f is not None
-        ]
-        if _trusted([e for e, _ in pairs], [f for _, f in pairs], gate):
-            return k
-    return None
-
-
 def hyperband_stops(
     job: Curve,
     index: int,
@@ -302,8 +212,6 @@ def hyperband_stops(
     rungs: Sequence[float],
     eta: float,
     min_at_rung: int = 1,
-    gate: RankGate | None = None,
-    other_indices: Sequence[int] | None = None,
 ) -> bool:
     """Asynchronous Hyperband: ASHA in several brackets, decided at the job's last step.
 
@@ -325,21 +233,5 @@ def hyperband_stops(
     """
     if not rungs:
         return False
-    brackets = len(rungs)
-    bracket = hyperband_bracket(index, brackets)
-    if gate is not None and 0 < bracket < brackets - 1 and job and job[-1][0] < rungs[-1]:
-        step = job[-1][0]
-        previous = job[-2][0] if len(job) > 1 else -math.inf
-        if any(previous < rung <= step for rung in rungs[:bracket]):
-            if other_indices is None:
-                evidence = list(others)
-            else:
-                evidence = [
-                    curve
-                    for curve, other in zip(others, other_indices, strict=True)
-                    if hyperband_bracket(other, brackets) == brackets - 1
-                ]
-            trusted = reliable_rung(rungs, evidence, gate)
-            if trusted is not None:
-                bracket = min(bracket, trusted)
+    bracket = hyperband_bracket(index, len(rungs))
     return asha_stops(job, others, rungs=rungs[bracket:], eta=eta, min_at_rung=min_at_rung)
