@@ -35,6 +35,7 @@ from typing import Any
 
 from .optimizers import AskTell
 from .problems import Config, Problem
+from .profiles import PROFILES
 
 #: Adapters whose single ``ask`` ignores configs still running (scikit-optimize's ``ask()``
 #: returns the same point until told); driving them asynchronously would measure that, not them.
@@ -299,19 +300,31 @@ def _seeds(text: str) -> list[int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bayes.asynchronous", description=__doc__)
     parser.add_argument("--optimizers", "--optimizer", default="amtune-bayesian")
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="a named profile's problems, seeds and evaluations, as the defaults of "
+        "--problems, --seeds and --evals",
+    )
     parser.add_argument("--problems", help="comma list (ackley5); with --report: a filter")
     parser.add_argument(
         "--seeds", help="N = seeds 0..N-1, or a comma list (10); with --report: a filter"
     )
     parser.add_argument("--workers", default="8", help="comma list of worker counts (8)")
     parser.add_argument("--modes", default="batch,async", help="batch, async or both")
-    parser.add_argument("--evals", type=int, default=128, help="evaluations per run (128)")
+    parser.add_argument("--evals", type=int, help="evaluations per run (128)")
     parser.add_argument("--jobs", type=int, default=1, help="processes (1)")
     parser.add_argument("--label", default="", help="name for amtune-bayesian's runs")
     parser.add_argument("--lead", default="", help="optimizer compared with each (default: own)")
     parser.add_argument("--out", type=Path, help="store the runs (.json or .json.gz)")
     parser.add_argument("--report", type=Path, nargs="+", help="tables of stored runs only")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile = PROFILES[args.profile]
+        args.problems = args.problems or ",".join(profile.problems)
+        args.seeds = args.seeds or ",".join(str(s) for s in profile.seeds)
+        args.evals = args.evals or profile.n_evals
+    args.evals = args.evals or 128
     lead = args.lead or args.label or "amtune-bayesian"
     if args.report:
         records = [r for path in args.report for r in load(path)]

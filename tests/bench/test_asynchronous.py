@@ -22,6 +22,8 @@ from bench.bayes.problems import Config, get_problem
 class _Recording:
     """An ask/tell optimiser that hands out numbered configs and records what it was told."""
 
+    name = "recording"
+
     def __init__(self) -> None:
         self.handed = 0
         self.pending: list[int] = []
@@ -32,7 +34,7 @@ class _Recording:
     def ask(self, n: int) -> list[Config]:
         self.ask_sizes.append(n)
         self.pending_at_ask.append(len(self.pending))
-        configs = [{"x1": float(self.handed + i), "x2": 0.0} for i in range(n)]
+        configs = [{"x1": str(self.handed + i), "x2": "0"} for i in range(n)]
         self.handed += n
         self.pending.extend(int(c["x1"]) for c in configs)
         return configs

@@ -150,9 +150,10 @@ def test_model_never_returns_a_finished_or_pending_integer_config() -> None:
         )
         assert config is not None and key(config) not in seen
         seen.add(key(config))
-        (pending if index % 4 == 0 else finished).append(  # type: ignore[attr-defined]
-            config if index % 4 == 0 else Trial(config, (int(config["a"]) - 2) ** 2 + 0.1)
-        )
+        if index % 4 == 0:
+            pending.append(config)
+        else:
+            finished.append(Trial(config, (int(config["a"]) - 2) ** 2 + 0.1))
     assert (
         strategy.suggest(space, History(tuple(finished), tuple(pending)), seed=0, index=25) is None
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,6 +21,10 @@ SPACE = SearchSpace.from_parameter_ranges(
         ]
     }
 )
+
+#: A way to pick the next config from what has finished: (history, seed, index) -> config.
+Suggest = Callable[[History, int, int], Config]
+
 GOOD = np.array([0.2, 0.3])
 """Where the synthetic learning curves below end best."""
 FAST = np.array([0.85, 0.8])
@@ -150,14 +155,14 @@ def test_parallel_workers_get_distinct_configs() -> None:
     assert min(gaps) > 1e-3
 
 
-def asha_run(suggest_next: object, n_jobs: int, seed: int) -> list[Config]:
+def asha_run(suggest_next: Suggest, n_jobs: int, seed: int) -> list[Config]:
     """One worker running successive halving at steps 1, 3, 9 (keep the top third), on curves
     whose early values predict the final ones imperfectly (a quarter of the early trend)."""
     finished: list[Trial] = []
     at_rung: dict[float, list[float]] = {1.0: [], 3.0: []}
     configs = []
     for index in range(n_jobs):
-        c = suggest_next(History(finished=tuple(finished)), seed, index)  # type: ignore[operator]
+        c = suggest_next(History(finished=tuple(finished)), seed, index)
         configs.append(c)
         points: list[tuple[float, float]] = []
         for step in (1.0, 3.0, 9.0):
@@ -182,7 +187,7 @@ def test_with_curves_the_search_closes_in_faster_than_random() -> None:
         a, b = np.random.default_rng([seed, index]).uniform(size=2)
         return config(float(a), float(b))
 
-    def late_distance(pick: object, seed: int) -> float:
+    def late_distance(pick: Suggest, seed: int) -> float:
         late = asha_run(pick, 24, seed)[12:]
         return float(np.median([np.linalg.norm(point(c) - GOOD) for c in late]))
 

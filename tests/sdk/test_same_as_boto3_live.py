@@ -200,7 +200,7 @@ def scenario(sm: Any, url: str, name: str) -> dict[str, Any]:
     return record
 
 
-def test_same_scenario_same_results(service: LocalService):
+def test_same_scenario_same_results(service: LocalService) -> None:
     ours = scenario(amtune_client(service.url), service.url, unique_name("same-a"))
     theirs = scenario(real_boto3(service.url), service.url, unique_name("same-b"))
 
@@ -219,7 +219,7 @@ def test_same_scenario_same_results(service: LocalService):
     assert ours["describe_training_missing"]["class"] == "ClientError"
 
 
-def test_both_clients_read_identical_dicts(service: LocalService):
+def test_both_clients_read_identical_dicts(service: LocalService) -> None:
     ours, theirs = amtune_client(service.url), real_boto3(service.url)
     name = unique_name("read")
     ours.create_hyper_parameter_tuning_job(
@@ -230,14 +230,15 @@ def test_both_clients_read_identical_dicts(service: LocalService):
     def strip(response: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
-    for client_call in (
+    client_calls: tuple[Callable[[Any], dict[str, Any]], ...] = (
         lambda sm: sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name),
         lambda sm: sm.list_training_jobs_for_hyper_parameter_tuning_job(
             HyperParameterTuningJobName=name, MaxResults=100
         ),
         lambda sm: sm.list_hyper_parameter_tuning_jobs(NameContains=name),
         lambda sm: sm.list_training_jobs(NameContains=name, MaxResults=100),
-    ):
+    )
+    for client_call in client_calls:
         assert strip(client_call(ours)) == strip(client_call(theirs))
     listed = ours.list_training_jobs_for_hyper_parameter_tuning_job(
         HyperParameterTuningJobName=name
@@ -249,7 +250,7 @@ def test_both_clients_read_identical_dicts(service: LocalService):
         )
 
 
-def test_time_filters_accept_datetimes(service: LocalService):
+def test_time_filters_accept_datetimes(service: LocalService) -> None:
     ours, theirs = amtune_client(service.url), real_boto3(service.url)
     name = unique_name("time")
     ours.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 
@@ -13,12 +14,15 @@ from tests.worker.live import OBJECTIVE, tuning_request, unique_name, wait_for
 pytestmark = pytest.mark.slow
 
 
-def test_should_stop_turns_true_when_the_median_rule_stops_the_job(service: LocalService):
+def test_should_stop_turns_true_when_the_median_rule_stops_the_job(service: LocalService) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("api-auto")
     request = tuning_request(name, max_jobs=4, parallel=1)
     request["HyperParameterTuningJobConfig"]["TrainingJobEarlyStoppingType"] = "Auto"
     sm.create_hyper_parameter_tuning_job(**request)
+
+    def stop_requested(job: amtune.sdk.Job) -> bool:
+        return job.should_stop
 
     names = []
     for index, job in enumerate(amtune.sdk.Worker(service.url, name, flush_interval=0.1).jobs()):
@@ -28,7 +32,7 @@ def test_should_stop_turns_true_when_the_median_rule_stops_the_job(service: Loca
                 job.report(OBJECTIVE, 0.9, step=epoch)
             continue
         job.report(OBJECTIVE, 0.1, step=1)
-        wait_for("StopRequested to reach the job", lambda job=job: job.should_stop)
+        wait_for("StopRequested to reach the job", partial(stop_requested, job))
         # This training loop ignores the stop for one more epoch; the job still ends Stopped.
         job.report(OBJECTIVE, 0.2, step=2)
 

@@ -7,6 +7,8 @@ import sys
 import textwrap
 import threading
 import time
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +34,7 @@ def summaries(sm: Any, name: str) -> list[dict[str, Any]]:
     return list(result["TrainingJobSummaries"])
 
 
-def test_typed_hyperparameters_reports_and_completion(service: LocalService):
+def test_typed_hyperparameters_reports_and_completion(service: LocalService) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("typed")
     sm.create_hyper_parameter_tuning_job(
@@ -67,7 +69,7 @@ def test_typed_hyperparameters_reports_and_completion(service: LocalService):
     assert described["HyperParameterTuningJobStatus"] == "Completed"
 
 
-def test_exception_fails_the_job_with_its_text_and_the_loop_goes_on(service: LocalService):
+def test_exception_fails_the_job_with_its_text_and_the_loop_goes_on(service: LocalService) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("raise")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
@@ -84,7 +86,9 @@ def test_exception_fails_the_job_with_its_text_and_the_loop_goes_on(service: Loc
     assert "ValueError: learning rate too high: diverged" in jobs[0]["FailureReason"]
 
 
-def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: LocalService, tmp_path):
+def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(
+    service: LocalService, tmp_path: Path
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("bare")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))
@@ -113,7 +117,9 @@ def test_bare_loop_uncaught_exception_fails_the_job_with_its_text(service: Local
     assert "hooks untouched" in result.stdout
 
 
-def test_with_job_reports_the_failure_and_leaves_interpreter_hooks_alone(service: LocalService):
+def test_with_job_reports_the_failure_and_leaves_interpreter_hooks_alone(
+    service: LocalService,
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("withjob")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
@@ -135,7 +141,9 @@ def test_with_job_reports_the_failure_and_leaves_interpreter_hooks_alone(service
     assert "FloatingPointError: loss became nan at epoch 2" in jobs[0]["FailureReason"]
 
 
-def test_should_stop_after_stop_training_job_and_the_job_ends_stopped(service: LocalService):
+def test_should_stop_after_stop_training_job_and_the_job_ends_stopped(
+    service: LocalService,
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("shouldstop")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))
@@ -151,18 +159,22 @@ def test_should_stop_after_stop_training_job_and_the_job_ends_stopped(service: L
     assert summary["TrainingJobStatus"] == "Stopped"
 
 
-def test_lost_lease_drops_the_job_without_raising(service: LocalService):
+def test_lost_lease_drops_the_job_without_raising(service: LocalService) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("lease")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
     other = WorkerProtocol(service.url)
-    statuses = []
+    statuses: list[amtune.sdk.Job] = []
+
+    def lease_lost(job: amtune.sdk.Job) -> bool:
+        return job.lease_lost
+
     for job in amtune.sdk.Worker(service.url, name, flush_interval=0.1).jobs():
         if len(statuses) == 0:
             # Someone else ends this job behind the worker's back (as a lapsed lease would).
             other.fail(job.name, "taken away", retryable=True, lease_token=job.claim.lease_token)
             job.report(OBJECTIVE, 0.3)
-            wait_for("the 409 to reach the job", lambda job=job: job.lease_lost, timeout=30)
+            wait_for("the 409 to reach the job", partial(lease_lost, job), timeout=30)
             assert job.should_stop
         else:
             job.report(OBJECTIVE, 0.7)
@@ -173,7 +185,7 @@ def test_lost_lease_drops_the_job_without_raising(service: LocalService):
     assert "taken away" in jobs[0]["FailureReason"]
 
 
-def test_close_stops_claiming_and_gives_the_cut_short_job_back(service: LocalService):
+def test_close_stops_claiming_and_gives_the_cut_short_job_back(service: LocalService) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("close")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=3, parallel=1))

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from tests.service.protocol import RestWorker
 
@@ -153,11 +154,8 @@ def loopback_only() -> Iterator[list[object]]:
             raise OSError(f"test guard: no network access to {address!r}")
         original(self, address)
 
-    socket.socket.connect = guarded  # type: ignore[method-assign]
-    try:
+    with mock.patch.object(socket.socket, "connect", guarded):
         yield attempts
-    finally:
-        socket.socket.connect = original  # type: ignore[method-assign]
 
 
 TELEMETRY_OPT_OUT = """\

@@ -43,7 +43,8 @@ import psycopg
 import pytest
 import yaml
 
-from tests.conftest import POSTGRES_ADMIN_URL, free_port
+from tests.conftest import POSTGRES_ADMIN_URL
+from tests.service.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 HADOLINT = Path(sys.executable).parent / "hadolint"

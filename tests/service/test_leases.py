@@ -57,7 +57,12 @@ CALLS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def call(client: TestClient, job: str, kind: str, **extra: Any) -> httpx.Response:
     action, body = CALLS[kind]
-    return client.post(f"/v1/training-jobs/{job}/{action}", json={**body, **extra})
+    # Starlette types TestClient against httpx2, which is not installed, so its methods return
+    # Any to mypy; at run time they return httpx responses.
+    response: httpx.Response = client.post(
+        f"/v1/training-jobs/{job}/{action}", json={**body, **extra}
+    )
+    return response
 
 
 @pytest.mark.parametrize("kind", sorted(CALLS))
@@ -144,7 +149,8 @@ def test_metric_points_stop_at_the_cap_with_a_clear_error(capped: TestClient) ->
 
     def report(n: int, start: float) -> httpx.Response:
         body = {"LeaseToken": token, "Metrics": points(n, start)}
-        return capped.post(f"/v1/training-jobs/{name}/metrics", json=body)
+        response: httpx.Response = capped.post(f"/v1/training-jobs/{name}/metrics", json=body)
+        return response
 
     assert report(3, 0.1).status_code == 200
     refused = report(3, 0.5)

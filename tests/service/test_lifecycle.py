@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -116,13 +117,14 @@ def test_lapsed_lease_fails_the_job_and_frees_its_slot(tuner: Tuner, clock: Fake
     assert counters["RetryableError"] == 1 and counters["InProgress"] == 0
     # The late worker hears 409 on everything, and its report changes nothing.
     caller = tuner.default_caller()
-    for late in (
+    late_calls: tuple[Callable[[], object], ...] = (
         lambda: tuner.heartbeat(caller, job.training_job_name, job.lease_token),
         lambda: tuner.report_metrics(
             caller, job.training_job_name, job.lease_token, [MetricPoint(OBJECTIVE, 1.0)]
         ),
         lambda: tuner.complete(caller, job.training_job_name, job.lease_token),
-    ):
+    )
+    for late in late_calls:
         with pytest.raises(Conflict):
             late()
     assert training(tuner, job.training_job_name)["TrainingJobStatus"] == "Failed"
@@ -460,7 +462,7 @@ def test_a_claim_that_loses_its_job_number_tries_the_quick_path_again(
     def locked_path(*_args: Any, **_kwargs: Any) -> Any:
         raise AssertionError("the lost race fell back to the locked path")
 
-    monkeypatch.setattr(claims.guarded_writes, "insert_if_number_free", insert_after_a_rival)
+    monkeypatch.setattr(guarded_writes, "insert_if_number_free", insert_after_a_rival)
     monkeypatch.setattr(claims, "_claim_step", locked_path)
     mine = claim(tuner, "contended", "me")
     assert inserts == [1, 1, 2]  # mine lost number 1 to the rival, then took 2

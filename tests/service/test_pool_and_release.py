@@ -4,6 +4,7 @@ application layer on a real database (SQLite and PostgreSQL) with a hand-moved c
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def pool_claim(tuner: Tuner, worker: str, images: list[str] | None = None) -> Po
     return outcome
 
 
-def with_image(image: str) -> dict[str, object]:
+def with_image(image: str) -> dict[str, Any]:
     return {
         "AlgorithmSpecification": {
             "TrainingInputMode": "File",

@@ -304,7 +304,7 @@ def test_best_estimator_attaches_the_best_training_job(sdk: Sdk) -> None:
 
 # --- jobs the SDK did not create: boto3 requests with one kind of range -----------------------
 
-ONE_KIND_OF_RANGE = {
+ONE_KIND_OF_RANGE: dict[str, dict[str, list[dict[str, str | list[str]]]]] = {
     "Random": {
         "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.01", "MaxValue": "0.3"}]
     },
@@ -379,7 +379,7 @@ def test_sdk_attaches_to_a_boto3_job_with_one_kind_of_range(sdk: Sdk, strategy: 
     assert sorted(frame["TrainingJobName"]) == sorted(job.name for job in finished)
     assert max(frame["FinalObjectiveValue"]) == best.objective
     tuned = next(iter(given.values()))[0]["Name"]
-    assert tuned in frame.columns
+    assert isinstance(tuned, str) and tuned in frame.columns
 
     best_estimator = attached.best_estimator()
     assert best_estimator.latest_training_job.name == best.name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -64,6 +65,13 @@ def one_job(tuner: Tuner) -> tuple[str, str]:
     return caller.account_id, claimed.training_job_name
 
 
+@pytest.fixture
+def guarded_job(tuner: Tuner) -> tuple[str, str]:
+    """The training job every example of one test works on (Hypothesis runs them all on the
+    same fixtures): (account, training job name)."""
+    return one_job(tuner)
+
+
 def put(tuner: Tuner, name: str, state: dict[str, Any], tuning_status: str) -> None:
     """Force the job (and its tuning job) into a generated state, whatever the rules say."""
     offset = state["lease_offset"]
@@ -105,10 +113,15 @@ def read(tuner: Tuner, name: str) -> tuple[TrainingJobRow, int]:
     first_step=st.integers(0, 6),
 )
 def test_a_report_is_written_exactly_when_the_rules_allow_it(
-    tuner: Tuner, state: dict[str, Any], presented: str, points: int, cap: int, first_step: int
+    tuner: Tuner,
+    guarded_job: tuple[str, str],
+    state: dict[str, Any],
+    presented: str,
+    points: int,
+    cap: int,
+    first_step: int,
 ) -> None:
-    account, name = getattr(tuner, "_guarded_job", None) or one_job(tuner)
-    tuner._guarded_job = (account, name)  # type: ignore[attr-defined]
+    account, name = guarded_job
     put(tuner, name, state, "InProgress")
     before, stored_before = read(tuner, name)
     token_hash = leases.digest(presented)
@@ -158,12 +171,15 @@ def test_a_report_is_written_exactly_when_the_rules_allow_it(
     tuning_status=st.sampled_from(TUNING_STATUSES),
 )
 def test_an_ending_is_written_exactly_when_nothing_moved(
-    tuner: Tuner, stored: dict[str, Any], seen: dict[str, Any], tuning_status: str
+    tuner: Tuner,
+    guarded_job: tuple[str, str],
+    stored: dict[str, Any],
+    seen: dict[str, Any],
+    tuning_status: str,
 ) -> None:
     """A completion decided on a copy read earlier (``seen``) is written only if the job is
     still as read, not told to stop, and its tuning job still in progress."""
-    account, name = getattr(tuner, "_guarded_job", None) or one_job(tuner)
-    tuner._guarded_job = (account, name)  # type: ignore[attr-defined]
+    _, name = guarded_job
     put(tuner, name, seen, tuning_status)
     copy, _ = read(tuner, name)
     guard = guarded_writes.guard_of(copy)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import psycopg
@@ -23,12 +23,19 @@ from amtune.store.watchdog import ConnectionWatchdog, quiet_seconds
 from tests.conftest import POSTGRES_ADMIN_URL, postgres_database
 
 
-def wait_until(what: str, condition: object, timeout: float = 10.0) -> None:
+def wait_until(what: str, condition: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def quiet_for(fd: int) -> float:
+    """Seconds since TCP socket ``fd`` last sent or received data (it must be TCP)."""
+    seconds = quiet_seconds(fd)
+    assert seconds is not None, "not a TCP socket: the kernel keeps no send and receive times"
+    return seconds
 
 
 @pytest.fixture
@@ -70,7 +77,7 @@ def test_a_connection_idle_in_its_transaction_is_never_cut(
     with connection.transaction():
         connection.execute("SELECT 1")
         fd = connection.pgconn.socket
-        wait_until("the socket to be quiet past the limit", lambda: quiet_seconds(fd) > 0.3)
+        wait_until("the socket to be quiet past the limit", lambda: quiet_for(fd) > 0.3)
         watchdog.look(time.monotonic())
         assert connection.execute("SELECT 2").fetchone() == (2,)
 

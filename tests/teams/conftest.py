@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -30,8 +31,8 @@ def teams_database(
     yield from migrated_database(request.param, tmp_path_factory)
 
 
-def closed_settings(database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+def closed_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
         "database_url": database_url,
         "account_id": new_account_id(),
         "secret_key": SERVER_KEY,
@@ -39,7 +40,7 @@ def closed_settings(database_url: str, **overrides: object) -> Settings:
         "sweep_interval_seconds": 0.2,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +56,18 @@ def admin(teams_settings: Settings) -> Iterator[Context]:
     ctx.db.dispose()
 
 
-def new_team(admin: Context, **quotas: int) -> NewKey:
-    return create_team(admin, f"team-{uuid.uuid4().hex[:8]}", **quotas)  # type: ignore[arg-type]
+def new_team(
+    admin: Context,
+    *,
+    max_concurrent_tuning_jobs: int | None = None,
+    max_parallel_training_jobs: int | None = None,
+) -> NewKey:
+    return create_team(
+        admin,
+        f"team-{uuid.uuid4().hex[:8]}",
+        max_concurrent_tuning_jobs=max_concurrent_tuning_jobs,
+        max_parallel_training_jobs=max_parallel_training_jobs,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -171,15 +172,15 @@ def test_aws_training_job_operations_on_another_teams_job(
 
 def test_list_tags_on_another_teams_arns(world: World) -> None:
     region_account = f"arn:aws:sagemaker:us-east-1:{world.a.account_id}"
+
+    def list_tags(kind: str, resource_name: str) -> object:
+        return world.sm_b.list_tags(ResourceArn=f"{region_account}:{kind}/{resource_name}")
+
     for kind, name, missing in (
         ("hyper-parameter-tuning-job", "a-only", MISSING_TUNING),
         ("training-job", world.a_running, MISSING_TRAINING),
     ):
-        assert_aws_same_as_missing(
-            lambda n, kind=kind: world.sm_b.list_tags(ResourceArn=f"{region_account}:{kind}/{n}"),
-            name,
-            missing,
-        )
+        assert_aws_same_as_missing(partial(list_tags, kind), name, missing)
 
 
 REST_TUNING_ROUTES: dict[str, Callable[[Rest, str], httpx.Response]] = {
@@ -380,9 +381,7 @@ def test_a_next_token_of_another_team_is_refused(world: World) -> None:
     for method, request, path in cases:
         token = getattr(world.sm_a, method)(**request, MaxResults=1)["NextToken"]
         code, message, status = aws_outcome(
-            lambda m=method, r=request, t=token: getattr(world.sm_b, m)(
-                **r, MaxResults=1, NextToken=t
-            )
+            partial(getattr(world.sm_b, method), **request, MaxResults=1, NextToken=token)
         )
         assert (code, status) == ("ValidationException", 400)
         assert "pagination token" in message

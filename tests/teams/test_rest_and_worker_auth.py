@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 
 import amtune.sdk
@@ -161,9 +162,9 @@ def test_a_revoked_key_stops_at_once_and_others_keep_working(
     revoked = revoke_key(admin, first.access_key_id)
     assert revoked["Status"] == "Inactive"
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ClientError) as caught:
         sm.list_training_jobs()
-    assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"  # type: ignore[attr-defined]
+    assert caught.value.response["Error"]["Code"] == "UnrecognizedClientException"
     gone = httpx.get(server.url + "/v1/training-jobs", headers=bearer(first))
     assert (gone.status_code, gone.json()["__type"]) == (403, "UnrecognizedClientException")
     boto3_for(server.url, second).list_training_jobs()

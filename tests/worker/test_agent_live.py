@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,9 @@ from tests.worker.live import (
 pytestmark = pytest.mark.slow
 
 
-def test_script_metrics_parsed_and_objective_recorded(service: LocalService, tmp_path: Path):
+def test_script_metrics_parsed_and_objective_recorded(
+    service: LocalService, tmp_path: Path
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("ok")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=3, parallel=2))
@@ -59,7 +62,9 @@ def test_script_metrics_parsed_and_objective_recorded(service: LocalService, tmp
     )
 
 
-def test_job_directory_and_environment_follow_sagemaker(service: LocalService, tmp_path: Path):
+def test_job_directory_and_environment_follow_sagemaker(
+    service: LocalService, tmp_path: Path
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("env")
     sm.create_hyper_parameter_tuning_job(
@@ -99,7 +104,7 @@ def test_job_directory_and_environment_follow_sagemaker(service: LocalService, t
     assert not (root / "amtune-outbox.json").exists()
 
 
-def test_failing_script_is_failed_with_its_reason(service: LocalService, tmp_path: Path):
+def test_failing_script_is_failed_with_its_reason(service: LocalService, tmp_path: Path) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("fail")
     sm.create_hyper_parameter_tuning_job(
@@ -119,7 +124,7 @@ def test_failing_script_is_failed_with_its_reason(service: LocalService, tmp_pat
     assert counters["NonRetryableError"] == 1
 
 
-def test_exit_zero_without_objective_fails(service: LocalService, tmp_path: Path):
+def test_exit_zero_without_objective_fails(service: LocalService, tmp_path: Path) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("noobj")
     sm.create_hyper_parameter_tuning_job(
@@ -136,7 +141,7 @@ def test_exit_zero_without_objective_fails(service: LocalService, tmp_path: Path
 @pytest.mark.parametrize("how", ["StopTrainingJob", "StopHyperParameterTuningJob"])
 def test_stop_request_ends_the_process_and_the_job_is_stopped(
     service: LocalService, tmp_path: Path, how: str
-):
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("stop")
     gate = tmp_path / "never"
@@ -164,7 +169,7 @@ def test_stop_request_ends_the_process_and_the_job_is_stopped(
 
 def test_sigterm_gives_running_jobs_back_and_another_worker_runs_them(
     service: LocalService, tmp_path: Path
-):
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("sigterm")
     gate = tmp_path / "gate"
@@ -177,9 +182,13 @@ def test_sigterm_gives_running_jobs_back_and_another_worker_runs_them(
     before = {
         job["TrainingJobName"]: job["TunedHyperParameters"] for job in training_jobs(sm, name)
     }
+
+    def script_waits(log: Path) -> bool:
+        return log.exists() and "waiting" in log.read_text()
+
     for job_name in before:
         log = tmp_path / "jobs" / job_name / "training.log"
-        wait_for("the script to run", lambda log=log: log.exists() and "waiting" in log.read_text())
+        wait_for("the script to run", partial(script_waits, log))
 
     worker.send_signal(signal.SIGTERM)
     code, output = finish(worker)
@@ -205,7 +214,7 @@ def test_sigterm_gives_running_jobs_back_and_another_worker_runs_them(
 
 def test_worker_and_service_restarted_mid_job_lose_no_result(
     own_service: LocalService, tmp_path: Path
-):
+) -> None:
     sm = amtune.sdk.client(endpoint_url=own_service.url, max_attempts=1)
     name = unique_name("restart")
     gate = tmp_path / "gate"
@@ -243,7 +252,7 @@ def test_worker_and_service_restarted_mid_job_lose_no_result(
     assert describe(sm, name)["HyperParameterTuningJobStatus"] == "Completed"
 
 
-def test_opt_ml_points_a_hard_coded_path_at_the_job(service: LocalService, tmp_path: Path):
+def test_opt_ml_points_a_hard_coded_path_at_the_job(service: LocalService, tmp_path: Path) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("optml")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))
@@ -274,7 +283,7 @@ def test_opt_ml_points_a_hard_coded_path_at_the_job(service: LocalService, tmp_p
     assert link.is_symlink()
 
 
-def test_service_restart_mid_job_is_ridden_out(own_service: LocalService, tmp_path: Path):
+def test_service_restart_mid_job_is_ridden_out(own_service: LocalService, tmp_path: Path) -> None:
     sm = amtune.sdk.client(endpoint_url=own_service.url, max_attempts=1)
     name = unique_name("ride")
     gate = tmp_path / "gate"
@@ -304,13 +313,15 @@ def test_service_restart_mid_job_is_ridden_out(own_service: LocalService, tmp_pa
     assert "unreachable" in output  # the outage was noticed (and ridden out)
 
 
-def test_unknown_tuning_job_is_a_usage_error(service: LocalService, tmp_path: Path):
+def test_unknown_tuning_job_is_a_usage_error(service: LocalService, tmp_path: Path) -> None:
     code, output = finish(start_worker(service.url, "no-such-job", tmp_path))
     assert code == 2, output
     assert "ResourceNotFound" in output
 
 
-def test_a_worker_for_an_ended_tuning_job_exits_0_at_once(service: LocalService, tmp_path: Path):
+def test_a_worker_for_an_ended_tuning_job_exits_0_at_once(
+    service: LocalService, tmp_path: Path
+) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("ended")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=1, parallel=1))

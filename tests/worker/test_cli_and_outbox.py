@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -75,7 +76,7 @@ def test_delivery_retires_the_outbox_even_when_the_service_says_409(tmp_path: Pa
     layout = layout_for(tmp_path, "tj-001-a")
     layout.root.mkdir()
     outbox.save(layout, report("tj-001-a"))
-    answers = iter(
+    answers: Iterator[httpx.Response | Exception] = iter(
         [
             httpx.ConnectError("refused"),
             httpx.Response(409, json={"__type": "TrainingJobNotInProgress", "message": "ended"}),

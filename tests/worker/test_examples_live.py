@@ -22,7 +22,7 @@ def run(*argv: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_sagemaker_script_tuned_by_amtune_worker(service: LocalService, tmp_path: Path):
+def test_sagemaker_script_tuned_by_amtune_worker(service: LocalService, tmp_path: Path) -> None:
     name = unique_name("digits")
     created = run(
         str(EXAMPLES / "boto3_tune.py"), "--endpoint", service.url, "--name", name,
@@ -47,7 +47,7 @@ def test_sagemaker_script_tuned_by_amtune_worker(service: LocalService, tmp_path
     assert "best: " in board.stdout
 
 
-def test_python_worker_example(service: LocalService):
+def test_python_worker_example(service: LocalService) -> None:
     name = unique_name("digits-py")
     created = run(
         str(EXAMPLES / "boto3_tune.py"), "--endpoint", service.url, "--name", name,
@@ -62,7 +62,7 @@ def test_python_worker_example(service: LocalService):
     assert f"{name}: Completed" in board.stdout
 
 
-def test_amtune_demo_runs_end_to_end():
+def test_amtune_demo_runs_end_to_end() -> None:
     result = run("-m", "amtune", "demo", "--jobs", "8", "--workers", "4", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Bayesian search, 8 training jobs, 4 workers" in result.stdout

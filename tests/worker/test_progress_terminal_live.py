@@ -17,7 +17,7 @@ from tests.worker.live import SCRIPT, tuning_request, unique_name
 pytestmark = pytest.mark.slow
 
 
-def test_on_a_terminal_the_progress_is_one_live_line(service: LocalService, tmp_path: Path):
+def test_on_a_terminal_the_progress_is_one_live_line(service: LocalService, tmp_path: Path) -> None:
     sm = amtune.sdk.client(endpoint_url=service.url)
     name = unique_name("tty")
     sm.create_hyper_parameter_tuning_job(**tuning_request(name, max_jobs=2, parallel=1))

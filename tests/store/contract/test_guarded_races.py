@@ -69,7 +69,8 @@ def test_of_two_claims_that_read_the_same_count_the_second_inserts_nothing(
         store, first, lambda s: guarded_writes.insert_if_number_free(s, loser)
     )
     assert inserted is False
-    assert store.read(lambda s: s.get(TuningJobRow, tuning.id)).created_count == 5
+    tuning_after = store.read(lambda s: s.get(TuningJobRow, tuning.id))
+    assert tuning_after is not None and tuning_after.created_count == 5
     assert store.read(lambda s: repository.training_job(s, store.account, "loser-5")) is None
     assert store.read(lambda s: repository.training_job(s, store.account, "winner-5"))
 
@@ -105,4 +106,5 @@ def test_an_ending_waits_for_a_stop_and_then_writes_nothing(store: Store) -> Non
 
     ended = while_uncommitted(store, stop, lambda s: guarded_writes.end_if_unchanged(s, copy, seen))
     assert ended is False
-    assert store.read(lambda s: s.get(TrainingJobRow, job.id)).status == "InProgress"
+    job_after = store.read(lambda s: s.get(TrainingJobRow, job.id))
+    assert job_after is not None and job_after.status == "InProgress"

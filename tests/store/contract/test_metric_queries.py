@@ -18,7 +18,8 @@ def stored(store: Store, job_id: int) -> list[tuple[str, float, float, int | Non
         .where(MetricRow.training_job_id == job_id)
         .order_by(MetricRow.id)
     )
-    return [tuple(row) for row in store.read(lambda s: s.execute(query).all())]  # type: ignore[misc]
+    rows = store.read(lambda s: s.execute(query).all())
+    return [(name, value, timestamp, step) for name, value, timestamp, step in rows]
 
 
 @covers("repository.add_metrics", "repository.metric_row")
