@@ -159,7 +159,7 @@ def suggest_joint(
         means = posterior.mean(at_level.features(u_obs))
         best = float(np.min(means))
         centres = u_obs[np.argsort(means, kind="stable")[:N_CENTRES]]
-    posterior, best = condition_on_pending(posterior, at_level, history.pending, best)
+    posterior, best, _ = condition_on_pending(posterior, at_level, history.pending, best)
     acq = Acquisition(at_level, posterior, best)
     u, scores = candidates(acq, centres, rng)
     order = np.argsort(-np.nan_to_num(scores, nan=-np.inf), kind="stable")

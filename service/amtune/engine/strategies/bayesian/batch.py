@@ -30,18 +30,21 @@ from amtune.engine.spaces import Config
 
 from .encoding import Encoder
 from .gp import Posterior
+from .kernel import FloatArray
 
 
 def condition_on_pending(
     posterior: Posterior, encoder: Encoder, pending: Sequence[Config], best: float
-) -> tuple[Posterior, float]:
-    """The posterior with pending points believed, and the incumbent including the beliefs."""
+) -> tuple[Posterior, float, FloatArray]:
+    """The posterior with pending points believed, the incumbent including the beliefs, and the
+    believed values themselves (empty with nothing pending; the plug-in incumbent of a redone
+    variance-only claim counts them)."""
+    believed = np.empty(0)
     if not pending:
-        return posterior, best
+        return posterior, best, believed
     u, _ = encoder.configs_to_unit(list(pending))
     if len(u) == 0:
-        return posterior, best
-    x = encoder.features(u)
-    extended = posterior.with_inputs(x)
+        return posterior, best, believed
+    extended = posterior.with_inputs(encoder.features(u))
     believed = extended.y[len(posterior.y) :]
-    return extended, min(best, float(np.min(believed)))
+    return extended, min(best, float(np.min(believed))), believed

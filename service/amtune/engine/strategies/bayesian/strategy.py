@@ -297,7 +297,7 @@ class BayesianStrategy:
         posterior = Posterior(x, y, hyper)
         best = float(np.min(y[ok]))
         observed_best = best
-        posterior, best = condition_on_pending(posterior, encoder, history.pending, best)
+        posterior, best, believed = condition_on_pending(posterior, encoder, history.pending, best)
         centres = u_obs[ok][np.argsort(y[ok], kind="stable")[:N_CENTRES]]
         grid = _unused_grid(space, encoder, history)
 
@@ -310,7 +310,7 @@ class BayesianStrategy:
         u, scores = search(best)
         fitted = posterior.mean(x[ok])
         if ei_buys_only_variance(posterior, encoder, u, scores, fitted):
-            u, scores = search(plug_in_incumbent(fitted, posterior.y[len(y) :]))
+            u, scores = search(plug_in_incumbent(fitted, believed))
             allowed = follows_the_mean(posterior, encoder, u, fitted, centres[0])
             if allowed.any():
                 scores = np.where(allowed, scores, -np.inf)
