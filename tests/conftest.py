@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import threading
 import time
 import uuid
@@ -24,7 +25,6 @@ from amtune.app.service import Tuner
 from amtune.settings import Settings
 from amtune.store.database import Database
 from amtune.store.migrate import upgrade
-from tests.service.processes import free_port
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "AMTUNE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -132,17 +132,25 @@ def tuner(settings: Settings, shared_databases: dict[str, Database], clock: Fake
 
 
 class LiveServer:
-    """uvicorn in a thread of the test process, on a free port."""
+    """uvicorn in a thread of the test process, on a socket bound here to a free port.
+
+    The socket stays bound from the moment its port is chosen until the server closes it, so
+    no other test process can take the port in between (asking the system for a free port,
+    closing it and binding again later lost that race under parallel test processes)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.port = free_port()
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.port: int = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=self.port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
@@ -156,6 +164,7 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+        self.socket.close()
 
 
 @pytest.fixture

@@ -14,11 +14,38 @@ from typing import Any
 import httpx
 
 
+def _ephemeral_low() -> int:
+    """The first port the system hands out for outgoing connections and ``bind(0)``."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_PORT_PICKS = random.SystemRandom()
+"""Its own source of randomness: a test that seeds the ``random`` module must not make every
+test process pick the same ports."""
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port free now, for a server that a process started later binds.
+
+    Chosen at random below the system's ephemeral range, not with ``bind(0)``: between this
+    check and the server's own bind, the many outgoing connections of parallel test processes
+    take ephemeral ports, and one of them took a port ``bind(0)`` had just returned ("address
+    already in use"). Below that range only another server can take it, and two random picks
+    among thousands seldom meet."""
+    low = 20_000
+    high = max(low + 1_000, _ephemeral_low())
+    for _ in range(100):
+        port = _PORT_PICKS.randrange(low, high)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {low}-{high - 1}")
 
 
 class ServerProcess:
