@@ -13,15 +13,21 @@ from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
 from amtune.engine.strategies.bayesian.strategy import initial_design_size
 
+
+def unit_box(dim: int) -> SearchSpace:
+    """``dim`` continuous ranges ``x0..``, each [0, 1] on a linear scale."""
+    return SearchSpace.from_parameter_ranges(
+        {
+            "ContinuousParameterRanges": [
+                {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"}
+                for i in range(dim)
+            ]
+        }
+    )
+
+
 DIM = 4
-BOX = SearchSpace.from_parameter_ranges(
-    {
-        "ContinuousParameterRanges": [
-            {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"}
-            for i in range(DIM)
-        ]
-    }
-)
+BOX = unit_box(DIM)
 OPTIMUM = np.array([0.35, 0.6, 0.45, 0.55])
 CURVATURE = np.array([1.0, 3.0, 0.5, 2.0])
 
@@ -100,14 +106,7 @@ def test_pending_jobs_do_not_push_claims_onto_the_bounds() -> None:
 
 
 ACKLEY_CENTRE = np.full(3, 0.3)
-ACKLEY_BOX = SearchSpace.from_parameter_ranges(
-    {
-        "ContinuousParameterRanges": [
-            {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"}
-            for i in range(3)
-        ]
-    }
-)
+ACKLEY_BOX = unit_box(3)
 
 
 def ackley(config: Config) -> float:

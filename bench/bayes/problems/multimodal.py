@@ -25,6 +25,7 @@ the tests check that the value at the stated argmin is the stated optimum.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -36,8 +37,26 @@ def _vector(config: Config, dim: int) -> np.ndarray:
     return np.array([float(config[f"x{i}"]) for i in range(1, dim + 1)])
 
 
-def _box(dim: int, low: float, high: float) -> dict[str, list[dict[str, str]]]:
-    return ranges(continuous_=[continuous(f"x{i}", low, high) for i in range(1, dim + 1)])
+def _on_box(
+    name: str,
+    dim: int,
+    bound: float,
+    objective: Callable[[Config], float],
+    optimum: float,
+    notes: str,
+) -> Problem:
+    """A problem on the box ``[-bound, bound] ** dim`` (ranges ``x1..xd``), its metric named
+    after it."""
+    return Problem(
+        name=name,
+        parameter_ranges=ranges(
+            continuous_=[continuous(f"x{i}", -bound, bound) for i in range(1, dim + 1)]
+        ),
+        objective=objective,
+        metric_name=name,
+        optimum=optimum,
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------- Rastrigin-4
@@ -51,11 +70,11 @@ def _rastrigin4(config: Config) -> float:
 
 
 def rastrigin4() -> Problem:
-    return Problem(
-        name="rastrigin4",
-        parameter_ranges=_box(4, -RASTRIGIN_BOUND, RASTRIGIN_BOUND),
-        objective=_rastrigin4,
-        metric_name="rastrigin4",
+    return _on_box(
+        "rastrigin4",
+        4,
+        RASTRIGIN_BOUND,
+        _rastrigin4,
         optimum=0.0,
         notes="4-d, about 10^4 local minima, optimum shifted to " + str(RASTRIGIN_SHIFT),
     )
@@ -75,11 +94,11 @@ def _schwefel4(config: Config) -> float:
 
 
 def schwefel4() -> Problem:
-    return Problem(
-        name="schwefel4",
-        parameter_ranges=_box(4, -SCHWEFEL_BOUND, SCHWEFEL_BOUND),
-        objective=_schwefel4,
-        metric_name="schwefel4",
+    return _on_box(
+        "schwefel4",
+        4,
+        SCHWEFEL_BOUND,
+        _schwefel4,
         optimum=0.0,
         notes=f"4-d, deceptive: optimum near a corner, every x = {SCHWEFEL_ARGMIN:.4f}",
     )
@@ -98,12 +117,11 @@ def _styblinski_tang(config: Config, dim: int) -> float:
 
 
 def _styblinski_tang_problem(dim: int) -> Problem:
-    name = f"styblinski_tang{dim}"
-    return Problem(
-        name=name,
-        parameter_ranges=_box(dim, -STYBLINSKI_TANG_BOUND, STYBLINSKI_TANG_BOUND),
-        objective=partial(_styblinski_tang, dim=dim),
-        metric_name=name,
+    return _on_box(
+        f"styblinski_tang{dim}",
+        dim,
+        STYBLINSKI_TANG_BOUND,
+        partial(_styblinski_tang, dim=dim),
         optimum=dim * STYBLINSKI_TANG_MIN_PER_DIM,
         notes=f"{dim}-d, 2^{dim} basins, every x = {STYBLINSKI_TANG_ARGMIN:.4f} at the optimum",
     )

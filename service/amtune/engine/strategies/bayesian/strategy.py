@@ -37,11 +37,10 @@ every pending point, so EI left over elsewhere is mostly variance, whose maximum
 and corners of the cube. Without the check, 8 workers claiming one at a time on a 4-D bowl whose
 minimum is inside the box put 25 % of their claims on a bound (one worker: 11 %); with it, 9 %.
 The redone search keeps the believers in the posterior and counts their believed values in the
-plug-in incumbent, so it still spreads the workers. Before it was redone under pending jobs (a
-batch's first claim, made with nothing pending, was then the only one redone), 8 workers claiming
-one at a time on Ackley-5 scored several points below the same workers asking in batches; the
-figures are in ``bench/RESULTS.md``. Measured from the finished trials' means alone, the redone
-claims of one batch gathered on one spot and lost about 5 points on Ackley-5 at batch 8.
+plug-in incumbent (:func:`plug_in_incumbent` says why), so it still spreads the workers. Claims
+made under pending jobs need the redo as much as any: without it, 8 workers claiming one at a
+time on Ackley-5 chase variance and end several points below the same workers asking in batches
+(``bench/RESULTS.md``).
 
 Known trap: when nearly all the signal is explained as noise and the trials cluster in a box on a
 bound, the median fitted mean is the box's own level and the filter keeps the search in it
