@@ -8,23 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from amtune.engine.spaces import Config, SearchSpace
+from amtune.engine.spaces import Config
 from amtune.engine.strategies.base import History, Trial
 from amtune.engine.strategies.bayesian import BayesianStrategy
 from amtune.engine.strategies.bayesian.strategy import initial_design_size
-
-
-def unit_box(dim: int) -> SearchSpace:
-    """``dim`` continuous ranges ``x0..``, each [0, 1] on a linear scale."""
-    return SearchSpace.from_parameter_ranges(
-        {
-            "ContinuousParameterRanges": [
-                {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1", "ScalingType": "Linear"}
-                for i in range(dim)
-            ]
-        }
-    )
-
+from tests.engine.boxes import unit_box
 
 DIM = 4
 BOX = unit_box(DIM)

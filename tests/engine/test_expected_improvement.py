@@ -7,19 +7,10 @@ import math
 from collections.abc import Callable
 
 from amtune.app.completion import converged
-from amtune.engine.spaces import Config, SearchSpace
+from amtune.engine.spaces import Config
 from amtune.engine.strategies import get_strategy
 from amtune.engine.strategies.base import History, Trial, suggest_scored
-
-
-def _space(dim: int) -> SearchSpace:
-    return SearchSpace.from_parameter_ranges(
-        {
-            "ContinuousParameterRanges": [
-                {"Name": f"x{i}", "MinValue": "0", "MaxValue": "1"} for i in range(dim)
-            ]
-        }
-    )
+from tests.engine.boxes import unit_box
 
 
 def _bowl(config: Config) -> float:
@@ -40,7 +31,7 @@ def _ackley(config: Config) -> float:
 def _run(
     strategy: str, dim: int, objective: Callable[[Config], float], n: int
 ) -> list[float | None]:
-    space = _space(dim)
+    space = unit_box(dim)
     finished: list[Trial] = []
     expected: list[float | None] = []
     for index in range(n):
