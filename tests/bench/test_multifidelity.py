@@ -14,6 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
 
 from bench.multifidelity.__main__ import main
+from bench.multifidelity.ceiling import ceiling, median_replay
+from bench.multifidelity.methods import METHODS
 from bench.multifidelity.problems import crossing
 from bench.multifidelity.simulator import Job, simulate
 
@@ -92,3 +94,20 @@ def test_merge_adds_a_later_runs_methods_to_the_same_problem(tmp_path: Path) -> 
     first_reference = json.loads(first.read_text())["problems"]["crossing-9"]["runs"]
     scores = [r["scores"] for r in first_reference["amtune-bayesian"]]
     assert [r["scores"] for r in runs["amtune-bayesian"]] == scores
+
+
+def test_the_ceiling_replays_the_reference_search() -> None:
+    """Replayed in the last bracket (full training), the reference's configurations reach its
+    final value at the very step the reference did; with the oracle's brackets never later."""
+    jobs = 8
+    budget = jobs * PROBLEM.max_resource
+    reference = simulate(
+        PROBLEM, METHODS["amtune-bayesian"](PROBLEM, 0), workers=4, step_budget=budget
+    )
+    fractions = ceiling(PROBLEM, [0], jobs=jobs)
+    assert set(fractions) == {"service", "bracket-0", "bracket-1", "bracket-2", "oracle"}
+    full = reference.steps_to(reference.best_at(budget)) / budget
+    assert fractions["bracket-2"] == [full]  # rungs 1, 3, 9: bracket 2 is full training
+    assert fractions["oracle"][0] <= full
+    saved, _ = median_replay(PROBLEM, [0], jobs=jobs)
+    assert 0.0 <= saved[0] < 1.0  # the median rule only ever shortens jobs

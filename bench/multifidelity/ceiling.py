@@ -1,0 +1,232 @@
+"""``python -m bench.multifidelity.ceiling``: what AMT's rung rule saves when the search is fixed.
+
+Hyperband's savings come from two things: which configurations the model proposes, and which
+jobs the rung rule stops. This command holds the first fixed to measure the second. For each
+seed it runs full-training amtune Bayesian (``amtune-bayesian``: 4 asynchronous workers, budget
+``B = jobs x max_resource`` steps) and records its configurations in claim order and its final
+best value, the paired target of ``bench.multifidelity``. It then *replays* those
+configurations, in that order, with 4 workers under the rung rule, with each bracket policy:
+
+* ``service``: the service's rule (:func:`~amtune.engine.stopping.hyperband_stops`, brackets in
+  equal shares by job number);
+* ``bracket-k``: every job in bracket ``k`` (first judged at rung ``k``; the last bracket is
+  full training, so it reproduces the reference run exactly);
+* ``oracle``: every job whose final value reaches the target in the last bracket (never
+  stopped), every other job in bracket 0 (stopped as early as ASHA can). No bracket chooser
+  can do better with this search: a job that reaches the target must run to MaxResource, and
+  every other job costs least in bracket 0.
+
+The same replay measures early stopping Auto (:func:`median_replay`): the reference's first
+``jobs`` configurations under the median rule, against the same jobs fully trained, as
+``bench.multifidelity`` measures Auto (the job limit of full training): the steps saved and the
+score lost. What the rule costs there is the rule's alone; what an Auto run loses beyond it
+comes from the search, which sees stopped jobs.
+
+A replay proposes nothing new: when the recorded configurations run out before the target is
+reached, the run ends. The figure is the steps until the best final value first reached the
+target, over B (``inf``: the job that reaches it was stopped early). It is a ceiling for a
+model that searches as well as full-training Bayesian: a Hyperband model that finds the target
+in fewer configurations than full training does would beat it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from amtune.app.early_stopping import (
+    HYPERBAND_ETA,
+    HYPERBAND_GRACE,
+    MEDIAN_MIN_EARLIER_JOBS,
+    MEDIAN_MIN_PROGRESS,
+)
+from amtune.engine.spaces import Config
+from amtune.engine.stopping import asha_stops, hyperband_stops, median_rule_stops, rung_levels
+
+from .methods import METHODS
+from .problems import Problem, get_problem
+from .simulator import Job, Method, simulate
+
+REFERENCE = "amtune-bayesian"
+
+Rule = Callable[[Job, list[Job], Sequence[float]], bool]
+"""(job, all jobs, rungs) -> stop the job now."""
+
+
+class _Recorder:
+    """Passes a method through and keeps the configurations it proposed, in order."""
+
+    def __init__(self, inner: Method) -> None:
+        self.inner = inner
+        self.configs: list[Config] = []
+
+    def ask(self, jobs: list[Job]) -> Config | None:
+        config = self.inner.ask(jobs)
+        if config is not None:
+            self.configs.append(config)
+        return config
+
+    def should_stop(self, job: Job, jobs: list[Job]) -> bool:
+        return self.inner.should_stop(job, jobs)
+
+    def ended(self, job: Job, jobs: list[Job]) -> None:
+        self.inner.ended(job, jobs)
+
+
+class _Replay:
+    """The recorded configurations in order, each job judged by ``rule``."""
+
+    def __init__(self, configs: list[Config], rungs: Sequence[float], rule: Rule) -> None:
+        self.configs = configs
+        self.rungs = rungs
+        self.rule = rule
+
+    def ask(self, jobs: list[Job]) -> Config | None:
+        return self.configs[len(jobs)] if len(jobs) < len(self.configs) else None
+
+    def should_stop(self, job: Job, jobs: list[Job]) -> bool:
+        return self.rule(job, jobs, self.rungs)
+
+    def ended(self, job: Job, jobs: list[Job]) -> None:
+        return None
+
+
+def _others(job: Job, jobs: list[Job]) -> list[tuple[tuple[float, float], ...]]:
+    return [j.curve for j in jobs if j is not job]
+
+
+def _service(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
+    return hyperband_stops(
+        job.curve,
+        job.number,
+        _others(job, jobs),
+        rungs=rungs,
+        eta=HYPERBAND_ETA,
+        min_at_rung=HYPERBAND_GRACE,
+    )
+
+
+def _median(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
+    return median_rule_stops(
+        job.curve,
+        [j.curve for j in jobs[: job.number]],
+        min_others=MEDIAN_MIN_EARLIER_JOBS,
+        min_progress=MEDIAN_MIN_PROGRESS,
+    )
+
+
+def _in_bracket(bracket: Callable[[Job], int]) -> Rule:
+    def rule(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
+        first = min(bracket(job), len(rungs) - 1)
+        return asha_stops(
+            job.curve,
+            _others(job, jobs),
+            rungs=rungs[first:],
+            eta=HYPERBAND_ETA,
+            min_at_rung=HYPERBAND_GRACE,
+        )
+
+    return rule
+
+
+def policies(brackets: int, target: float) -> dict[str, Rule]:
+    """The bracket policies of the module docstring, by name."""
+    rules: dict[str, Rule] = {"service": _service}
+    for k in range(brackets):
+        rules[f"bracket-{k}"] = _in_bracket(_fixed(k))
+    rules["oracle"] = _in_bracket(lambda job: brackets - 1 if job.truth[-1] <= target else 0)
+    return rules
+
+
+def _fixed(bracket: int) -> Callable[[Job], int]:
+    return lambda job: bracket
+
+
+def ceiling(
+    problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: int = 4
+) -> dict[str, list[float]]:
+    """Per policy, per seed: steps to the paired target over B (``inf``: never reached)."""
+    budget = jobs * problem.max_resource
+    rungs = rung_levels(1.0, float(problem.max_resource), HYPERBAND_ETA)
+    out: dict[str, list[float]] = {}
+    for seed in seeds:
+        recorder = _Recorder(METHODS[REFERENCE](problem, seed))
+        reference = simulate(problem, recorder, workers=workers, step_budget=budget)
+        target = reference.best_at(budget)
+        for name, rule in policies(len(rungs), target).items():
+            replay = _Replay(recorder.configs, rungs, rule)
+            trace = simulate(problem, replay, workers=workers, step_budget=budget)
+            out.setdefault(name, []).append(trace.steps_to(target) / budget)
+    return out
+
+
+def median_replay(
+    problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: int = 4
+) -> tuple[list[float], list[float]]:
+    """Per seed: the fraction of steps the median rule saves on the reference's first ``jobs``
+    configurations, and the score it loses (full training minus the rule)."""
+    saved: list[float] = []
+    lost: list[float] = []
+    for seed in seeds:
+        recorder = _Recorder(METHODS[REFERENCE](problem, seed))
+        full = simulate(problem, recorder, workers=workers, job_limit=jobs)
+        replay = _Replay(recorder.configs[:jobs], (), _median)
+        stopped = simulate(problem, replay, workers=workers, job_limit=jobs)
+        saved.append(1.0 - stopped.total_steps / full.total_steps)
+        lost.append(problem.score(full.best[-1]) - problem.score(stopped.best[-1]))
+    return saved, lost
+
+
+def markdown(results: dict[str, dict[str, list[float]]]) -> str:
+    """One row per problem: each policy's median fraction of B, and the seeds within B/4."""
+    names: list[str] = []
+    for by_policy in results.values():  # problems with more rungs have more brackets
+        names += [name for name in by_policy if name not in names]
+    names.sort(key=lambda name: (name == "oracle", name != "service", len(name), name))
+    lines = [
+        "| problem | " + " | ".join(names) + " |",
+        "|---|" + "---:|" * len(names),
+    ]
+    for problem, by_policy in results.items():
+        cells = []
+        for name in names:
+            if name not in by_policy:
+                cells.append("")
+                continue
+            fractions = by_policy[name]
+            median = float(np.median(fractions))
+            quarter = sum(f <= 0.25 for f in fractions)
+            shown = "never" if math.isinf(median) else f"{median:.2f}"
+            cells.append(f"{shown} ({quarter}/{len(fractions)})")
+        lines.append(f"| {problem} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.multifidelity.ceiling", description=__doc__
+    )
+    parser.add_argument("--problems", default="crossing-27,gb-breast,mlp-digits,sgd-digits")
+    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9")
+    parser.add_argument("--jobs", type=int, default=32, help="full-training jobs B pays for")
+    args = parser.parse_args(argv)
+    low, _, high = args.seeds.partition("-")
+    seeds = list(range(int(low), int(high or low) + 1))
+    problems = [get_problem(name) for name in args.problems.split(",")]
+    results = {p.name: ceiling(p, seeds, jobs=args.jobs) for p in problems}
+    print("Hyperband: steps to the paired target / B, median over seeds (seeds within B/4):\n")
+    print(markdown(results))
+    print(f"\nEarly stopping Auto on the first {args.jobs} of the same configurations:\n")
+    print("| problem | steps saved (median) | score lost (mean ± se) |\n|---|---:|---:|")
+    for p in problems:
+        saved, lost = median_replay(p, seeds, jobs=args.jobs)
+        se = float(np.std(lost, ddof=1) / np.sqrt(len(lost))) if len(lost) > 1 else 0.0
+        print(f"| {p.name} | {np.median(saved):.0%} | {np.mean(lost):+.1f} ± {se:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
