@@ -37,23 +37,18 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from amtune.app.early_stopping import (
-    HYPERBAND_ETA,
-    HYPERBAND_GRACE,
-    MEDIAN_MIN_EARLIER_JOBS,
-    MEDIAN_MIN_PROGRESS,
-)
+from amtune.app.early_stopping import HYPERBAND_ETA, HYPERBAND_GRACE
 from amtune.engine.spaces import Config
-from amtune.engine.stopping import asha_stops, hyperband_stops, median_rule_stops, rung_levels
+from amtune.engine.stopping import asha_stops, rung_levels
 
-from .methods import METHODS
+from .methods import METHODS, AmtuneMethod
 from .problems import Problem, get_problem
 from .simulator import Job, Method, simulate
 
 REFERENCE = "amtune-bayesian"
 
-Rule = Callable[[Job, list[Job], Sequence[float]], bool]
-"""(job, all jobs, rungs) -> stop the job now."""
+Rule = Callable[[Job, list[Job]], bool]
+"""(job, all jobs) -> stop the job now."""
 
 
 class _Recorder:
@@ -79,70 +74,47 @@ class _Recorder:
 class _Replay:
     """The recorded configurations in order, each job judged by ``rule``."""
 
-    def __init__(self, configs: list[Config], rungs: Sequence[float], rule: Rule) -> None:
+    def __init__(self, configs: list[Config], rule: Rule) -> None:
         self.configs = configs
-        self.rungs = rungs
-        self.rule = rule
+        self.should_stop = rule
 
     def ask(self, jobs: list[Job]) -> Config | None:
         return self.configs[len(jobs)] if len(jobs) < len(self.configs) else None
-
-    def should_stop(self, job: Job, jobs: list[Job]) -> bool:
-        return self.rule(job, jobs, self.rungs)
 
     def ended(self, job: Job, jobs: list[Job]) -> None:
         return None
 
 
-def _others(job: Job, jobs: list[Job]) -> list[tuple[tuple[float, float], ...]]:
-    return [j.curve for j in jobs if j is not job]
+def _service_rule(problem: Problem, stopping: str) -> Rule:
+    """The service's ``"hyperband"`` or ``"median"`` rule, as the benchmark's amtune methods
+    apply it (the strategy is never asked)."""
+    return AmtuneMethod(problem, "Random", stopping, seed=0).should_stop
 
 
-def _service(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
-    return hyperband_stops(
-        job.curve,
-        job.number,
-        _others(job, jobs),
-        rungs=rungs,
-        eta=HYPERBAND_ETA,
-        min_at_rung=HYPERBAND_GRACE,
-    )
-
-
-def _median(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
-    return median_rule_stops(
-        job.curve,
-        [j.curve for j in jobs[: job.number]],
-        min_others=MEDIAN_MIN_EARLIER_JOBS,
-        min_progress=MEDIAN_MIN_PROGRESS,
-    )
-
-
-def _in_bracket(bracket: Callable[[Job], int]) -> Rule:
-    def rule(job: Job, jobs: list[Job], rungs: Sequence[float]) -> bool:
+def _in_bracket(rungs: Sequence[float], bracket: Callable[[Job], int]) -> Rule:
+    def rule(job: Job, jobs: list[Job]) -> bool:
         first = min(bracket(job), len(rungs) - 1)
+        others = [j.curve for j in jobs if j is not job]
         return asha_stops(
-            job.curve,
-            _others(job, jobs),
-            rungs=rungs[first:],
-            eta=HYPERBAND_ETA,
-            min_at_rung=HYPERBAND_GRACE,
+            job.curve, others, rungs=rungs[first:], eta=HYPERBAND_ETA, min_at_rung=HYPERBAND_GRACE
         )
 
     return rule
 
 
-def policies(brackets: int, target: float) -> dict[str, Rule]:
-    """The bracket policies of the module docstring, by name."""
-    rules: dict[str, Rule] = {"service": _service}
-    for k in range(brackets):
-        rules[f"bracket-{k}"] = _in_bracket(_fixed(k))
-    rules["oracle"] = _in_bracket(lambda job: brackets - 1 if job.truth[-1] <= target else 0)
-    return rules
-
-
 def _fixed(bracket: int) -> Callable[[Job], int]:
     return lambda job: bracket
+
+
+def policies(problem: Problem, target: float) -> dict[str, Rule]:
+    """The bracket policies of the module docstring, by name."""
+    rungs = rung_levels(1.0, float(problem.max_resource), HYPERBAND_ETA)
+    last = len(rungs) - 1
+    rules: dict[str, Rule] = {"service": _service_rule(problem, "hyperband")}
+    for k in range(len(rungs)):
+        rules[f"bracket-{k}"] = _in_bracket(rungs, _fixed(k))
+    rules["oracle"] = _in_bracket(rungs, lambda job: last if job.truth[-1] <= target else 0)
+    return rules
 
 
 def ceiling(
@@ -150,14 +122,13 @@ def ceiling(
 ) -> dict[str, list[float]]:
     """Per policy, per seed: steps to the paired target over B (``inf``: never reached)."""
     budget = jobs * problem.max_resource
-    rungs = rung_levels(1.0, float(problem.max_resource), HYPERBAND_ETA)
     out: dict[str, list[float]] = {}
     for seed in seeds:
         recorder = _Recorder(METHODS[REFERENCE](problem, seed))
         reference = simulate(problem, recorder, workers=workers, step_budget=budget)
         target = reference.best_at(budget)
-        for name, rule in policies(len(rungs), target).items():
-            replay = _Replay(recorder.configs, rungs, rule)
+        for name, rule in policies(problem, target).items():
+            replay = _Replay(recorder.configs, rule)
             trace = simulate(problem, replay, workers=workers, step_budget=budget)
             out.setdefault(name, []).append(trace.steps_to(target) / budget)
     return out
@@ -173,7 +144,7 @@ def median_replay(
     for seed in seeds:
         recorder = _Recorder(METHODS[REFERENCE](problem, seed))
         full = simulate(problem, recorder, workers=workers, job_limit=jobs)
-        replay = _Replay(recorder.configs[:jobs], (), _median)
+        replay = _Replay(recorder.configs[:jobs], _service_rule(problem, "median"))
         stopped = simulate(problem, replay, workers=workers, job_limit=jobs)
         saved.append(1.0 - stopped.total_steps / full.total_steps)
         lost.append(problem.score(full.best[-1]) - problem.score(stopped.best[-1]))
