@@ -263,10 +263,64 @@ def report(records: Sequence[dict[str, Any]], lead: str) -> str:
         for problem in sorted({p for t in table.values() for p in t}):
             cells = [f"{table[n][problem]:.1f}" if problem in table[n] else "" for n in names]
             lines.append(f"| {problem} | " + " | ".join(cells) + " |")
+        if lead in by_name:
+            lines += _against_peers(by_name, lead, [(name, at[last]) for name, at in scales], last)
     batch_vs_async = _batch_minus_async(groups, refs)
     if batch_vs_async:
         lines += ["", *batch_vs_async]
     return "\n".join(lines) + "\n"
+
+
+def _against_peers(
+    by_name: Mapping[str, Curves],
+    lead: str,
+    scales: Sequence[tuple[str, Mapping[str, Any]]],
+    n: int,
+) -> list[str]:
+    """The targets' two comparisons at ``n`` evaluations, on each scale: ``lead`` at ``n // 2``
+    against each peer at ``n`` (twice the sample efficiency), both measured on the scale of
+    ``n``; and per problem, ``lead`` minus the peer with the higher mean there, paired by seed."""
+    from .scoring import paired_difference, per_problem_scores
+
+    peers = sorted(name for name in by_name if name not in (lead, RANDOM))
+    lines = ["", f"{lead} at {n // 2} minus each at {n}, paired seed by seed:", ""]
+    lines += ["| optimizer | " + " | ".join(name for name, _ in scales) + " |"]
+    lines += ["|---|" + "---:|" * len(scales)]
+    for peer in peers:
+        cells = []
+        for _, refs in scales:
+            diff = paired_difference(
+                {k: v for k, v in by_name[lead].items() if k[0] in refs},
+                {k: v for k, v in by_name[peer].items() if k[0] in refs},
+                refs,
+                n,
+                n_a=n // 2,
+            )
+            cells.append("" if diff is None else f"{diff.mean:+.1f} ± {diff.se:.1f}")
+        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+    lines += ["", f"per problem at {n}, {lead} minus the better peer there, paired by seed:", ""]
+    lines += ["| problem | " + " | ".join(name for name, _ in scales) + " |"]
+    lines += ["|---|" + "---:|" * len(scales)]
+    problems = sorted({p for p, _ in by_name[lead]})
+    for problem in problems:
+        cells = []
+        for _, refs in scales:
+            if problem not in refs:
+                cells.append("")
+                continue
+            mine = {k: v for k, v in by_name[lead].items() if k[0] == problem}
+            means = {
+                peer: per_problem_scores(
+                    {k: v for k, v in by_name[peer].items() if k[0] == problem}, refs, n
+                ).get(problem, -math.inf)
+                for peer in peers
+            }
+            best = max(peers, key=lambda peer: means[peer], default=None)
+            theirs = {k: v for k, v in by_name[best].items() if k[0] == problem} if best else {}
+            diff = paired_difference(mine, theirs, refs, n) if best else None
+            cells.append("" if diff is None else f"{diff.mean:+.1f} ± {diff.se:.1f} ({best})")
+        lines.append(f"| {problem} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _batch_minus_async(

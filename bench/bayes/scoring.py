@@ -167,8 +167,11 @@ def paired_difference(
     curves_b: Mapping[tuple[str, int], Sequence[float]],
     refs: Mapping[str, Reference],
     n: int,
+    n_a: int | None = None,
 ) -> PairedDifference | None:
-    """Mean and standard error over seeds of (score of ``a`` - score of ``b``) at ``n``.
+    """Mean and standard error over seeds of (score of ``a`` - score of ``b``) at ``n``, or of
+    ``a`` at ``n_a`` evaluations against ``b`` at ``n`` (sample efficiency: does ``a`` reach with
+    half the evaluations what ``b`` reaches with all?).
 
     Two optimizers run on the same seeds share each seed's luck of the problems, so their
     per-seed difference varies much less than either score: this is the test of "above every
@@ -177,16 +180,16 @@ def paired_difference(
     problems; ``None`` when fewer than two such seeds exist."""
     problems = sorted({p for p, _ in curves_a} | {p for p, _ in curves_b})
     seeds = sorted({s for _, s in curves_a} & {s for _, s in curves_b})
-
+    at_a = n if n_a is None else n_a
     diffs = []
     for seed in seeds:
         if not all(
-            len(curves_a.get((p, seed), ())) >= n and len(curves_b.get((p, seed), ())) >= n
+            len(curves_a.get((p, seed), ())) >= at_a and len(curves_b.get((p, seed), ())) >= n
             for p in problems
         ):
             continue
         a_minus_b = [
-            score_at(curves_a[(p, seed)], refs[p], n) - score_at(curves_b[(p, seed)], refs[p], n)
+            score_at(curves_a[(p, seed)], refs[p], at_a) - score_at(curves_b[(p, seed)], refs[p], n)
             for p in problems
         ]
         diffs.append(float(np.mean(a_minus_b)))

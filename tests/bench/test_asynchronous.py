@@ -95,5 +95,8 @@ def test_peers_run_asynchronously_and_a_stored_run_reports_the_same(
     printed = capsys.readouterr().out
     assert "async, 3 worker(s), random-search scale" in printed
     assert "| optuna-tpe |" in printed and "amtune-bayesian minus each" in printed
+    # the targets' comparisons: half the budget against the whole, and the better peer per problem
+    assert "amtune-bayesian at 4 minus each at 8" in printed
+    assert "| branin | " in printed.split("minus the better peer there")[1]
     assert main(["--report", str(out)]) == 0
     assert capsys.readouterr().out == printed

@@ -98,6 +98,10 @@ def test_paired_difference_compares_seed_by_seed_on_complete_seeds_only() -> Non
     assert diff.n_seeds == 2
     assert aggregate(a, refs, [16])[16].se > 5  # the unpaired spread hides the same lead
     assert paired_difference(a, b, refs, 32) is None  # runs shorter than the checkpoint
+    # a at 8 evaluations against b at 16: a scores 50 at 8 on every seed, b 80 and 40 at 16
+    halved = {k: [5.0] * 8 + v[8:] for k, v in a.items()}
+    early = paired_difference(halved, b, refs, 16, n_a=8)
+    assert early is not None and early.mean == pytest.approx(-10.0)
 
 
 def test_random_search_scale_puts_zero_at_random_search_of_the_same_budget() -> None:
