@@ -283,6 +283,8 @@ def _against_peers(
     from .scoring import paired_difference, per_problem_scores
 
     peers = sorted(name for name in by_name if name not in (lead, RANDOM))
+    if not peers:
+        return []
     lines = ["", f"{lead} at {n // 2} minus each at {n}, paired seed by seed:", ""]
     lines += ["| optimizer | " + " | ".join(name for name, _ in scales) + " |"]
     lines += ["|---|" + "---:|" * len(scales)]
@@ -315,9 +317,9 @@ def _against_peers(
                 ).get(problem, -math.inf)
                 for peer in peers
             }
-            best = max(peers, key=lambda peer: means[peer], default=None)
-            theirs = {k: v for k, v in by_name[best].items() if k[0] == problem} if best else {}
-            diff = paired_difference(mine, theirs, refs, n) if best else None
+            best = max(peers, key=lambda peer: means[peer])
+            theirs = {k: v for k, v in by_name[best].items() if k[0] == problem}
+            diff = paired_difference(mine, theirs, refs, n)
             cells.append("" if diff is None else f"{diff.mean:+.1f} ± {diff.se:.1f} ({best})")
         lines.append(f"| {problem} | " + " | ".join(cells) + " |")
     return lines
