@@ -16,7 +16,7 @@ configurations, in that order, with 4 workers under the rung rule, with each bra
   can do better with this search: a job that reaches the target must run to MaxResource, and
   every other job costs least in bracket 0.
 
-The same replay measures early stopping Auto (:func:`median_replay`): the reference's first
+The same replay measures early stopping Auto: the reference's first
 ``jobs`` configurations under the median rule, against the same jobs fully trained, as
 ``bench.multifidelity`` measures Auto (the job limit of full training): the steps saved and the
 score lost. What the rule costs there is the rule's alone; what an Auto run loses beyond it
@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -117,12 +118,26 @@ def policies(problem: Problem, target: float) -> dict[str, Rule]:
     return rules
 
 
-def ceiling(
-    problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: int = 4
-) -> dict[str, list[float]]:
-    """Per policy, per seed: steps to the paired target over B (``inf``: never reached)."""
+@dataclass
+class Ceiling:
+    """One problem's replays, per seed (module docstring)."""
+
+    hyperband: dict[str, list[float]] = field(default_factory=dict)
+    """Bracket policy -> steps to the paired target over B (``inf``: never reached)."""
+    median_saved: list[float] = field(default_factory=list)
+    """The fraction of the steps of the first ``jobs`` configurations the median rule saves."""
+    median_lost: list[float] = field(default_factory=list)
+    """The score it loses on them (fully trained minus the rule)."""
+
+
+def _never(job: Job, jobs: list[Job]) -> bool:
+    return False
+
+
+def ceiling(problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: int = 4) -> Ceiling:
+    """Every replay of the module docstring, from one reference run per seed."""
     budget = jobs * problem.max_resource
-    out: dict[str, list[float]] = {}
+    out = Ceiling()
     for seed in seeds:
         recorder = _Recorder(METHODS[REFERENCE](problem, seed))
         reference = simulate(problem, recorder, workers=workers, step_budget=budget)
@@ -130,25 +145,14 @@ def ceiling(
         for name, rule in policies(problem, target).items():
             replay = _Replay(recorder.configs, rule)
             trace = simulate(problem, replay, workers=workers, step_budget=budget)
-            out.setdefault(name, []).append(trace.steps_to(target) / budget)
+            out.hyperband.setdefault(name, []).append(trace.steps_to(target) / budget)
+        first = recorder.configs[:jobs]
+        full = simulate(problem, _Replay(first, _never), workers=workers, job_limit=jobs)
+        median = _Replay(first, _service_rule(problem, "median"))
+        stopped = simulate(problem, median, workers=workers, job_limit=jobs)
+        out.median_saved.append(1.0 - stopped.total_steps / full.total_steps)
+        out.median_lost.append(problem.score(full.best[-1]) - problem.score(stopped.best[-1]))
     return out
-
-
-def median_replay(
-    problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: int = 4
-) -> tuple[list[float], list[float]]:
-    """Per seed: the fraction of steps the median rule saves on the reference's first ``jobs``
-    configurations, and the score it loses (full training minus the rule)."""
-    saved: list[float] = []
-    lost: list[float] = []
-    for seed in seeds:
-        recorder = _Recorder(METHODS[REFERENCE](problem, seed))
-        full = simulate(problem, recorder, workers=workers, job_limit=jobs)
-        replay = _Replay(recorder.configs[:jobs], _service_rule(problem, "median"))
-        stopped = simulate(problem, replay, workers=workers, job_limit=jobs)
-        saved.append(1.0 - stopped.total_steps / full.total_steps)
-        lost.append(problem.score(full.best[-1]) - problem.score(stopped.best[-1]))
-    return saved, lost
 
 
 def markdown(results: dict[str, dict[str, list[float]]]) -> str:
@@ -189,13 +193,13 @@ def main(argv: list[str] | None = None) -> int:
     problems = [get_problem(name) for name in args.problems.split(",")]
     results = {p.name: ceiling(p, seeds, jobs=args.jobs) for p in problems}
     print("Hyperband: steps to the paired target / B, median over seeds (seeds within B/4):\n")
-    print(markdown(results))
+    print(markdown({name: c.hyperband for name, c in results.items()}))
     print(f"\nEarly stopping Auto on the first {args.jobs} of the same configurations:\n")
     print("| problem | steps saved (median) | score lost (mean ± se) |\n|---|---:|---:|")
-    for p in problems:
-        saved, lost = median_replay(p, seeds, jobs=args.jobs)
+    for name, c in results.items():
+        lost = c.median_lost
         se = float(np.std(lost, ddof=1) / np.sqrt(len(lost))) if len(lost) > 1 else 0.0
-        print(f"| {p.name} | {np.median(saved):.0%} | {np.mean(lost):+.1f} ± {se:.1f} |")
+        print(f"| {name} | {np.median(c.median_saved):.0%} | {np.mean(lost):+.1f} ± {se:.1f} |")
     return 0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root holds bench/
 
 from bench.multifidelity.__main__ import main
-from bench.multifidelity.ceiling import ceiling, median_replay
+from bench.multifidelity.ceiling import ceiling
 from bench.multifidelity.methods import METHODS
 from bench.multifidelity.problems import crossing
 from bench.multifidelity.simulator import Job, simulate
@@ -104,10 +104,10 @@ def test_the_ceiling_replays_the_reference_search() -> None:
     reference = simulate(
         PROBLEM, METHODS["amtune-bayesian"](PROBLEM, 0), workers=4, step_budget=budget
     )
-    fractions = ceiling(PROBLEM, [0], jobs=jobs)
+    replays = ceiling(PROBLEM, [0], jobs=jobs)
+    fractions = replays.hyperband
     assert set(fractions) == {"service", "bracket-0", "bracket-1", "bracket-2", "oracle"}
     full = reference.steps_to(reference.best_at(budget)) / budget
     assert fractions["bracket-2"] == [full]  # rungs 1, 3, 9: bracket 2 is full training
     assert fractions["oracle"][0] <= full
-    saved, _ = median_replay(PROBLEM, [0], jobs=jobs)
-    assert 0.0 <= saved[0] < 1.0  # the median rule only ever shortens jobs
+    assert 0.0 <= replays.median_saved[0] < 1.0  # the median rule only ever shortens jobs
