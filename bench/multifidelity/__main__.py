@@ -54,7 +54,8 @@ REFERENCE = "amtune-bayesian"
 AUTO = "amtune-bayesian-auto"
 
 
-def _seeds(text: str) -> list[int]:
+def parse_seeds(text: str) -> list[int]:
+    """``0-9`` (a range, both ends included) or ``0,3,5``."""
     if "-" in text:
         a, b = text.split("-")
         return list(range(int(a), int(b) + 1))
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         refused = [m for m in methods if m not in SETTINGS]
         if refused:
             parser.error(f"not available through the service: {refused}; known: {list(SETTINGS)}")
-    seeds = _seeds(args.seeds) if args.seeds else profile["seeds"]
+    seeds = parse_seeds(args.seeds) if args.seeds else profile["seeds"]
     jobs = args.jobs or profile["jobs"]
     started = time.time()
     if args.through_service:

@@ -42,6 +42,7 @@ from amtune.app.early_stopping import HYPERBAND_ETA, HYPERBAND_GRACE
 from amtune.engine.spaces import Config
 from amtune.engine.stopping import asha_stops, rung_levels
 
+from .__main__ import parse_seeds
 from .methods import METHODS, AmtuneMethod
 from .problems import Problem, get_problem
 from .simulator import Job, Method, simulate
@@ -185,11 +186,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.multifidelity.ceiling", description=__doc__
     )
     parser.add_argument("--problems", default="crossing-27,gb-breast,mlp-digits,sgd-digits")
-    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9")
+    parser.add_argument("--seeds", default="0-9", help="e.g. 0-9 or 0,3,5")
     parser.add_argument("--jobs", type=int, default=32, help="full-training jobs B pays for")
     args = parser.parse_args(argv)
-    low, _, high = args.seeds.partition("-")
-    seeds = list(range(int(low), int(high or low) + 1))
+    seeds = parse_seeds(args.seeds)
     problems = [get_problem(name) for name in args.problems.split(",")]
     results = {p.name: ceiling(p, seeds, jobs=args.jobs) for p in problems}
     print("Hyperband: steps to the paired target / B, median over seeds (seeds within B/4):\n")
