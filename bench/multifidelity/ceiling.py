@@ -40,7 +40,7 @@ import numpy as np
 
 from amtune.app.early_stopping import HYPERBAND_ETA, HYPERBAND_GRACE
 from amtune.engine.spaces import Config
-from amtune.engine.stopping import asha_stops, rung_levels
+from amtune.engine.stopping import asha_stops
 
 from .__main__ import parse_seeds
 from .methods import METHODS, AmtuneMethod
@@ -87,10 +87,10 @@ class _Replay:
         return None
 
 
-def _service_rule(problem: Problem, stopping: str) -> Rule:
-    """The service's ``"hyperband"`` or ``"median"`` rule, as the benchmark's amtune methods
-    apply it (the strategy is never asked)."""
-    return AmtuneMethod(problem, "Random", stopping, seed=0).should_stop
+def _judge(problem: Problem, stopping: str) -> AmtuneMethod:
+    """The service's ``"hyperband"`` or ``"median"`` rule (and rungs), as the benchmark's amtune
+    methods apply it; its strategy is never asked."""
+    return AmtuneMethod(problem, "Random", stopping, seed=0)
 
 
 def _in_bracket(rungs: Sequence[float], bracket: Callable[[Job], int]) -> Rule:
@@ -110,9 +110,10 @@ def _fixed(bracket: int) -> Callable[[Job], int]:
 
 def policies(problem: Problem, target: float) -> dict[str, Rule]:
     """The bracket policies of the module docstring, by name."""
-    rungs = rung_levels(1.0, float(problem.max_resource), HYPERBAND_ETA)
+    service = _judge(problem, "hyperband")
+    rungs = service.rungs
     last = len(rungs) - 1
-    rules: dict[str, Rule] = {"service": _service_rule(problem, "hyperband")}
+    rules: dict[str, Rule] = {"service": service.should_stop}
     for k in range(len(rungs)):
         rules[f"bracket-{k}"] = _in_bracket(rungs, _fixed(k))
     rules["oracle"] = _in_bracket(rungs, lambda job: last if job.truth[-1] <= target else 0)
@@ -149,7 +150,7 @@ def ceiling(problem: Problem, seeds: Sequence[int], *, jobs: int = 32, workers: 
             out.hyperband.setdefault(name, []).append(trace.steps_to(target) / budget)
         first = recorder.configs[:jobs]
         full = simulate(problem, _Replay(first, _never), workers=workers, job_limit=jobs)
-        median = _Replay(first, _service_rule(problem, "median"))
+        median = _Replay(first, _judge(problem, "median").should_stop)
         stopped = simulate(problem, median, workers=workers, job_limit=jobs)
         out.median_saved.append(1.0 - stopped.total_steps / full.total_steps)
         out.median_lost.append(problem.score(full.best[-1]) - problem.score(stopped.best[-1]))
